@@ -1,0 +1,100 @@
+/**
+ * Bundles a user's processor (TypeScript or JavaScript) into one ESM file that a worker thread
+ * can import. 'baton' is inlined from this package; the user's own dependencies stay external
+ * and are imported from where the processor's folder resolves them, so native modules work.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build, type Message, type Plugin } from 'esbuild';
+import { BatonError } from '../errors.js';
+
+export interface BuiltProcessor {
+  /** Absolute path of the source the user gave. */
+  source: string;
+  /** Absolute path of the bundle workers import; its name changes when its content does. */
+  bundle: string;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The files 'baton' and 'baton/…' mean inside a processor, from sources or from dist alike. */
+function processorEntry(specifier: string): string | null {
+  const subpath = specifier === 'baton' ? 'processor-api' : specifier === 'baton/sources' ? 'sources/index' : null;
+  if (subpath === null) return null;
+  for (const ext of ['.js', '.ts']) {
+    const file = join(here, '..', subpath + ext);
+    if (existsSync(file)) return file;
+  }
+  return null;
+}
+
+const TYPESCRIPT_SOURCE = /\.(c|m)?tsx?$/;
+
+const resolveForRuntime: Plugin = {
+  name: 'baton-resolve',
+  setup(build) {
+    build.onResolve({ filter: /^baton(\/.*)?$/ }, (args) => {
+      const file = processorEntry(args.path);
+      if (file) return { path: file };
+      return { errors: [{ text: `'${args.path}' is not something a processor can import: use 'baton' or 'baton/sources'` }] };
+    });
+    // Bare specifiers: resolve them from the importing file, then leave them to Node at run
+    // time by absolute URL, so the bundle's own folder does not matter.
+    build.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.pluginData === resolveForRuntime || isBuiltin(args.path) || args.path.startsWith('/')) return undefined;
+      const result = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: resolveForRuntime });
+      if (result.errors.length > 0) return { errors: result.errors };
+      if (result.external || TYPESCRIPT_SOURCE.test(result.path)) return { path: result.path, external: result.external };
+      return { path: pathToFileURL(result.path).href, external: true };
+    });
+  },
+};
+
+function formatBuildError(source: string, messages: Message[]): string {
+  const first = messages[0];
+  if (!first) return 'esbuild reported an error without a message';
+  const where = first.location ? `${relative(process.cwd(), resolve(dirname(source), first.location.file)) || first.location.file}:${first.location.line}:${first.location.column + 1}: ` : '';
+  const more = messages.length > 1 ? ` (and ${messages.length - 1} more)` : '';
+  return `${where}${first.text}${more}`;
+}
+
+/** Bundles `source` into `outDir`; throws a BatonError that names the file and line on failure. */
+export async function buildProcessor(source: string, outDir: string): Promise<BuiltProcessor> {
+  const file = resolve(source);
+  const shown = relative(process.cwd(), file) || file;
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    throw new BatonError('PROCESSOR_NOT_FOUND', `processor ${shown} does not exist: check the path, or create one with \`baton new <name>\``);
+  }
+  let code: string;
+  try {
+    const result = await build({
+      entryPoints: [file],
+      absWorkingDir: dirname(file),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      mainFields: ['main'],
+      conditions: ['node'],
+      sourcemap: 'inline',
+      write: false,
+      logLevel: 'silent',
+      plugins: [resolveForRuntime],
+      // Bundled CommonJS code calls require(); give it one that resolves from the bundle.
+      banner: { js: "import { createRequire as __batonCreateRequire } from 'node:module'; const require = __batonCreateRequire(import.meta.url);" },
+    });
+    code = result.outputFiles[0]!.text;
+  } catch (error) {
+    const messages = (error as { errors?: Message[] }).errors;
+    const detail = messages ? formatBuildError(file, messages) : (error as Error).message;
+    throw new BatonError('PROCESSOR_BUILD_FAILED', `processor ${shown} does not build: ${detail}; fix it and run again`, { cause: error });
+  }
+  const hash = createHash('sha256').update(code).digest('hex').slice(0, 12);
+  mkdirSync(outDir, { recursive: true });
+  const bundle = join(outDir, `${basename(file, extname(file))}-${hash}.mjs`);
+  if (!existsSync(bundle)) writeFileSync(bundle, code);
+  return { source: file, bundle };
+}

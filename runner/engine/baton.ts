@@ -1,0 +1,405 @@
+/**
+ * The entry point: opens the database and starts, resumes and lists jobs. A job runs in the
+ * process that owns it; other processes steer it through the database.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { availableParallelism, hostname } from 'node:os';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { buildProcessor } from '../build/build-processor.js';
+import { BatonError, isBatonError } from '../errors.js';
+import type { JobStatus, JobSummary, LogLine, AttemptInfo } from '../protocol.js';
+import { PagePool, ProcessorLoadError } from '../pool/page-pool.js';
+import type { DescribeResult } from '../pool/worker-messages.js';
+import { openDatabase, shownPath, translateSqliteError, type Durability, type SqliteDatabase } from '../store/database.js';
+import { GroupCommit } from '../store/group-commit.js';
+import { JobStore, ownerIsLive, summarize, type JobRow } from '../store/job-store.js';
+import { PageStore } from '../store/page-store.js';
+import { Job } from './job.js';
+import { JobRunner, type ProcessorState, type StopMode } from './job-runner.js';
+import {
+  DEFAULT_DB,
+  checkJobId,
+  checkMaxParallel,
+  checkRateLimit,
+  checkThreads,
+  checkPageTimeout,
+  fillStartOptions,
+  type BatonOptions,
+  type Limits,
+  type ResumeOptions,
+  type StartOptions,
+} from './options.js';
+import { recoverJob } from './recover-job.js';
+import { fillRetryPolicy } from './retry-policy.js';
+
+const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** What `baton.retryFailed(jobId)` did. */
+export type RetryFailedResult =
+  | { ranHere: true; job: Job; requeued: number }
+  /** Another live process runs the job; it was asked to retry through the database. */
+  | { ranHere: false; requested: true };
+
+export class Baton {
+  private readonly handles = new Map<string, Job>();
+  private readonly owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+  private closed = false;
+
+  private readonly group: GroupCommit;
+
+  private constructor(
+    private readonly db: SqliteDatabase,
+    private readonly store: JobStore,
+    /** The database file, absolute. */
+    readonly dbPath: string,
+  ) {
+    this.group = new GroupCommit(db);
+  }
+
+  /** Opens (creating if needed) the database. */
+  static async open(options: BatonOptions = {}): Promise<Baton> {
+    const path = resolve(options.db ?? DEFAULT_DB);
+    const durability: Durability = options.durability ?? 'normal';
+    if (durability !== 'normal' && durability !== 'full') {
+      throw new BatonError('INVALID_OPTION', `durability must be 'normal' or 'full', got ${JSON.stringify(durability)}`);
+    }
+    const db = openDatabase(path, { durability });
+    return new Baton(db, new JobStore(db), path);
+  }
+
+  private get buildDir(): string {
+    return join(dirname(this.dbPath), 'build');
+  }
+
+  /**
+   * Starts a job, or resumes it when `jobId` names an unfinished one. Rejects when the job
+   * cannot run: the processor is missing, does not build, or is not a page processor.
+   */
+  async start(options: StartOptions): Promise<Job> {
+    this.checkOpen();
+    const filled = fillStartOptions(options);
+    if (filled.jobId !== null) {
+      const existing = this.store.get(filled.jobId);
+      if (existing) {
+        if (FINISHED.has(existing.state)) throw finishedError(existing);
+        const job = await this.resume(filled.jobId, { threads: filled.threads });
+        if (options.maxParallel !== undefined || options.rateLimit !== undefined) {
+          await job.setLimits({ ...(options.maxParallel !== undefined ? { maxParallel: filled.maxParallel } : {}), ...(options.rateLimit !== undefined ? { rateLimit: filled.rateLimit } : {}) });
+        }
+        return job;
+      }
+    }
+    const built = await buildProcessor(filled.processor, this.buildDir);
+    const jobId = filled.jobId ?? generateJobId(built.source);
+    const pool = this.createPool(jobId, JSON.stringify(filled.args), filled.threads);
+    try {
+      const description = await this.describe(pool, built.bundle, built.source, true);
+      const processor = toProcessorState(built.bundle, description, built.source);
+      const now = Date.now();
+      const no = this.db.transaction(() => {
+        const jobNo = this.store.insert({
+          id: jobId,
+          name: description.name ?? defaultName(built.source),
+          processor: built.source,
+          bundle: built.bundle,
+          args: JSON.stringify(filled.args),
+          state: filled.paused ? 'paused' : 'running',
+          paused: filled.paused ? 1 : 0,
+          max_parallel: filled.maxParallel,
+          rampup: filled.rampup ? JSON.stringify(filled.rampup) : null,
+          rate_items: filled.rateLimit?.itemsPerSecond ?? null,
+          rate_pages: filled.rateLimit?.pagesPerSecond ?? null,
+          threads: filled.threads,
+          retry: JSON.stringify(processor.policy),
+          page_timeout_ms: processor.pageTimeoutMs,
+          estimate_total: description.estimateTotalItems,
+          durability: this.durability,
+          created_at: now,
+          started_at: now,
+        });
+        const pages = new PageStore(this.db, jobNo);
+        let inserted = 0;
+        (description.initialPages ?? []).forEach(([cursor, size], ordinal) => {
+          if (pages.insert({ no: inserted + 1, parent: 0, ordinal, cursor, size })) inserted++;
+        });
+        this.db
+          .prepare('UPDATE jobs SET pages_total = ?, pages_queued = ?, next_page = ? WHERE no = ?')
+          .run(inserted, inserted, inserted + 1, jobNo);
+        this.store.claim(jobNo, this.owner);
+        return jobNo;
+      })();
+      return this.handleFor(this.launchRunner(this.store.getByNo(no), pool, processor));
+    } catch (error) {
+      await pool.destroy().catch(() => {});
+      throw translateSqliteError(error, this.dbPath);
+    }
+  }
+
+  /**
+   * Runs an unfinished job in this process: pages that were running when its last owner
+   * stopped run again (at-least-once) or fail as interrupted (at-most-once). A paused job
+   * stays paused until `job.resume()`.
+   */
+  async resume(jobId: string, options: ResumeOptions = {}): Promise<Job> {
+    this.checkOpen();
+    checkJobId(jobId);
+    const handle = this.handles.get(jobId);
+    if (handle && !isEnded(handle)) return handle;
+    const row = this.store.require(jobId);
+    if (FINISHED.has(row.state)) throw finishedError(row);
+    const { runner } = await this.runHere(row, { threads: options.threads, retryFailed: false });
+    return this.handleFor(runner);
+  }
+
+  /**
+   * Runs a job's failed pages again, rebuilding its processor first. A job running in this
+   * process retries at once; one run by another live process is asked to through the
+   * database; one that nobody runs is run here to the end.
+   */
+  async retryFailed(jobId: string): Promise<RetryFailedResult> {
+    this.checkOpen();
+    const handle = this.handles.get(jobId);
+    if (handle) {
+      const requeued = await handle.retryFailed();
+      return { ranHere: true, job: handle, requeued };
+    }
+    const row = this.store.require(jobId);
+    if (row.state === 'cancelled') throw finishedError(row);
+    if (ownerIsLive(row)) {
+      this.store.requestRetryFailed(jobId);
+      return { ranHere: false, requested: true };
+    }
+    const { runner, requeued } = await this.runHere(row, { threads: undefined, retryFailed: true });
+    return { ranHere: true, job: this.handleFor(runner), requeued };
+  }
+
+  /** Every job in the database, oldest first. */
+  async jobs(): Promise<JobSummary[]> {
+    this.checkOpen();
+    return this.store.list().map((row) => this.summaryOf(row));
+  }
+
+  /** One job's summary and its failed pages. */
+  async status(jobId: string): Promise<JobStatus> {
+    this.checkOpen();
+    const row = this.store.require(jobId);
+    return { ...this.summaryOf(row), failures: this.store.failures(row.no) };
+  }
+
+  /** Recent attempts of a job (newest first), or of one page. */
+  async attempts(jobId: string, options: { page?: number; limit?: number } = {}): Promise<AttemptInfo[]> {
+    return this.store.attempts(this.store.require(jobId).no, options);
+  }
+
+  /** Log lines of a page, of one attempt or all. */
+  async logs(jobId: string, page: number, attempt?: number): Promise<LogLine[]> {
+    return this.store.logs(this.store.require(jobId).no, page, attempt);
+  }
+
+  // Controls for a job that may run in another process: they act through the database.
+
+  async pause(jobId: string): Promise<void> {
+    this.store.require(jobId);
+    this.store.setPaused(jobId, true);
+    this.handles.get(jobId)?.pause();
+  }
+
+  /** Unpauses a job. It runs only where a process runs it: see `resume` to run it here. */
+  async unpause(jobId: string): Promise<void> {
+    this.store.require(jobId);
+    this.store.setPaused(jobId, false);
+    await this.handles.get(jobId)?.resume();
+  }
+
+  async setLimits(jobId: string, limits: Limits): Promise<void> {
+    const handle = this.handles.get(jobId);
+    if (handle && !isEnded(handle)) return handle.setLimits(limits);
+    this.store.require(jobId);
+    const maxParallel = limits.maxParallel === undefined ? undefined : checkMaxParallel(limits.maxParallel);
+    const rate = limits.rateLimit === undefined ? undefined : checkRateLimit(limits.rateLimit);
+    this.store.setLimits(jobId, {
+      ...(maxParallel !== undefined ? { maxParallel } : {}),
+      ...(rate !== undefined ? { rateItems: rate?.itemsPerSecond ?? null, ratePages: rate?.pagesPerSecond ?? null } : {}),
+    });
+  }
+
+  /** Cancels a job wherever it runs. One that nobody runs is marked cancelled at once. */
+  async cancel(jobId: string): Promise<void> {
+    const handle = this.handles.get(jobId);
+    if (handle && !isEnded(handle)) {
+      await handle.cancel();
+      return;
+    }
+    const row = this.store.require(jobId);
+    if (FINISHED.has(row.state)) throw finishedError(row);
+    this.store.requestCancel(jobId);
+    if (!ownerIsLive(row)) this.store.setState(row.no, 'cancelled', Date.now());
+  }
+
+  /** Whether a live process (this one or another) runs the job now. */
+  isLive(jobId: string): boolean {
+    const handle = this.handles.get(jobId);
+    if (handle && !isEnded(handle)) return true;
+    return ownerIsLive(this.store.require(jobId));
+  }
+
+  /**
+   * Stops every job this process runs and closes the database. 'drain' (default) lets running
+   * pages finish; 'now' aborts them and they run again on resume.
+   */
+  async close(options: { stop?: StopMode } = {}): Promise<void> {
+    if (this.closed) return;
+    await Promise.all([...this.handles.values()].map((job) => job.stop(options.stop ?? 'drain').catch(() => {})));
+    this.closed = true;
+    this.group.commit();
+    this.db.close();
+  }
+
+  private get durability(): Durability {
+    return (this.db.pragma('synchronous', { simple: true }) as number) === 2 ? 'full' : 'normal';
+  }
+
+  private summaryOf(row: JobRow): JobSummary {
+    const handle = this.handles.get(row.id);
+    if (handle && !isEnded(handle)) return handle.snapshot();
+    return summarize(row);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new BatonError('INVALID_OPTION', 'this Baton is closed: open a new one with Baton.open()');
+  }
+
+  private createPool(jobId: string, argsJson: string, threads: number): PagePool {
+    return new PagePool({ boot: { jobId, argsJson }, threads });
+  }
+
+  private async describe(pool: PagePool, bundle: string, source: string, withInitialPages: boolean): Promise<DescribeResult> {
+    try {
+      return await pool.describe(bundle, withInitialPages);
+    } catch (error) {
+      const message = error instanceof ProcessorLoadError ? error.message : (error as Error).message;
+      throw new BatonError('PROCESSOR_INVALID', `processor ${shownPath(source)} ${message}`, { cause: error });
+    }
+  }
+
+  /** Claims, rebuilds, recovers and starts a job that exists in the database. */
+  private async runHere(row: JobRow, options: { threads: number | undefined; retryFailed: boolean }): Promise<{ runner: JobRunner; requeued: number }> {
+    this.store.claim(row.no, this.owner);
+    let pool: PagePool | null = null;
+    try {
+      const built = await buildProcessor(row.processor, this.buildDir);
+      const threads = options.threads !== undefined ? checkThreads(options.threads) : (row.threads ?? availableParallelism());
+      pool = this.createPool(row.id, row.args, threads);
+      const description = await this.describe(pool, built.bundle, built.source, false);
+      const processor = toProcessorState(built.bundle, description, built.source);
+      this.store.setDefinition(row.no, {
+        name: description.name ?? row.name,
+        bundle: built.bundle,
+        retry: JSON.stringify(processor.policy),
+        page_timeout_ms: processor.pageTimeoutMs,
+        estimate_total: description.estimateTotalItems,
+      });
+      const pages = new PageStore(this.db, row.no);
+      recoverJob(this.db, this.store, pages, this.store.getByNo(row.no), processor.policy);
+      let requeued = 0;
+      if (options.retryFailed) {
+        requeued = this.db.transaction(() => {
+          const n = pages.requeueFailed();
+          this.db.prepare('UPDATE jobs SET pages_failed = pages_failed - ?, pages_queued = pages_queued + ?, ended_at = NULL, last_error = NULL WHERE no = ?').run(n, n, row.no);
+          return n;
+        })();
+      }
+      const fresh = this.store.getByNo(row.no);
+      const runner = this.launchRunner(fresh, pool, processor);
+      return { runner, requeued };
+    } catch (error) {
+      await pool?.destroy().catch(() => {});
+      try {
+        this.store.release(row.no, this.owner);
+      } catch {
+        // Releasing is best effort; a stale heartbeat frees the job anyway.
+      }
+      throw isBatonError(error) ? error : translateSqliteError(error, this.dbPath);
+    }
+  }
+
+  private launchRunner(row: JobRow, pool: PagePool, processor: ProcessorState): JobRunner {
+    const runner = new JobRunner({
+      db: this.db,
+      group: this.group,
+      jobs: this.store,
+      row,
+      pool,
+      processor,
+      owner: this.owner,
+      rebuild: () => this.rebuild(row, pool),
+    });
+    pool.onMessages((messages, threadId) => runner.onWorkerMessages(messages, threadId));
+    runner.begin();
+    return runner;
+  }
+
+  private async rebuild(row: JobRow, pool: PagePool): Promise<ProcessorState> {
+    const built = await buildProcessor(row.processor, this.buildDir);
+    const description = await this.describe(pool, built.bundle, built.source, false);
+    const processor = toProcessorState(built.bundle, description, built.source);
+    this.store.setDefinition(row.no, {
+      name: description.name ?? row.name,
+      bundle: built.bundle,
+      retry: JSON.stringify(processor.policy),
+      page_timeout_ms: processor.pageTimeoutMs,
+      estimate_total: description.estimateTotalItems,
+    });
+    return processor;
+  }
+
+  private handleFor(runner: JobRunner): Job {
+    const existing = this.handles.get(runner.jobId);
+    if (existing && isEnded(existing)) {
+      this.handles.delete(runner.jobId);
+    }
+    const job = new Job(runner, this.store, async (jobId) => {
+      const row = this.store.require(jobId);
+      return this.runHere(row, { threads: undefined, retryFailed: true });
+    });
+    this.handles.set(runner.jobId, job);
+    return job;
+  }
+}
+
+function isEnded(job: Job): boolean {
+  return !job.active;
+}
+
+function finishedError(row: JobRow): BatonError {
+  const hint = row.state === 'failed'
+    ? `run its failed pages again with \`baton retry-failed ${row.id}\``
+    : 'start a new job with another id';
+  return new BatonError('JOB_FINISHED', `job "${row.id}" has already ended (${row.state}): ${hint}`);
+}
+
+function toProcessorState(bundle: string, description: DescribeResult, source: string): ProcessorState {
+  try {
+    return {
+      bundle,
+      policy: fillRetryPolicy(description.retry),
+      pageTimeoutMs: checkPageTimeout(description.pageTimeoutMs),
+      estimatedTotalItems: description.estimateTotalItems,
+      hasOnPageFailed: description.hasOnPageFailed,
+    };
+  } catch (error) {
+    throw new BatonError('PROCESSOR_INVALID', `processor ${shownPath(source)}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The processor's file name, or its folder's when the file is named processor or index. */
+function defaultName(source: string): string {
+  const base = basename(source, extname(source));
+  return base === 'processor' || base === 'index' ? basename(dirname(source)) : base;
+}
+
+function generateJobId(source: string): string {
+  const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  const name = defaultName(source).replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 60) || 'job';
+  return `${name}-${stamp}-${randomBytes(2).toString('hex')}`;
+}

@@ -1,0 +1,843 @@
+/**
+ * Runs one job in this process. Page events from the worker threads are written to SQLite as
+ * they arrive, inside the process's shared write transaction (GroupCommit); an enqueue is
+ * acknowledged only once that transaction has committed.
+ *
+ * In at-least-once mode a new page may start before the commit that records it: if the process
+ * dies first, its parent is still 'running' in SQLite, so both run again on resume, which
+ * at-least-once allows for pages running at a crash. This keeps commit latency out of the
+ * pipeline. In at-most-once mode a page starts only after its start is committed.
+ */
+import { EventEmitter } from 'node:events';
+import { BatonError, serializeError, type SerializedError } from '../errors.js';
+import type { AttemptOutcome, JobSnapshot, JobState, JobSummary, RateLimitSetting } from '../protocol.js';
+import { ProcessorLoadError, type PagePool } from '../pool/page-pool.js';
+import type { TaskPage, WorkerMessage } from '../pool/worker-messages.js';
+import { translateSqliteError, type SqliteDatabase } from '../store/database.js';
+import type { GroupCommit } from '../store/group-commit.js';
+import { HEARTBEAT_EVERY_MS, summarize, type JobControl, type JobCounters, type JobRow, type JobStore } from '../store/job-store.js';
+import { PageStore, type QueuedPage } from '../store/page-store.js';
+import { PageQueue } from './page-queue.js';
+import { estimateProgress } from './progress-estimate.js';
+import { msUntilNextRampStep, rampedParallel, type Rampup } from './rampup.js';
+import { RateLimiter } from './rate-limiter.js';
+import { decideRetry, type RetryPolicy } from './retry-policy.js';
+import { SlotAllocator } from './slot-allocator.js';
+import { ThroughputWindow } from './throughput-window.js';
+
+/** How often the runner polls control changes, checks for stuck pages and heartbeats. */
+const HOUSEKEEPING_MS = 100;
+/** Update events at most this often. */
+const UPDATE_EVERY_MS = 250;
+/** A stuck page that ignores its aborted signal this long has its thread terminated. */
+const STUCK_GRACE_MS = 1_000;
+/** On cancel, running pages get this long to notice their signal before threads are stopped. */
+const CANCEL_GRACE_MS = 2_000;
+const MAX_PAGES_PER_TASK = 32;
+const MAX_LOG_LINES_PER_ATTEMPT = 1_000;
+const MAX_LOG_LINE_CHARS = 8_192;
+
+/** What the runner needs to know about the processor, refreshed on every rebuild. */
+export interface ProcessorState {
+  bundle: string;
+  policy: RetryPolicy;
+  pageTimeoutMs: number;
+  estimatedTotalItems: number | null;
+  hasOnPageFailed: boolean;
+}
+
+export interface JobRunnerOptions {
+  db: SqliteDatabase;
+  group: GroupCommit;
+  jobs: JobStore;
+  row: JobRow;
+  pool: PagePool;
+  processor: ProcessorState;
+  owner: string;
+  /** Rebuilds and describes the processor for retry-failed. */
+  rebuild: () => Promise<ProcessorState>;
+}
+
+/** How a stop ends the run in this process: let running pages finish, or stop them now. */
+export type StopMode = 'drain' | 'now';
+
+type EndOutcome = Exclude<AttemptOutcome, 'running'>;
+
+interface RunningAttempt {
+  no: number;
+  attempt: number;
+  cursor: string;
+  size: number | null;
+  slot: number;
+  dispatchedAt: number;
+  retryBase: number;
+  children: number;
+  /** Items reported so far by this attempt. */
+  items: number;
+  expectedItems: number;
+  threadId: number | null;
+  logLines: number;
+  /** Set when Baton aborted the attempt: the outcome it gets if it then ends aborted. */
+  abortedAs: EndOutcome | null;
+}
+
+interface AttemptEnd {
+  startedAt?: number;
+  endedAt?: number;
+  items?: number;
+  error?: SerializedError;
+  nonRetryable?: boolean;
+}
+
+interface RunnerEvents {
+  update: [JobSnapshot];
+}
+
+export class JobRunner extends EventEmitter<RunnerEvents> {
+  readonly jobId: string;
+  private readonly no: number;
+  private readonly db: SqliteDatabase;
+  private readonly group: GroupCommit;
+  private readonly jobs: JobStore;
+  private readonly pages: PageStore;
+  private readonly pool: PagePool;
+  private processor: ProcessorState;
+  private readonly owner: string;
+  private readonly rebuild: () => Promise<ProcessorState>;
+
+  private state: JobState;
+  private paused: boolean;
+  private maxParallel: number;
+  private rateLimit: RateLimitSetting | null;
+  private readonly rampup: Rampup | null;
+  private readonly runStartedAt = Date.now();
+
+  private readonly queue: PageQueue;
+  private readonly rate: RateLimiter;
+  private readonly slots = new SlotAllocator();
+  private readonly running = new Map<number, RunningAttempt>();
+  /** Attempts given up on (stuck) whose thread may still run them, by `${page}/${attempt}`. */
+  private readonly zombies = new Map<string, { threadId: number | null; killAt: number }>();
+  private readonly window: ThroughputWindow;
+  private readonly counts: JobCounters;
+
+  // What waits for the next commit.
+  private acks = new Map<number, number[]>();
+  private rejections: { threadId: number; request: number; code: string; message: string }[] = [];
+  private heldRuns: RunningAttempt[] = [];
+  private gaveUp: { page: TaskPage; error: SerializedError }[] = [];
+  private commitHooked = false;
+  /** Runs started since the last send, to go out as tasks. */
+  private startedRuns: RunningAttempt[] = [];
+
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private wakeAt = Number.POSITIVE_INFINITY;
+  private readonly housekeeping: NodeJS.Timeout;
+  private readonly stopListening: () => void;
+  private lastHeartbeat = 0;
+  private lastUpdate = 0;
+  private dirty = true;
+  private controlVersion: number;
+  private retryRequested: number;
+  private pendingSideTasks = 0;
+  private retrying = false;
+
+  private failure: unknown = null;
+  private stopping: StopMode | null = null;
+  private cancelling = false;
+  private finished = false;
+  private readonly donePromise: Promise<JobSummary>;
+  private resolveDone!: (summary: JobSummary) => void;
+  private rejectDone!: (error: unknown) => void;
+
+  constructor(options: JobRunnerOptions) {
+    super();
+    const { row } = options;
+    this.jobId = row.id;
+    this.no = row.no;
+    this.db = options.db;
+    this.group = options.group;
+    this.jobs = options.jobs;
+    this.pool = options.pool;
+    this.processor = options.processor;
+    this.owner = options.owner;
+    this.rebuild = options.rebuild;
+    this.pages = new PageStore(this.db, row.no);
+    this.paused = row.paused === 1;
+    this.state = this.paused ? 'paused' : 'running';
+    this.maxParallel = row.max_parallel;
+    this.rateLimit = rateFromColumns(row.rate_items, row.rate_pages);
+    this.rampup = row.rampup ? (JSON.parse(row.rampup) as Rampup) : null;
+    this.controlVersion = row.control_version;
+    this.retryRequested = row.retry_requested;
+    const now = Date.now();
+    this.queue = new PageQueue((from, limit) => this.pages.queued(from, limit));
+    this.rate = new RateLimiter(this.rateLimit ?? undefined, now);
+    this.window = new ThroughputWindow(5_000, now);
+    this.counts = {
+      pages_total: row.pages_total,
+      pages_queued: row.pages_queued,
+      pages_running: 0,
+      pages_succeeded: row.pages_succeeded,
+      pages_failed: row.pages_failed,
+      items: row.items,
+      attempts: row.attempts,
+      max_in_flight: row.max_in_flight,
+      next_page: row.next_page,
+    };
+    this.donePromise = new Promise((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    // Callers may hold `done` without awaiting it right away; never an unhandled rejection.
+    this.donePromise.catch(() => {});
+    this.stopListening = this.group.onFailure((error) => this.fail(translateSqliteError(error, this.db.name)));
+    this.housekeeping = setInterval(() => this.doHousekeeping(), HOUSEKEEPING_MS);
+  }
+
+  /** Starts dispatching; queued pages are read from SQLite as room allows. */
+  begin(): void {
+    this.queue.reloadFrom(0);
+    this.write(() => this.jobs.setState(this.no, this.state, null));
+    this.emitUpdate(true);
+    this.pump();
+  }
+
+  get done(): Promise<JobSummary> {
+    return this.donePromise;
+  }
+
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  /** At-least-once pages may start before their start is committed (see the file comment). */
+  private get startsEarly(): boolean {
+    return this.processor.policy.mode === 'at-least-once';
+  }
+
+  /** Runs SQL writes inside the shared transaction; a failure stops the job. */
+  private write<T>(writes: () => T): T | undefined {
+    try {
+      this.group.begin();
+      const result = writes();
+      this.hookCommit();
+      return result;
+    } catch (error) {
+      this.group.abort(error);
+      return undefined;
+    }
+  }
+
+  private hookCommit(): void {
+    if (this.commitHooked) return;
+    this.commitHooked = true;
+    this.group.afterCommit(() => this.afterCommit());
+  }
+
+  /** Feeds a batch from a worker thread's channel. */
+  onWorkerMessages(messages: WorkerMessage[], threadId: number): void {
+    if (this.finished) return;
+    const now = Date.now();
+    this.write(() => {
+      for (const message of messages) {
+        switch (message.t) {
+          case 'started':
+            for (const no of message.pages) {
+              const run = this.running.get(no);
+              if (run && run.threadId === null) run.threadId = threadId;
+            }
+            break;
+          case 'enqueue':
+            this.onEnqueue(message, threadId, now);
+            break;
+          case 'progress': {
+            const run = this.current(message.page, message.attempt);
+            if (run) {
+              run.items += message.items;
+              this.window.record(now, message.items, 0);
+            }
+            break;
+          }
+          case 'log':
+            this.onLog(message);
+            break;
+          case 'done':
+          case 'failed':
+            this.onAttemptEnd(message, now);
+            break;
+        }
+      }
+    });
+    this.dirty = true;
+    this.pump();
+  }
+
+  private current(no: number, attempt: number): RunningAttempt | undefined {
+    const run = this.running.get(no);
+    return run && run.attempt === attempt ? run : undefined;
+  }
+
+  private onEnqueue(message: Extract<WorkerMessage, { t: 'enqueue' }>, threadId: number, now: number): void {
+    const parent = this.current(message.page, message.attempt);
+    if (!parent) {
+      this.rejections.push({
+        threadId,
+        request: message.request,
+        code: 'STALE_ATTEMPT',
+        message: `page ${message.page} attempt ${message.attempt} was already given up on (timed out or stopped); its next attempt enqueues instead`,
+      });
+      return;
+    }
+    this.ack(threadId, message.request);
+    if (message.ordinal < parent.children) {
+      // A retried attempt repeating an enqueue its page already made: the chain goes on from
+      // the page recorded the first time.
+      return;
+    }
+    parent.children = message.ordinal + 1;
+    const page: QueuedPage = { no: this.counts.next_page++, cursor: message.cursor, size: message.size, attempts: 0, retryBase: 0, children: 0, runAfter: null };
+    // Start it at once when nothing is ahead of it; record it as running from the start.
+    const startNow = this.startsEarly && this.queue.readyCount === 0 && this.room(now) > 0 && this.admit(page, now);
+    const inserted = this.pages.insert({ no: page.no, parent: parent.no, ordinal: message.ordinal, cursor: page.cursor, size: page.size }, startNow ? now : null);
+    if (!inserted) {
+      if (startNow) this.rate.settle(page.size ?? 1, 0);
+      const original = this.pages.duplicateOf(page.cursor, page.size);
+      this.pages.log({
+        page: parent.no,
+        attempt: parent.attempt,
+        at: now,
+        level: 'warn',
+        message: `enqueueNextPage: cursor ${truncate(page.cursor)}${page.size !== null ? ` with size ${page.size}` : ''} is already page ${original}'s; not enqueued again`,
+      });
+      return;
+    }
+    this.counts.pages_total++;
+    this.counts.pages_queued++;
+    if (startNow) this.startedRuns.push(this.startAttempt(page, now));
+    else this.queue.add(page, now);
+  }
+
+  private ack(threadId: number, request: number): void {
+    let list = this.acks.get(threadId);
+    if (!list) this.acks.set(threadId, (list = []));
+    list.push(request);
+  }
+
+  private onLog(message: Extract<WorkerMessage, { t: 'log' }>): void {
+    const run = this.current(message.page, message.attempt);
+    let text = message.message.length > MAX_LOG_LINE_CHARS ? `${message.message.slice(0, MAX_LOG_LINE_CHARS)}… (truncated)` : message.message;
+    let level = message.level;
+    if (run && ++run.logLines > MAX_LOG_LINES_PER_ATTEMPT) {
+      if (run.logLines > MAX_LOG_LINES_PER_ATTEMPT + 1) return;
+      text = `more than ${MAX_LOG_LINES_PER_ATTEMPT} log lines: the rest of this attempt's lines are dropped`;
+      level = 'warn';
+    }
+    this.pages.log({ page: message.page, attempt: message.attempt, at: message.at, level, message: text });
+  }
+
+  private onAttemptEnd(message: Extract<WorkerMessage, { t: 'done' | 'failed' }>, now: number): void {
+    const run = this.current(message.page, message.attempt);
+    if (!run) {
+      // An attempt already given up on stopped by itself: its thread need not be terminated.
+      this.zombies.delete(`${message.page}/${message.attempt}`);
+      return;
+    }
+    const times = { startedAt: message.startedAt, endedAt: message.endedAt };
+    if (message.aborted && run.abortedAs) this.endAttempt(run, run.abortedAs, now, times);
+    else if (message.t === 'done') this.endAttempt(run, 'succeeded', now, { ...times, items: message.items });
+    else this.endAttempt(run, 'failed', now, { ...times, error: message.error, nonRetryable: message.nonRetryable });
+  }
+
+  /** Records how an attempt ended and what happens to its page next. Call inside write(). */
+  private endAttempt(run: RunningAttempt, outcome: EndOutcome, now: number, detail: AttemptEnd = {}): void {
+    this.running.delete(run.no);
+    this.slots.release(run.slot);
+    this.counts.pages_running--;
+    const items = outcome === 'succeeded' ? (detail.items ?? run.items) : null;
+    this.rate.settle(run.expectedItems, items ?? run.items);
+    const endedAt = detail.endedAt ?? now;
+    this.pages.recordAttempt({
+      page: run.no,
+      attempt: run.attempt,
+      slot: run.slot,
+      outcome,
+      startedAt: detail.startedAt ?? run.dispatchedAt,
+      endedAt,
+      items,
+      errorName: detail.error?.name ?? null,
+      errorMessage: detail.error?.message ?? null,
+      errorStack: detail.error?.stack ?? null,
+    });
+    let state: 'queued' | 'succeeded' | 'failed' = 'queued';
+    let retryBase = run.retryBase;
+    let runAfter: number | null = null;
+    if (outcome === 'succeeded') {
+      state = 'succeeded';
+      this.counts.pages_succeeded++;
+      this.counts.items += items!;
+      this.window.record(now, items! - run.items, 1);
+    } else if (outcome === 'failed' || outcome === 'stuck') {
+      const decision = decideRetry(this.processor.policy, run.attempt - run.retryBase, { nonRetryable: detail.nonRetryable ?? false });
+      if (decision.retry) {
+        // A stuck attempt's thread may still be running it: retry only after it is stopped.
+        runAfter = now + (outcome === 'stuck' ? Math.max(decision.delayMs, STUCK_GRACE_MS + HOUSEKEEPING_MS) : decision.delayMs);
+      } else {
+        state = 'failed';
+        this.gaveUp.push({ page: [run.no, run.attempt, run.cursor, run.size], error: detail.error ?? { name: 'Error', message: outcome } });
+      }
+    } else if (outcome === 'interrupted' && this.processor.policy.mode === 'at-most-once') {
+      state = 'failed';
+    } else {
+      // Interrupted or cancelled by Baton: it runs again and this attempt does not count.
+      retryBase++;
+    }
+    this.pages.end({ no: run.no, state, attempts: run.attempt, retryBase, children: run.children, items, runAfter, endedAt });
+    if (state === 'queued') {
+      this.counts.pages_queued++;
+      if (!this.cancelling) {
+        this.queue.add({ no: run.no, cursor: run.cursor, size: run.size, attempts: run.attempt, retryBase, children: run.children, runAfter }, now);
+      }
+    } else if (state === 'failed') {
+      this.counts.pages_failed++;
+    }
+    this.dirty = true;
+  }
+
+  /** The parallelism allowed now. */
+  private allowedParallel(now: number): number {
+    return rampedParallel(this.maxParallel, this.rampup ?? undefined, now - this.runStartedAt);
+  }
+
+  private room(now: number): number {
+    if (this.paused || this.stopping || this.cancelling || this.finished) return 0;
+    return this.allowedParallel(now) - this.running.size;
+  }
+
+  /** Charges the rate limit for a page about to start; false when the limit says wait. */
+  private admit(page: QueuedPage, now: number): boolean {
+    if (!this.rate.limited) return true;
+    if (!this.rate.canStart(now)) return false;
+    this.rate.start(page.size ?? 1);
+    return true;
+  }
+
+  /** Starts what the limits allow, and sends what has started. */
+  private pump(): void {
+    if (this.finished) return;
+    const now = Date.now();
+    const room = this.room(now);
+    const pages = room > 0 && !this.queue.isEmpty ? this.queue.take(now, room, (page) => this.admit(page, now)) : [];
+    if (pages.length > 0) {
+      this.write(() => {
+        for (const page of pages) {
+          const run = this.startAttempt(page, now);
+          this.pages.start(run.no, run.attempt, now);
+          this.startedRuns.push(run);
+        }
+      });
+    }
+    if (this.startedRuns.length > 0) {
+      if (this.startsEarly) this.sendTasks(this.startedRuns);
+      else this.heldRuns.push(...this.startedRuns);
+      this.startedRuns = [];
+    }
+    this.armWakeTimer(now);
+    this.maybeFinish();
+  }
+
+  private startAttempt(page: QueuedPage, now: number): RunningAttempt {
+    const run: RunningAttempt = {
+      no: page.no,
+      attempt: page.attempts + 1,
+      cursor: page.cursor,
+      size: page.size,
+      slot: this.slots.acquire(),
+      dispatchedAt: now,
+      retryBase: page.retryBase,
+      children: page.children,
+      items: 0,
+      expectedItems: page.size ?? 1,
+      threadId: null,
+      logLines: 0,
+      abortedAs: null,
+    };
+    this.running.set(run.no, run);
+    this.counts.pages_queued--;
+    this.counts.pages_running++;
+    this.counts.attempts++;
+    if (this.running.size > this.counts.max_in_flight) this.counts.max_in_flight = this.running.size;
+    this.dirty = true;
+    return run;
+  }
+
+  /** Everything written so far is durable: answer enqueues and start held pages. */
+  private afterCommit(): void {
+    this.commitHooked = false;
+    if (this.finished) return;
+    for (const [threadId, requests] of this.acks) this.pool.send(threadId, { t: 'committed', requests });
+    this.acks = new Map();
+    for (const { threadId, request, code, message } of this.rejections) this.pool.send(threadId, { t: 'rejected', request, code, message });
+    this.rejections = [];
+    if (this.heldRuns.length > 0) {
+      const runs = this.heldRuns.filter((run) => this.running.get(run.no) === run);
+      this.heldRuns = [];
+      this.sendTasks(runs);
+    }
+    this.reportGaveUp();
+    this.pump();
+  }
+
+  /**
+   * Groups pages into tasks: one page per task while few start at once, several when many
+   * start together, which is what keeps dispatch cheap at high page rates.
+   */
+  private sendTasks(runs: RunningAttempt[]): void {
+    if (runs.length === 0) return;
+    const perTask = Math.max(1, Math.min(MAX_PAGES_PER_TASK, Math.ceil(runs.length / (this.pool.threadCount * 2))));
+    const bundle = this.processor.bundle;
+    for (let i = 0; i < runs.length; i += perTask) {
+      const pages: TaskPage[] = [];
+      for (let j = i; j < Math.min(i + perTask, runs.length); j++) {
+        const run = runs[j]!;
+        pages.push([run.no, run.attempt, run.cursor, run.size]);
+      }
+      this.pool.runPages(bundle, pages).catch((error: unknown) => {
+        // Let outcomes the thread sent before it died arrive first.
+        setTimeout(() => this.onTaskLost(pages, error), 25);
+      });
+    }
+  }
+
+  private onTaskLost(pages: TaskPage[], error: unknown): void {
+    if (this.finished) return;
+    const now = Date.now();
+    this.write(() => {
+      for (const [no, attempt] of pages) {
+        const run = this.current(no, attempt);
+        if (!run) {
+          this.zombies.delete(`${no}/${attempt}`);
+          continue;
+        }
+        if (error instanceof ProcessorLoadError) {
+          this.endAttempt(run, 'failed', now, { error: { ...error.serialized, message: `the processor failed to load: ${error.serialized.message}` } });
+        } else if (run.abortedAs) {
+          this.endAttempt(run, run.abortedAs, now);
+        } else if (run.threadId !== null && this.pool.terminated.has(run.threadId)) {
+          this.endAttempt(run, 'interrupted', now, {
+            error: { name: 'Interrupted', message: 'its worker thread was terminated to stop a stuck page; it runs again and this attempt does not count' },
+          });
+        } else {
+          this.endAttempt(run, 'failed', now, { error: { name: 'WorkerExitError', message: `the worker thread running this page exited: ${serializeError(error).message}` } });
+        }
+      }
+    });
+    this.pump();
+  }
+
+  private reportGaveUp(): void {
+    if (this.gaveUp.length === 0) return;
+    const gaveUp = this.gaveUp;
+    this.gaveUp = [];
+    if (!this.processor.hasOnPageFailed) return;
+    for (const { page, error } of gaveUp) {
+      this.pendingSideTasks++;
+      this.pool
+        .reportPageFailed({ bundle: this.processor.bundle, page, error })
+        .catch((failure: unknown) => {
+          if (this.finished) return;
+          this.write(() =>
+            this.pages.log({ page: page[0], attempt: page[1], at: Date.now(), level: 'error', message: `onPageFailed threw: ${serializeError(failure).message}` }),
+          );
+        })
+        .finally(() => {
+          this.pendingSideTasks--;
+          this.pump();
+        });
+    }
+  }
+
+  private armWakeTimer(now: number): void {
+    let next = Number.POSITIVE_INFINITY;
+    if (this.room(now) > 0 || this.rampup) {
+      const due = this.queue.nextDueAt();
+      if (due !== null) next = Math.min(next, due);
+      if (this.queue.readyCount > 0 && this.room(now) > 0 && this.rate.limited) {
+        next = Math.min(next, now + Math.max(1, this.rate.msUntilAvailable(now)));
+      }
+      const ramp = msUntilNextRampStep(this.maxParallel, this.rampup ?? undefined, now - this.runStartedAt);
+      if (ramp !== null && this.queue.readyCount > 0) next = Math.min(next, now + ramp);
+    }
+    if (next === this.wakeAt) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = null;
+    this.wakeAt = next;
+    if (next !== Number.POSITIVE_INFINITY) {
+      this.wakeTimer = setTimeout(() => {
+        this.wakeTimer = null;
+        this.wakeAt = Number.POSITIVE_INFINITY;
+        this.pump();
+      }, Math.max(0, next - now));
+    }
+  }
+
+  private doHousekeeping(): void {
+    if (this.finished) return;
+    const now = Date.now();
+    let control: JobControl;
+    try {
+      control = this.jobs.readControl(this.no);
+    } catch (error) {
+      this.fail(translateSqliteError(error, this.db.name));
+      return;
+    }
+    this.applyControl(control);
+    this.checkStuck(now);
+    if (now - this.lastHeartbeat >= HEARTBEAT_EVERY_MS) this.saveCounters(now);
+    if (now - this.lastUpdate >= UPDATE_EVERY_MS) this.emitUpdate(false);
+  }
+
+  private saveCounters(now: number): void {
+    this.lastHeartbeat = now;
+    this.write(() => this.jobs.writeCounters(this.no, this.counts, now));
+  }
+
+  /** Applies what another process (or this one) wrote to the job's control columns. */
+  private applyControl(control: JobControl): void {
+    if (control.control_version === this.controlVersion || this.finished) return;
+    this.controlVersion = control.control_version;
+    const paused = control.paused === 1;
+    if (paused !== this.paused) {
+      this.paused = paused;
+      if (!this.cancelling) this.setState(paused ? 'paused' : 'running');
+    }
+    this.maxParallel = control.max_parallel;
+    this.rateLimit = rateFromColumns(control.rate_items, control.rate_pages);
+    this.rate.set(this.rateLimit ?? undefined, Date.now());
+    if (control.cancel_requested === 1 && !this.cancelling) void this.cancel();
+    if (control.retry_requested > this.retryRequested) {
+      this.retryRequested = control.retry_requested;
+      // Asked by another process, which cannot receive the error: record it for `baton status`.
+      void this.retryFailed().catch((error: unknown) => {
+        if (!this.finished) this.write(() => this.jobs.setLastError(this.no, `retry-failed: ${serializeError(error).message}`));
+      });
+    }
+    this.dirty = true;
+    this.emitUpdate(true);
+    this.pump();
+  }
+
+  /** Reads the control columns now rather than at the next poll. */
+  pollControl(): void {
+    if (!this.finished) this.applyControl(this.jobs.readControl(this.no));
+  }
+
+  private checkStuck(now: number): void {
+    const timeout = this.processor.pageTimeoutMs;
+    const stuck: [number, number][] = [];
+    for (const run of this.running.values()) {
+      if (now - run.dispatchedAt > timeout && !run.abortedAs) stuck.push([run.no, run.attempt]);
+    }
+    if (stuck.length > 0) {
+      this.write(() => {
+        for (const [no] of stuck) {
+          const run = this.running.get(no)!;
+          this.zombies.set(`${run.no}/${run.attempt}`, { threadId: run.threadId, killAt: now + STUCK_GRACE_MS });
+          this.endAttempt(run, 'stuck', now, {
+            error: { name: 'PageTimeoutError', message: `page ran longer than pageTimeoutMs (${timeout} ms): aborted through ctx.signal and recorded as stuck` },
+          });
+        }
+      });
+      this.pool.broadcast({ t: 'abort', targets: stuck, reason: 'page timed out' });
+      this.pump();
+    }
+    for (const [key, zombie] of this.zombies) {
+      if (now < zombie.killAt) continue;
+      this.zombies.delete(key);
+      // It ignored its signal: stop its thread. Piscina starts a replacement; the thread's
+      // other pages are interrupted and run again without counting the attempt.
+      if (zombie.threadId !== null) this.pool.terminateThread(zombie.threadId);
+    }
+  }
+
+  private setState(state: JobState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.write(() => this.jobs.setState(this.no, state, null));
+    this.dirty = true;
+  }
+
+  /** Rebuilds the processor (a fixed one repairs the job) and queues the failed pages again. */
+  async retryFailed(): Promise<number> {
+    if (this.finished) throw new BatonError('JOB_FINISHED', `job "${this.jobId}" has ended in this process; retry it through Baton`);
+    this.retrying = true;
+    try {
+      const processor = await this.rebuild();
+      if (this.finished) return 0;
+      this.processor = processor;
+      const requeued =
+        this.write(() => {
+          const first = this.pages.firstFailed();
+          const n = this.pages.requeueFailed();
+          this.counts.pages_failed -= n;
+          this.counts.pages_queued += n;
+          if (first !== null) this.queue.reloadFrom(first);
+          this.jobs.setLastError(this.no, null);
+          this.jobs.writeCounters(this.no, this.counts, Date.now());
+          return n;
+        }) ?? 0;
+      this.dirty = true;
+      this.emitUpdate(true);
+      return requeued;
+    } finally {
+      this.retrying = false;
+      this.pump();
+    }
+  }
+
+  /** Cancels for good: running pages are aborted, queued ones never start. */
+  async cancel(): Promise<JobSummary> {
+    if (!this.cancelling && !this.finished) {
+      this.cancelling = true;
+      this.setState('cancelled');
+      for (const run of this.running.values()) run.abortedAs = 'cancelled';
+      this.pool.broadcast({ t: 'abort', targets: 'all', reason: 'job cancelled' });
+      const deadline = Date.now() + CANCEL_GRACE_MS;
+      while (this.running.size > 0 && Date.now() < deadline && !this.finished) await delay(20);
+      const now = Date.now();
+      this.write(() => {
+        for (const run of [...this.running.values()]) this.endAttempt(run, 'cancelled', now);
+      });
+      await this.finish('cancelled');
+    }
+    return this.donePromise;
+  }
+
+  /**
+   * Stops running the job in this process and releases it, so `baton resume` can take it up:
+   * 'drain' lets running pages finish; 'now' aborts them and queues them again.
+   */
+  async stop(mode: StopMode): Promise<JobSummary> {
+    if (this.finished) return this.donePromise;
+    this.stopping = mode === 'now' || this.stopping === 'now' ? 'now' : 'drain';
+    if (this.stopping === 'now') {
+      const now = Date.now();
+      this.pool.broadcast({ t: 'abort', targets: 'all', reason: 'runner stopped' });
+      this.write(() => {
+        for (const run of [...this.running.values()]) {
+          this.endAttempt(run, 'interrupted', now, { error: { name: 'Interrupted', message: 'the runner stopped at once while this page ran' } });
+        }
+      });
+    }
+    this.maybeFinish();
+    return this.donePromise;
+  }
+
+  private maybeFinish(): void {
+    if (this.finished || this.cancelling || this.running.size > 0 || this.pendingSideTasks > 0 || this.retrying) return;
+    if (this.stopping) void this.finish(null);
+    else if (this.queue.isEmpty) void this.finish(this.counts.pages_failed > 0 ? 'failed' : 'succeeded');
+  }
+
+  /** Ends the run here: the job's final state, or null to leave it resumable. */
+  private async finish(state: JobState | null): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    clearInterval(this.housekeeping);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    const now = Date.now();
+    try {
+      this.group.begin();
+      if (state !== null) {
+        this.state = state;
+        this.jobs.setState(this.no, state, now);
+      }
+      this.jobs.writeCounters(this.no, this.counts, now);
+      this.jobs.release(this.no, this.owner);
+      // The end must be durable before anyone hears of it.
+      this.group.commit();
+    } catch (error) {
+      this.group.abort(error);
+    }
+    this.stopListening();
+    // Acks still owed (a stop at once) are moot: their pages were interrupted.
+    await this.pool.destroy().catch(() => {});
+    if (this.failure !== null) {
+      this.rejectDone(this.failure);
+      return;
+    }
+    this.emit('update', this.snapshot());
+    this.resolveDone(this.summary());
+  }
+
+  /** A write or commit failed: stop everything; what was committed stays resumable. */
+  private fail(error: unknown): void {
+    if (this.failure !== null) return;
+    this.failure = error;
+    if (this.finished) return;
+    this.finished = true;
+    clearInterval(this.housekeeping);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.stopListening();
+    try {
+      this.jobs.release(this.no, this.owner);
+    } catch {
+      // The database is what failed; the stale heartbeat frees the job soon anyway.
+    }
+    void this.pool.destroy().catch(() => {});
+    this.rejectDone(error);
+  }
+
+  private emitUpdate(force: boolean): void {
+    if (!force && !this.dirty) return;
+    this.dirty = false;
+    this.lastUpdate = Date.now();
+    if (this.listenerCount('update') > 0) this.emit('update', this.snapshot());
+  }
+
+  summary(): JobSummary {
+    const summary = summarize(this.jobs.getByNo(this.no));
+    return {
+      ...summary,
+      state: this.state,
+      paused: this.paused,
+      live: !this.finished,
+      pages: {
+        total: this.counts.pages_total,
+        queued: this.counts.pages_queued,
+        running: this.counts.pages_running,
+        succeeded: this.counts.pages_succeeded,
+        failed: this.counts.pages_failed,
+      },
+      items: this.counts.items,
+      attempts: this.counts.attempts,
+      maxInFlight: this.counts.max_in_flight,
+      limits: { maxParallel: this.maxParallel, ...(this.rateLimit ? { rateLimit: { ...this.rateLimit } } : {}) },
+      estimatedTotalItems: this.processor.estimatedTotalItems,
+    };
+  }
+
+  snapshot(): JobSnapshot {
+    const now = Date.now();
+    const summary = this.summary();
+    let runningItems = 0;
+    for (const run of this.running.values()) runningItems += run.items;
+    const throughput = this.window.rates(now);
+    const itemsLive = summary.items + runningItems;
+    const { percent, etaSeconds } = estimateProgress(itemsLive, summary.estimatedTotalItems, throughput.itemsPerSecond);
+    return { ...summary, throughput, itemsLive, inFlight: this.running.size, effectiveParallel: this.allowedParallel(now), percent, etaSeconds };
+  }
+}
+
+function rateFromColumns(items: number | null, pages: number | null): RateLimitSetting | null {
+  if (items === null && pages === null) return null;
+  return { ...(items !== null ? { itemsPerSecond: items } : {}), ...(pages !== null ? { pagesPerSecond: pages } : {}) };
+}
+
+function truncate(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

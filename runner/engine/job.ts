@@ -1,0 +1,114 @@
+/**
+ * The handle `baton.start` and `baton.resume` return. Controls write the job's row first, so
+ * they are durable and look the same to this process as to any other one.
+ */
+import { EventEmitter } from 'node:events';
+import { BatonError } from '../errors.js';
+import type { JobSnapshot, JobSummary } from '../protocol.js';
+import type { JobStore } from '../store/job-store.js';
+import type { JobRunner, StopMode } from './job-runner.js';
+import { checkMaxParallel, checkRateLimit, type Limits } from './options.js';
+
+interface JobEvents {
+  /** A snapshot of the job, at most about 4 per second, and once more when it ends. */
+  update: [JobSnapshot];
+}
+
+/** Restarts an ended job in this process to run its failed pages again. */
+export type RetryRestarter = (jobId: string) => Promise<{ runner: JobRunner; requeued: number }>;
+
+export class Job extends EventEmitter<JobEvents> {
+  private runner: JobRunner;
+
+  constructor(
+    runner: JobRunner,
+    private readonly jobs: JobStore,
+    private readonly restartForRetry: RetryRestarter,
+  ) {
+    super();
+    this.runner = runner;
+    this.attach(runner);
+  }
+
+  private attach(runner: JobRunner): void {
+    this.runner = runner;
+    runner.on('update', (snapshot) => this.emit('update', snapshot));
+  }
+
+  /** The job's id. */
+  get id(): string {
+    return this.runner.jobId;
+  }
+
+  /**
+   * Resolves with the summary however this run ends: succeeded, failed, cancelled, or stopped
+   * in this process (state 'running' or 'paused', resumable). After retryFailed() on an ended
+   * job, a new run starts and `done` is that run's.
+   */
+  get done(): Promise<JobSummary> {
+    return this.runner.done;
+  }
+
+  /** True while this process runs the job. */
+  get active(): boolean {
+    return !this.runner.isFinished;
+  }
+
+  snapshot(): JobSnapshot {
+    return this.runner.snapshot();
+  }
+
+  /** No new page starts; running pages finish. Durable: a resumed runner stays paused. */
+  async pause(): Promise<void> {
+    this.jobs.setPaused(this.id, true);
+    this.poll();
+  }
+
+  async resume(): Promise<void> {
+    this.jobs.setPaused(this.id, false);
+    this.poll();
+  }
+
+  /** Changes limits while the job runs; durable. `rateLimit: null` removes the rate limit. */
+  async setLimits(limits: Limits): Promise<void> {
+    const maxParallel = limits.maxParallel === undefined ? undefined : checkMaxParallel(limits.maxParallel);
+    const rate = limits.rateLimit === undefined ? undefined : checkRateLimit(limits.rateLimit);
+    this.jobs.setLimits(this.id, {
+      ...(maxParallel !== undefined ? { maxParallel } : {}),
+      ...(rate !== undefined ? { rateItems: rate?.itemsPerSecond ?? null, ratePages: rate?.pagesPerSecond ?? null } : {}),
+    });
+    this.poll();
+  }
+
+  /**
+   * Rebuilds the processor and runs the failed pages again with a fresh attempt budget.
+   * Resolves with how many pages were queued again.
+   */
+  async retryFailed(): Promise<number> {
+    if (!this.runner.isFinished) return this.runner.retryFailed();
+    const { runner, requeued } = await this.restartForRetry(this.id);
+    this.attach(runner);
+    return requeued;
+  }
+
+  /** Cancels for good: running pages are aborted, queued pages never run. */
+  async cancel(): Promise<JobSummary> {
+    if (this.runner.isFinished) {
+      throw new BatonError('JOB_FINISHED', `job "${this.id}" has already ended; there is nothing to cancel`);
+    }
+    this.jobs.requestCancel(this.id);
+    return this.runner.cancel();
+  }
+
+  /**
+   * Stops running the job in this process; it stays resumable. 'drain' (default) lets running
+   * pages finish; 'now' aborts them and they run again on resume.
+   */
+  stop(mode: StopMode = 'drain'): Promise<JobSummary> {
+    return this.runner.stop(mode);
+  }
+
+  private poll(): void {
+    if (!this.runner.isFinished) this.runner.pollControl();
+  }
+}

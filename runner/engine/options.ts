@@ -1,0 +1,131 @@
+/** Options of Baton.open and baton.start: defaults and validation, once, at the edge. */
+import { availableParallelism } from 'node:os';
+import { BatonError } from '../errors.js';
+import { findNonJson, type JsonValue } from '../json-value.js';
+import type { RateLimitSetting } from '../protocol.js';
+import type { Durability } from '../store/database.js';
+import type { Rampup } from './rampup.js';
+
+export interface BatonOptions {
+  /** The SQLite file. Default '.baton/baton.db' under the current folder. */
+  db?: string;
+  /** 'normal' (default) survives any crash of the process; 'full' also a power cut. */
+  durability?: Durability;
+}
+
+export interface StartOptions {
+  /** The processor's source file (.ts, .js, .mts, .mjs). */
+  processor: string;
+  /** JSON arguments handed to initialPages, estimateTotalItems and every page. Default {}. */
+  args?: JsonValue;
+  /** The job's id. Default generated. An unfinished job's id resumes that job. */
+  jobId?: string;
+  /** Pages in flight at most. Default 8. */
+  maxParallel?: number;
+  /** Grow parallelism from `from` by `step` every `everyMs`. Default: none. */
+  rampup?: Rampup;
+  /** Items and/or pages per second. Default: none. */
+  rateLimit?: RateLimitSetting;
+  /** Record the job and its first pages, but run nothing until resume(). Default false. */
+  paused?: boolean;
+  /** Worker threads. Default: the machine's available parallelism. */
+  threads?: number;
+}
+
+export interface ResumeOptions {
+  /** Worker threads. Default: as the job was started, else available parallelism. */
+  threads?: number;
+}
+
+export interface Limits {
+  maxParallel?: number;
+  /** null removes the rate limit. */
+  rateLimit?: RateLimitSetting | null;
+}
+
+export const DEFAULT_DB = '.baton/baton.db';
+export const DEFAULT_MAX_PARALLEL = 8;
+export const DEFAULT_PAGE_TIMEOUT_MS = 300_000;
+
+export interface FilledStartOptions {
+  processor: string;
+  args: JsonValue;
+  jobId: string | null;
+  maxParallel: number;
+  rampup: Rampup | null;
+  rateLimit: RateLimitSetting | null;
+  paused: boolean;
+  threads: number;
+}
+
+function invalid(message: string): never {
+  throw new BatonError('INVALID_OPTION', message);
+}
+
+function checkInteger(name: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) invalid(`${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function checkPositive(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) invalid(`${name} must be a number > 0, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+export function checkRateLimit(value: RateLimitSetting | null | undefined): RateLimitSetting | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'object') invalid(`rateLimit must be { itemsPerSecond?, pagesPerSecond? }, got ${JSON.stringify(value)}`);
+  const out: RateLimitSetting = {};
+  if (value.itemsPerSecond !== undefined) out.itemsPerSecond = checkPositive('rateLimit.itemsPerSecond', value.itemsPerSecond);
+  if (value.pagesPerSecond !== undefined) out.pagesPerSecond = checkPositive('rateLimit.pagesPerSecond', value.pagesPerSecond);
+  return out.itemsPerSecond === undefined && out.pagesPerSecond === undefined ? null : out;
+}
+
+export function checkRampup(value: Rampup | null | undefined): Rampup | null {
+  if (value === null || value === undefined) return null;
+  return {
+    from: checkInteger('rampup.from', value.from, 1),
+    step: checkInteger('rampup.step', value.step, 1),
+    everyMs: checkPositive('rampup.everyMs', value.everyMs),
+  };
+}
+
+export function checkMaxParallel(value: unknown): number {
+  return checkInteger('maxParallel', value, 1);
+}
+
+export function checkThreads(value: unknown): number {
+  return checkInteger('threads', value, 1);
+}
+
+const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function checkJobId(value: unknown): string {
+  if (typeof value !== 'string' || !JOB_ID.test(value)) {
+    invalid(`jobId must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export function fillStartOptions(options: StartOptions): FilledStartOptions {
+  if (typeof options !== 'object' || options === null) invalid('start options must be an object with at least { processor }');
+  if (typeof options.processor !== 'string' || options.processor === '') invalid('processor must be the path of a processor file, such as samples/x/processor.ts');
+  const args = options.args ?? {};
+  const notJson = findNonJson(args, 'args');
+  if (notJson) throw new BatonError('INVALID_JSON_VALUE', `args must be a JSON value, but ${notJson}`);
+  return {
+    processor: options.processor,
+    args,
+    jobId: options.jobId === undefined ? null : checkJobId(options.jobId),
+    maxParallel: checkMaxParallel(options.maxParallel ?? DEFAULT_MAX_PARALLEL),
+    rampup: checkRampup(options.rampup),
+    rateLimit: checkRateLimit(options.rateLimit),
+    paused: options.paused ?? false,
+    threads: checkThreads(options.threads ?? availableParallelism()),
+  };
+}
+
+export function checkPageTimeout(value: number | null): number {
+  if (value === null) return DEFAULT_PAGE_TIMEOUT_MS;
+  return checkPositive('pageTimeoutMs', value);
+}

@@ -1,0 +1,15 @@
+/** Percent done and time left, from items done, the estimated total and the current rate. */
+export interface ProgressEstimate {
+  /** 0..100, or null without an estimate of the total. */
+  percent: number | null;
+  /** Seconds left at the current rate, or null when unknown. */
+  etaSeconds: number | null;
+}
+
+export function estimateProgress(itemsDone: number, estimatedTotal: number | null, itemsPerSecond: number): ProgressEstimate {
+  if (estimatedTotal === null || estimatedTotal <= 0) return { percent: null, etaSeconds: null };
+  const percent = Math.min(100, (itemsDone / estimatedTotal) * 100);
+  const left = Math.max(0, estimatedTotal - itemsDone);
+  const etaSeconds = left === 0 ? 0 : itemsPerSecond > 0 ? left / itemsPerSecond : null;
+  return { percent, etaSeconds };
+}

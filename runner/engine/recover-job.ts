@@ -1,0 +1,82 @@
+/**
+ * Before a job runs again in a new process: the pages its last owner left 'running' (a crash,
+ * kill -9, a stop at once) are settled by the retry mode, and the counters are recounted.
+ */
+import type { SqliteDatabase } from '../store/database.js';
+import type { JobCounters, JobRow, JobStore } from '../store/job-store.js';
+import type { PageStore } from '../store/page-store.js';
+import type { RetryPolicy } from './retry-policy.js';
+
+/** Slot recorded for an attempt whose slot is not known (it ran in a process that died). */
+export const UNKNOWN_SLOT = -1;
+
+export interface Recovery {
+  /** Pages that were running and run again (at-least-once). */
+  requeued: number;
+  /** Pages that were running and are failed as interrupted (at-most-once). */
+  failed: number;
+}
+
+export function recoverJob(db: SqliteDatabase, jobs: JobStore, pages: PageStore, row: JobRow, policy: RetryPolicy, now = Date.now()): Recovery {
+  return db.transaction((): Recovery => {
+    const running = pages.running();
+    const children = pages.childCounts(running.map((page) => page.no));
+    const interrupted = {
+      name: 'Interrupted',
+      message: policy.mode === 'at-most-once'
+        ? 'the runner stopped while this page ran; at-most-once: not run again'
+        : 'the runner stopped while this page ran; it runs again',
+    };
+    for (const page of running) {
+      pages.recordAttempt({
+        page: page.no,
+        attempt: page.attempts,
+        slot: UNKNOWN_SLOT,
+        outcome: 'interrupted',
+        startedAt: page.startedAt ?? now,
+        endedAt: now,
+        items: null,
+        errorName: interrupted.name,
+        errorMessage: interrupted.message,
+        errorStack: null,
+      });
+      // Keep the chain from forking: the page's re-run matches enqueues already committed.
+      pages.end({
+        no: page.no,
+        state: 'running',
+        attempts: page.attempts,
+        retryBase: page.retryBase,
+        children: Math.max(page.children, children.get(page.no) ?? 0),
+        items: null,
+        runAfter: null,
+        endedAt: now,
+      });
+    }
+    const nos = running.map((page) => page.no);
+    if (policy.mode === 'at-most-once') pages.failPages(nos, now);
+    else pages.requeuePages(nos);
+
+    const counters: JobCounters = {
+      pages_total: 0,
+      pages_queued: 0,
+      pages_running: 0,
+      pages_succeeded: 0,
+      pages_failed: 0,
+      items: 0,
+      attempts: pages.attemptTotal(),
+      max_in_flight: row.max_in_flight,
+      next_page: Math.max(row.next_page, pages.maxPageNo() + 1),
+    };
+    for (const { state, n, items } of pages.counts()) {
+      counters.pages_total += n;
+      if (state === 'queued') counters.pages_queued += n;
+      else if (state === 'succeeded') {
+        counters.pages_succeeded += n;
+        counters.items += items;
+      } else if (state === 'failed') counters.pages_failed += n;
+      else counters.pages_running += n;
+    }
+    jobs.writeCounters(row.no, counters, now);
+    return policy.mode === 'at-most-once' ? { requeued: 0, failed: nos.length } : { requeued: nos.length, failed: 0 };
+  })();
+}

@@ -1,0 +1,58 @@
+/**
+ * Items and pages per second over a sliding window, in fixed buckets so memory stays constant
+ * however long the job runs.
+ */
+export class ThroughputWindow {
+  private readonly items: Float64Array;
+  private readonly pages: Float64Array;
+  private readonly bucketMs: number;
+  private head = 0;
+  private headStart: number;
+
+  /** @param windowMs span the rates are averaged over @param buckets resolution of the window */
+  constructor(
+    private readonly windowMs: number,
+    now: number,
+    buckets = 20,
+  ) {
+    this.bucketMs = windowMs / buckets;
+    this.items = new Float64Array(buckets);
+    this.pages = new Float64Array(buckets);
+    this.headStart = now;
+    this.startedAt = now;
+  }
+
+  private readonly startedAt: number;
+
+  private advance(now: number): void {
+    const steps = Math.floor((now - this.headStart) / this.bucketMs);
+    if (steps <= 0) return;
+    const n = this.items.length;
+    for (let i = 1; i <= Math.min(steps, n); i++) {
+      const index = (this.head + i) % n;
+      this.items[index] = 0;
+      this.pages[index] = 0;
+    }
+    this.head = (this.head + steps) % n;
+    this.headStart += steps * this.bucketMs;
+  }
+
+  record(now: number, items: number, pages: number): void {
+    this.advance(now);
+    this.items[this.head]! += items;
+    this.pages[this.head]! += pages;
+  }
+
+  /** Rates over the window, or over the time since start when that is shorter. */
+  rates(now: number): { itemsPerSecond: number; pagesPerSecond: number } {
+    this.advance(now);
+    let items = 0;
+    let pages = 0;
+    for (let i = 0; i < this.items.length; i++) {
+      items += this.items[i]!;
+      pages += this.pages[i]!;
+    }
+    const spanMs = Math.max(this.bucketMs, Math.min(this.windowMs, now - this.startedAt));
+    return { itemsPerSecond: (items * 1000) / spanMs, pagesPerSecond: (pages * 1000) / spanMs };
+  }
+}

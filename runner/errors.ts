@@ -1,0 +1,74 @@
+/**
+ * Every error Baton raises on purpose. `code` is stable and safe to match on; `message` names
+ * the problem and the fix in one line.
+ */
+export type BatonErrorCode =
+  /** The processor file does not exist. */
+  | 'PROCESSOR_NOT_FOUND'
+  /** esbuild could not bundle the processor (syntax error, unresolved import). */
+  | 'PROCESSOR_BUILD_FAILED'
+  /** The processor module threw while loading, or its default export is not a page processor. */
+  | 'PROCESSOR_INVALID'
+  /** A cursor, size or args value is not plain JSON. */
+  | 'INVALID_JSON_VALUE'
+  /** An option passed to the API or CLI is out of range or of the wrong type. */
+  | 'INVALID_OPTION'
+  /** No job with that id exists in the database. */
+  | 'JOB_NOT_FOUND'
+  /** The job is being run by another live process. */
+  | 'JOB_LOCKED'
+  /** The job has ended in a way that cannot be resumed (cancelled, or finished). */
+  | 'JOB_FINISHED'
+  /** The database file is not SQLite, is damaged, or belongs to another program. */
+  | 'DB_CORRUPT'
+  /** Another process holds a write lock on the database for longer than the busy timeout. */
+  | 'DB_LOCKED'
+  /** The database was written by a newer Baton. */
+  | 'DB_SCHEMA_NEWER'
+  /** An attempt that Baton already gave up on (timed out) tried to enqueue a page. */
+  | 'STALE_ATTEMPT';
+
+export class BatonError extends Error {
+  override readonly name = 'BatonError';
+  constructor(
+    readonly code: BatonErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** True for errors raised by Baton with the given code. */
+export function isBatonError(error: unknown, code?: BatonErrorCode): error is BatonError {
+  return error instanceof Error && error.name === 'BatonError' && (code === undefined || (error as BatonError).code === code);
+}
+
+/** The plain form of an error that crosses a thread or process boundary. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      name: error.name,
+      message: error.message,
+      ...(error.stack !== undefined ? { stack: error.stack } : {}),
+      ...(typeof code === 'string' ? { code } : {}),
+    };
+  }
+  return { name: 'Error', message: `non-Error value thrown: ${describeThrown(error)}` };
+}
+
+function describeThrown(value: unknown): string {
+  try {
+    return typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);
+  } catch {
+    return String(value);
+  }
+}

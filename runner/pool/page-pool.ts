@@ -1,0 +1,135 @@
+/**
+ * A Piscina pool for one job, plus the long-lived channel each of its threads opened. Pages go
+ * out as tasks; their events come back as batches of WorkerMessages tagged with the thread.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { SerializedError } from '../errors.js';
+import type {
+  ChannelOpenMessage,
+  DescribeResult,
+  PageFailedTask,
+  SchedulerMessage,
+  TaskPage,
+  WorkerBootData,
+  WorkerMessage,
+} from './worker-messages.js';
+
+/** The compiled worker entry: beside this file in dist/, or dist/ when running from sources. */
+export function workerFilename(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const beside = join(here, 'worker.js');
+  if (existsSync(beside)) return beside;
+  const built = join(here, '..', '..', 'dist', 'runner', 'pool', 'worker.js');
+  if (existsSync(built)) return built;
+  throw new Error(`the worker entry ${built} is missing: run \`npm run build\` first`);
+}
+
+export interface PagePoolOptions {
+  boot: WorkerBootData;
+  threads: number;
+}
+
+/** Receives every batch a thread sends over its channel. */
+export type WorkerMessageHandler = (messages: WorkerMessage[], threadId: number) => void;
+
+/** What a task answers when the processor failed to load in the worker. */
+interface TaskFailure {
+  ok: false;
+  error: SerializedError;
+}
+
+function isTaskFailure(value: unknown): value is TaskFailure {
+  return typeof value === 'object' && value !== null && (value as TaskFailure).ok === false;
+}
+
+export class ProcessorLoadError extends Error {
+  constructor(readonly serialized: SerializedError) {
+    super(serialized.message);
+  }
+}
+
+export class PagePool {
+  private readonly piscina: Piscina;
+  private readonly channels = new Map<number, MessagePort>();
+  /** Threads this pool terminated on purpose (for a stuck page). */
+  readonly terminated = new Set<number>();
+  private handler: WorkerMessageHandler = () => {};
+
+  constructor(private readonly options: PagePoolOptions) {
+    this.piscina = new Piscina({
+      filename: workerFilename(),
+      minThreads: options.threads,
+      maxThreads: options.threads,
+      // The scheduler bounds pages in flight itself; Piscina only spreads tasks over threads.
+      concurrentTasksPerWorker: 1024,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      // Threads must keep reading their channel while pages await; never park them in Atomics.wait.
+      atomics: 'disabled',
+      workerData: options.boot,
+    });
+    this.piscina.on('message', (message: unknown) => {
+      if (typeof message === 'object' && message !== null && 'batonChannel' in message) this.addChannel(message as ChannelOpenMessage);
+    });
+    // Errors of threads without tasks; tasks' own errors reach their promises.
+    this.piscina.on('error', () => {});
+  }
+
+  private addChannel({ batonChannel, threadId }: ChannelOpenMessage): void {
+    this.channels.set(threadId, batonChannel);
+    batonChannel.on('message', (messages: WorkerMessage[]) => this.handler(messages, threadId));
+    batonChannel.on('close', () => this.channels.delete(threadId));
+  }
+
+  /** Where channel messages go; set once the job's runner exists (no page runs before). */
+  onMessages(handler: WorkerMessageHandler): void {
+    this.handler = handler;
+  }
+
+  get threadCount(): number {
+    return this.options.threads;
+  }
+
+  send(threadId: number, message: SchedulerMessage): void {
+    this.channels.get(threadId)?.postMessage(message);
+  }
+
+  broadcast(message: SchedulerMessage): void {
+    for (const port of this.channels.values()) port.postMessage(message);
+  }
+
+  /** Resolves when the pages' outcomes have been sent; rejects if the thread died. */
+  async runPages(bundle: string, pages: TaskPage[]): Promise<void> {
+    const result: unknown = await this.piscina.run({ kind: 'pages', bundle, pages });
+    if (isTaskFailure(result)) throw new ProcessorLoadError(result.error);
+  }
+
+  async describe(bundle: string, withInitialPages: boolean): Promise<DescribeResult> {
+    const result: unknown = await this.piscina.run({ kind: 'describe', bundle, withInitialPages });
+    if (isTaskFailure(result)) throw new ProcessorLoadError(result.error);
+    return result as DescribeResult;
+  }
+
+  async reportPageFailed(task: Omit<PageFailedTask, 'kind'>): Promise<void> {
+    const result: unknown = await this.piscina.run({ kind: 'page-failed', ...task });
+    if (isTaskFailure(result)) throw new ProcessorLoadError(result.error);
+  }
+
+  /** Terminates the thread; Piscina fails its tasks and starts a replacement. */
+  terminateThread(threadId: number): boolean {
+    const worker = this.piscina.threads.find((thread) => thread.threadId === threadId);
+    if (!worker) return false;
+    this.terminated.add(threadId);
+    void worker.terminate();
+    return true;
+  }
+
+  async destroy(): Promise<void> {
+    for (const port of this.channels.values()) port.close();
+    this.channels.clear();
+    await this.piscina.destroy();
+  }
+}

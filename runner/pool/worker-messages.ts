@@ -1,0 +1,87 @@
+/**
+ * Messages between the scheduler (main thread) and the worker threads. Tasks travel as Piscina
+ * tasks; everything that happens while a page runs travels over one long-lived MessagePort per
+ * worker thread, batched, and is matched by page number and attempt.
+ */
+import type { SerializedError } from '../errors.js';
+import type { RetryOptions } from '../processor-api.js';
+
+/** Data every worker of a job's pool starts with (Piscina's workerData). */
+export interface WorkerBootData {
+  jobId: string;
+  /** The job's args as JSON, parsed once per thread. */
+  argsJson: string;
+}
+
+/** Sent once by each worker on parentPort when it starts: its end of the page channel. */
+export interface ChannelOpenMessage {
+  batonChannel: import('node:worker_threads').MessagePort;
+  threadId: number;
+}
+
+/** A page as it travels in a task: [page number, attempt, cursor JSON, size or null]. */
+export type TaskPage = [no: number, attempt: number, cursorJson: string, size: number | null];
+
+/** Load the processor and report its definition; compute initial pages for a new job. */
+export interface DescribeTask {
+  kind: 'describe';
+  bundle: string;
+  withInitialPages: boolean;
+}
+
+export interface DescribeResult {
+  name: string | null;
+  retry: RetryOptions | null;
+  pageTimeoutMs: number | null;
+  /** [cursor JSON, size or null] for each initial page, when asked for. */
+  initialPages: [string, number | null][] | null;
+  estimateTotalItems: number | null;
+  hasOnPageFailed: boolean;
+}
+
+/** Run these pages concurrently on one thread. Outcomes come back over the channel. */
+export interface PagesTask {
+  kind: 'pages';
+  bundle: string;
+  pages: TaskPage[];
+}
+
+/** Call the processor's onPageFailed for a page that gave up. */
+export interface PageFailedTask {
+  kind: 'page-failed';
+  bundle: string;
+  page: TaskPage;
+  error: SerializedError;
+}
+
+export type WorkerTask = DescribeTask | PagesTask | PageFailedTask;
+
+export type LogLevel = 'info' | 'warn' | 'error';
+
+/** Worker to scheduler, over the channel. Always sent in arrays. */
+export type WorkerMessage =
+  /** These pages began to run on this thread (sent before any user code runs). */
+  | { t: 'started'; pages: number[] }
+  | { t: 'enqueue'; page: number; attempt: number; ordinal: number; cursor: string; size: number | null; request: number }
+  | { t: 'progress'; page: number; attempt: number; items: number }
+  | { t: 'log'; page: number; attempt: number; level: LogLevel; message: string; at: number }
+  | { t: 'done'; page: number; attempt: number; items: number; aborted: boolean; startedAt: number; endedAt: number }
+  | {
+      t: 'failed';
+      page: number;
+      attempt: number;
+      error: SerializedError;
+      /** NonRetryableError, or a name listed in retry.nonRetryable. */
+      nonRetryable: boolean;
+      aborted: boolean;
+      startedAt: number;
+      endedAt: number;
+    };
+
+/** Scheduler to worker, over the channel. */
+export type SchedulerMessage =
+  /** These enqueue requests are durably committed (or were duplicates of committed pages). */
+  | { t: 'committed'; requests: number[] }
+  | { t: 'rejected'; request: number; code: string; message: string }
+  /** Abort these attempts' signals ([page, attempt] pairs, or all), if they run on this thread. */
+  | { t: 'abort'; targets: [page: number, attempt: number][] | 'all'; reason: string };

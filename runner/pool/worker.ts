@@ -1,0 +1,345 @@
+/**
+ * The worker-thread entry that Piscina loads. It runs page tasks for one job: loads the
+ * processor bundle, builds each page's context and reports everything over its channel.
+ */
+import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { serializeError, type SerializedError } from '../errors.js';
+import { findNonJson, type JsonValue } from '../json-value.js';
+import { PROCESSOR_MARK, type PageContext, type PageProcessorDefinition, type PageSpec } from '../processor-api.js';
+import type {
+  ChannelOpenMessage,
+  DescribeResult,
+  DescribeTask,
+  LogLevel,
+  PageFailedTask,
+  PagesTask,
+  SchedulerMessage,
+  TaskPage,
+  WorkerBootData,
+  WorkerMessage,
+  WorkerTask,
+} from './worker-messages.js';
+
+// Stack traces of TypeScript processors point at the user's lines (bundles carry inline maps).
+process.setSourceMapsEnabled(true);
+
+const boot = workerData as WorkerBootData;
+const args = deepFreeze(JSON.parse(boot.argsJson) as JsonValue);
+
+/** A task's answer when the processor itself is at fault, so the scheduler can word the error. */
+export interface TaskFailure {
+  ok: false;
+  error: SerializedError;
+}
+
+// One long-lived channel per thread: creating a MessagePort per task costs two thirds of
+// Piscina's dispatch rate (DESIGN.md §8).
+const channel = new MessageChannel();
+const open: ChannelOpenMessage = { batonChannel: channel.port2, threadId };
+parentPort!.postMessage(open, [channel.port2]);
+channel.port1.on('message', (message: SchedulerMessage) => onSchedulerMessage(message));
+
+// A stray rejection in user code must not take the thread, and every page on it, down.
+process.on('unhandledRejection', (reason) => {
+  const error = serializeError(reason);
+  process.emitWarning(`unhandled rejection in a page processor: ${error.message}`);
+});
+
+let outbox: WorkerMessage[] = [];
+let flushScheduled = false;
+const pendingProgress = new Set<PageRun>();
+
+function send(message: WorkerMessage): void {
+  outbox.push(message);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flush);
+  }
+}
+
+function flush(): void {
+  flushScheduled = false;
+  for (const run of pendingProgress) run.progressMessage = null;
+  pendingProgress.clear();
+  if (outbox.length === 0) return;
+  const batch = outbox;
+  outbox = [];
+  channel.port1.postMessage(batch);
+}
+
+interface LoadedProcessor {
+  definition: PageProcessorDefinition;
+  nonRetryable: Set<string>;
+}
+
+const processors = new Map<string, Promise<LoadedProcessor>>();
+
+function loadProcessor(bundle: string): Promise<LoadedProcessor> {
+  let loaded = processors.get(bundle);
+  if (!loaded) {
+    loaded = import(pathToFileURL(bundle).href).then(
+      (module: { default?: unknown }) => {
+        const definition = checkDefinition(module.default);
+        return { definition, nonRetryable: new Set(definition.retry?.nonRetryable ?? []) };
+      },
+      (error: unknown) => {
+        const { message } = serializeError(error);
+        throw Object.assign(new Error(`threw while loading: ${message}`, { cause: error }), { stack: (error as Error)?.stack });
+      },
+    );
+    processors.set(bundle, loaded);
+  }
+  return loaded;
+}
+
+function checkDefinition(value: unknown): PageProcessorDefinition {
+  if (value === undefined) {
+    throw new Error('has no default export: export default definePageProcessor({ ... })');
+  }
+  if (typeof value !== 'object' || value === null) {
+    throw new Error(`default export is a ${value === null ? 'null' : typeof value}, not a page processor: export default definePageProcessor({ ... })`);
+  }
+  const definition = value as Partial<PageProcessorDefinition> & { [PROCESSOR_MARK]?: unknown };
+  if (typeof definition.run !== 'function') {
+    throw new Error('default export has no run(ctx) function: definePageProcessor({ async run(ctx) { ... } })');
+  }
+  return definition as PageProcessorDefinition;
+}
+
+interface PageRun {
+  no: number;
+  attempt: number;
+  /** Made on first use of ctx.signal: most pages never look at it, and it is not free. */
+  controller: AbortController | null;
+  abortReason: unknown;
+  items: number;
+  ordinal: number;
+  progressMessage: Extract<WorkerMessage, { t: 'progress' }> | null;
+}
+
+/** Attempts running on this thread, by `${page}/${attempt}`. */
+const runs = new Map<string, PageRun>();
+let nextRequest = 1;
+const requests = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+
+function onSchedulerMessage(message: SchedulerMessage): void {
+  switch (message.t) {
+    case 'committed':
+      for (const id of message.requests) {
+        requests.get(id)?.resolve();
+        requests.delete(id);
+      }
+      break;
+    case 'rejected': {
+      const error = Object.assign(new Error(message.message), { code: message.code });
+      requests.get(message.request)?.reject(error);
+      requests.delete(message.request);
+      break;
+    }
+    case 'abort': {
+      const reason = new DOMException(message.reason, 'AbortError');
+      if (message.targets === 'all') {
+        for (const run of runs.values()) abortRun(run, reason);
+      } else {
+        for (const [no, attempt] of message.targets) {
+          const run = runs.get(`${no}/${attempt}`);
+          if (run) abortRun(run, reason);
+        }
+      }
+      break;
+    }
+  }
+}
+
+function abortRun(run: PageRun, reason: unknown): void {
+  if (run.abortReason !== undefined) return;
+  run.abortReason = reason;
+  run.controller?.abort(reason);
+}
+
+function signalOf(run: PageRun): AbortSignal {
+  if (!run.controller) {
+    run.controller = new AbortController();
+    if (run.abortReason !== undefined) run.controller.abort(run.abortReason);
+  }
+  return run.controller.signal;
+}
+
+function checkPageSpec(spec: unknown, what: string): [cursorJson: string, size: number | null] {
+  if (typeof spec !== 'object' || spec === null || !('cursor' in spec)) {
+    throw new TypeError(`${what} must be an object { cursor, size? }, got ${describe(spec)}`);
+  }
+  const { cursor, size } = spec as PageSpec;
+  const notJson = findNonJson(cursor, 'cursor');
+  if (notJson) throw new TypeError(`${what}: cursor must be a JSON value, but ${notJson}`);
+  if (size !== undefined && (!Number.isInteger(size) || size < 0)) {
+    throw new TypeError(`${what}: size must be an integer >= 0 or left out, got ${describe(size)}`);
+  }
+  return [JSON.stringify(cursor), size ?? null];
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function createContext(run: PageRun, cursorJson: string, size: number | null): PageContext {
+  const log = (level: LogLevel, message: unknown) =>
+    send({ t: 'log', page: run.no, attempt: run.attempt, level, message: String(message), at: Date.now() });
+  return {
+    jobId: boot.jobId,
+    page: Object.freeze({ id: run.no, cursor: JSON.parse(cursorJson) as JsonValue, size: size ?? undefined, attempt: run.attempt }),
+    args,
+    get signal() {
+      return signalOf(run);
+    },
+    enqueueNextPage(next) {
+      let cursor: string;
+      let nextSize: number | null;
+      try {
+        [cursor, nextSize] = checkPageSpec(next, 'enqueueNextPage');
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const request = nextRequest++;
+      const ordinal = run.ordinal++;
+      return new Promise<void>((resolve, reject) => {
+        requests.set(request, { resolve, reject });
+        send({ t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request });
+      });
+    },
+    reportProgress(items) {
+      if (!Number.isFinite(items) || items < 0) {
+        throw new TypeError(`reportProgress(items): items must be a number >= 0, got ${describe(items)}`);
+      }
+      run.items += items;
+      if (run.progressMessage) {
+        run.progressMessage.items += items;
+      } else {
+        run.progressMessage = { t: 'progress', page: run.no, attempt: run.attempt, items };
+        pendingProgress.add(run);
+        send(run.progressMessage);
+      }
+    },
+    log: {
+      info: (message) => log('info', message),
+      warn: (message) => log('warn', message),
+      error: (message) => log('error', message),
+    },
+  };
+}
+
+function isNonRetryable(error: unknown, processor: LoadedProcessor): boolean {
+  if (!(error instanceof Error)) return false;
+  return (error as { nonRetryable?: unknown }).nonRetryable === true || error.name === 'NonRetryableError' || processor.nonRetryable.has(error.name);
+}
+
+async function runPage(processor: LoadedProcessor, [no, attempt, cursorJson, size]: TaskPage): Promise<void> {
+  const run: PageRun = { no, attempt, controller: null, abortReason: undefined, items: 0, ordinal: 0, progressMessage: null };
+  const key = `${no}/${attempt}`;
+  runs.set(key, run);
+  const startedAt = Date.now();
+  try {
+    const result = await processor.definition.run(createContext(run, cursorJson, size));
+    const returned = result && typeof result === 'object' ? result.items : undefined;
+    const items = typeof returned === 'number' && Number.isFinite(returned) && returned >= 0 ? returned : run.items;
+    send({ t: 'done', page: no, attempt, items, aborted: run.abortReason !== undefined, startedAt, endedAt: Date.now() });
+  } catch (error) {
+    send({
+      t: 'failed',
+      page: no,
+      attempt,
+      error: serializeError(error),
+      nonRetryable: isNonRetryable(error, processor),
+      aborted: run.abortReason !== undefined,
+      startedAt,
+      endedAt: Date.now(),
+    });
+  } finally {
+    runs.delete(key);
+  }
+}
+
+async function runPages(task: PagesTask): Promise<number | TaskFailure> {
+  // Sent before user code runs, so the scheduler knows this thread even if a page never yields.
+  send({ t: 'started', pages: task.pages.map((page) => page[0]) });
+  flush();
+  let processor: LoadedProcessor;
+  try {
+    processor = await loadProcessor(task.bundle);
+  } catch (error) {
+    return { ok: false, error: serializeError(error) };
+  }
+  await Promise.all(task.pages.map((page) => runPage(processor, page)));
+  // Outcomes must be on the channel before the task resolves.
+  flush();
+  return task.pages.length;
+}
+
+async function describeProcessor(task: DescribeTask): Promise<DescribeResult | TaskFailure> {
+  try {
+    const { definition } = await loadProcessor(task.bundle);
+    let initialPages: [string, number | null][] | null = null;
+    if (task.withInitialPages) {
+      const given = typeof definition.initialPages === 'function' ? await definition.initialPages(args) : (definition.initialPages ?? [{ cursor: null }]);
+      if (!Array.isArray(given)) throw new TypeError(`initialPages must be an array of { cursor, size? } or a function returning one, got ${describe(given)}`);
+      initialPages = given.map((spec, i) => checkPageSpec(spec, `initialPages[${i}]`));
+    }
+    let estimateTotalItems: number | null = null;
+    if (definition.estimateTotalItems) {
+      const estimate = await definition.estimateTotalItems(args);
+      if (!Number.isFinite(estimate) || estimate < 0) throw new TypeError(`estimateTotalItems must return a number >= 0, got ${describe(estimate)}`);
+      estimateTotalItems = estimate;
+    }
+    return {
+      name: typeof definition.name === 'string' ? definition.name : null,
+      retry: definition.retry ?? null,
+      pageTimeoutMs: definition.pageTimeoutMs ?? null,
+      initialPages,
+      estimateTotalItems,
+      hasOnPageFailed: typeof definition.onPageFailed === 'function',
+    };
+  } catch (error) {
+    return { ok: false, error: serializeError(error) };
+  }
+}
+
+async function reportPageFailed(task: PageFailedTask): Promise<true | TaskFailure> {
+  try {
+    const { definition } = await loadProcessor(task.bundle);
+    const [no, attempt, cursorJson, size] = task.page;
+    await definition.onPageFailed?.({
+      jobId: boot.jobId,
+      page: { id: no, attempt, cursor: JSON.parse(cursorJson) as JsonValue, size: size ?? undefined },
+      args,
+      error: task.error,
+    });
+    return true;
+  } catch (error) {
+    return { ok: false, error: serializeError(error) };
+  }
+}
+
+export default function handleTask(task: WorkerTask): Promise<unknown> {
+  switch (task.kind) {
+    case 'pages':
+      return runPages(task);
+    case 'describe':
+      return describeProcessor(task);
+    case 'page-failed':
+      return reportPageFailed(task);
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

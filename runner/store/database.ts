@@ -1,0 +1,92 @@
+/**
+ * Opens Baton's SQLite file: WAL, the durability asked for, the schema, and errors that say
+ * what is wrong with the file and what to do. Nothing here ever deletes or rewrites a file that
+ * is not already a Baton database.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { BatonError } from '../errors.js';
+import { SCHEMA, SCHEMA_VERSION } from './schema.js';
+
+export type SqliteDatabase = Database.Database;
+
+/** 'normal' survives any crash of the process; 'full' also survives a power cut. */
+export type Durability = 'normal' | 'full';
+
+export interface OpenDatabaseOptions {
+  /** Default 'normal' (synchronous = NORMAL in WAL mode). */
+  durability?: Durability;
+  /** How long to wait for another process's write lock. Default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+/** The path as the user would type it, for messages. */
+export function shownPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
+}
+
+/** Turns SQLite's error codes into BatonErrors that name the file and the fix. */
+export function translateSqliteError(error: unknown, file: string): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return error;
+  const shown = shownPath(file);
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+    return new BatonError(
+      'DB_CORRUPT',
+      `${shown} is not a usable SQLite database (${(error as Error).message}): move it aside or pass --db with another file; Baton has not changed it`,
+      { cause: error },
+    );
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new BatonError(
+      'DB_LOCKED',
+      `${shown} is locked by another process: close the program holding a write transaction on it, or pass --db with another file`,
+      { cause: error },
+    );
+  }
+  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_PERM')) {
+    return new BatonError('DB_CORRUPT', `${shown} cannot be opened for writing (${(error as Error).message}): check the folder exists and is writable, or pass --db`, {
+      cause: error,
+    });
+  }
+  return error;
+}
+
+export function openDatabase(path: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
+  const file = resolve(path);
+  mkdirSync(dirname(file), { recursive: true });
+  let db: SqliteDatabase | undefined;
+  try {
+    db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    ensureSchema(db, file);
+    return db;
+  } catch (error) {
+    db?.close();
+    throw translateSqliteError(error, file);
+  }
+}
+
+function ensureSchema(db: SqliteDatabase, file: string): void {
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]).filter((name) => !name.startsWith('sqlite_'));
+  if (tables.length === 0) {
+    db.transaction(() => {
+      db.exec(SCHEMA);
+      db.prepare("INSERT INTO baton_meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
+    }).immediate();
+    return;
+  }
+  if (!tables.includes('baton_meta')) {
+    throw new BatonError(
+      'DB_CORRUPT',
+      `${shownPath(file)} is a SQLite database of another program (tables: ${tables.slice(0, 5).join(', ')}): pass --db with a file of Baton's own; Baton has not changed it`,
+    );
+  }
+  const version = Number(db.prepare("SELECT value FROM baton_meta WHERE key = 'schema_version'").pluck().get());
+  if (version > SCHEMA_VERSION) {
+    throw new BatonError('DB_SCHEMA_NEWER', `${shownPath(file)} was written by a newer Baton (schema ${version}, this one reads ${SCHEMA_VERSION}): upgrade baton`);
+  }
+}

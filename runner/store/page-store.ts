@@ -1,0 +1,204 @@
+/**
+ * The page and attempt writes of the scheduler's group commits, and the queries that rebuild a
+ * job's in-memory state when it resumes.
+ */
+import type { AttemptOutcome, PageState } from '../protocol.js';
+import type { LogLevel } from '../pool/worker-messages.js';
+import type { SqliteDatabase } from './database.js';
+
+export interface NewPage {
+  no: number;
+  parent: number;
+  ordinal: number;
+  cursor: string;
+  size: number | null;
+}
+
+/** A queued page as the scheduler keeps it in memory. */
+export interface QueuedPage {
+  no: number;
+  cursor: string;
+  size: number | null;
+  attempts: number;
+  retryBase: number;
+  children: number;
+  runAfter: number | null;
+}
+
+export interface PageEnd {
+  no: number;
+  state: PageState;
+  attempts: number;
+  retryBase: number;
+  children: number;
+  items: number | null;
+  runAfter: number | null;
+  endedAt: number;
+}
+
+export interface AttemptRecord {
+  page: number;
+  attempt: number;
+  slot: number;
+  outcome: AttemptOutcome;
+  startedAt: number;
+  endedAt: number;
+  items: number | null;
+  errorName: string | null;
+  errorMessage: string | null;
+  errorStack: string | null;
+}
+
+export interface LogRecord {
+  page: number;
+  attempt: number;
+  at: number;
+  level: LogLevel;
+  message: string;
+}
+
+interface QueuedRow {
+  no: number;
+  cursor: string;
+  size: number | null;
+  attempts: number;
+  retry_base: number;
+  children: number;
+  run_after: number | null;
+}
+
+const toQueued = (row: QueuedRow): QueuedPage => ({
+  no: row.no,
+  cursor: row.cursor,
+  size: row.size,
+  attempts: row.attempts,
+  retryBase: row.retry_base,
+  children: row.children,
+  runAfter: row.run_after,
+});
+
+export class PageStore {
+  private readonly insertStmt;
+  private readonly duplicateStmt;
+  private readonly startStmt;
+  private readonly endStmt;
+  private readonly attemptStmt;
+  private readonly logStmt;
+  private readonly queuedStmt;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly job: number,
+  ) {
+    this.insertStmt = db.prepare(
+      'INSERT OR IGNORE INTO pages (job, no, parent, ordinal, cursor, size, state, attempts, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.duplicateStmt = db.prepare<[number, string, number | null], number>('SELECT no FROM pages WHERE job = ? AND cursor = ? AND ifnull(size, -1) = ifnull(?, -1)').pluck();
+    this.startStmt = db.prepare("UPDATE pages SET state = 'running', attempts = ?, started_at = ? WHERE job = ? AND no = ?");
+    this.endStmt = db.prepare(
+      'UPDATE pages SET state = ?, attempts = ?, retry_base = ?, children = ?, items = ?, run_after = ?, ended_at = ? WHERE job = ? AND no = ?',
+    );
+    this.attemptStmt = db.prepare(
+      'INSERT OR REPLACE INTO attempts (job, page, attempt, slot, outcome, started_at, ended_at, items, error_name, error_message, error_stack) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.logStmt = db.prepare('INSERT INTO logs (job, page, attempt, at, level, message) VALUES (?, ?, ?, ?, ?, ?)');
+    this.queuedStmt = db.prepare<[number, number, number], QueuedRow>(
+      "SELECT no, cursor, size, attempts, retry_base, children, run_after FROM pages WHERE job = ? AND no >= ? AND state = 'queued' ORDER BY no LIMIT ?",
+    );
+  }
+
+  /**
+   * Inserts a page, queued or, when `startedAt` is given, already running its first attempt.
+   * Returns false when its cursor and size are already in the job.
+   */
+  insert(page: NewPage, startedAt: number | null = null): boolean {
+    const state = startedAt === null ? 'queued' : 'running';
+    return this.insertStmt.run(this.job, page.no, page.parent, page.ordinal, page.cursor, page.size, state, startedAt === null ? 0 : 1, startedAt).changes === 1;
+  }
+
+  /** The page that already holds this cursor and size. */
+  duplicateOf(cursor: string, size: number | null): number | undefined {
+    return this.duplicateStmt.get(this.job, cursor, size);
+  }
+
+  start(no: number, attempt: number, at: number): void {
+    this.startStmt.run(attempt, at, this.job, no);
+  }
+
+  end(page: PageEnd): void {
+    this.endStmt.run(page.state, page.attempts, page.retryBase, page.children, page.items, page.runAfter, page.endedAt, this.job, page.no);
+  }
+
+  recordAttempt(a: AttemptRecord): void {
+    this.attemptStmt.run(this.job, a.page, a.attempt, a.slot, a.outcome, a.startedAt, a.endedAt, a.items, a.errorName, a.errorMessage, a.errorStack);
+  }
+
+  log(line: LogRecord): void {
+    this.logStmt.run(this.job, line.page, line.attempt, line.at, line.level, line.message);
+  }
+
+  /** Queued pages from page number `from` on, in order. */
+  queued(from: number, limit: number): QueuedPage[] {
+    return this.queuedStmt.all(this.job, from, limit).map(toQueued);
+  }
+
+  /** Pages in 'running' state: what was running when the last owner stopped or crashed. */
+  running(): (QueuedPage & { startedAt: number | null })[] {
+    const rows = this.db
+      .prepare("SELECT no, cursor, size, attempts, retry_base, children, run_after, started_at FROM pages WHERE job = ? AND state = 'running'")
+      .all(this.job) as (QueuedRow & { started_at: number | null })[];
+    return rows.map((row) => ({ ...toQueued(row), startedAt: row.started_at }));
+  }
+
+  /** How many children each of these pages has enqueued, from the child rows themselves. */
+  childCounts(parents: number[]): Map<number, number> {
+    const counts = new Map<number, number>();
+    if (parents.length === 0) return counts;
+    const stmt = this.db.prepare<[number, string], { parent: number; n: number }>(
+      'SELECT parent, max(ordinal) + 1 AS n FROM pages WHERE job = ? AND parent IN (SELECT value FROM json_each(?)) GROUP BY parent',
+    );
+    for (const row of stmt.all(this.job, JSON.stringify(parents))) counts.set(row.parent, row.n);
+    return counts;
+  }
+
+  /** Page counts by state, and items of succeeded pages. */
+  counts(): { state: PageState; n: number; items: number }[] {
+    return this.db
+      .prepare<[number], { state: PageState; n: number; items: number }>('SELECT state, count(*) AS n, ifnull(sum(items), 0) AS items FROM pages WHERE job = ? GROUP BY state')
+      .all(this.job);
+  }
+
+  attemptTotal(): number {
+    return this.db.prepare<[number], number>('SELECT count(*) FROM attempts WHERE job = ?').pluck().get(this.job) ?? 0;
+  }
+
+  maxPageNo(): number {
+    return this.db.prepare<[number], number | null>('SELECT max(no) FROM pages WHERE job = ?').pluck().get(this.job) ?? 0;
+  }
+
+  /** The lowest failed page number, or null. */
+  firstFailed(): number | null {
+    return this.db.prepare<[number], number | null>("SELECT min(no) FROM pages WHERE job = ? AND state = 'failed'").pluck().get(this.job) ?? null;
+  }
+
+  /** Puts failed pages back in the queue with a fresh attempt budget; returns how many. */
+  requeueFailed(): number {
+    return this.db
+      .prepare("UPDATE pages SET state = 'queued', retry_base = attempts, run_after = NULL WHERE job = ? AND state = 'failed'")
+      .run(this.job).changes;
+  }
+
+  /** Marks the given pages 'failed' in one statement (at-most-once pages found running). */
+  failPages(nos: number[], at: number): void {
+    this.db
+      .prepare("UPDATE pages SET state = 'failed', ended_at = ? WHERE job = ? AND no IN (SELECT value FROM json_each(?))")
+      .run(at, this.job, JSON.stringify(nos));
+  }
+
+  /** Puts the given pages back to 'queued' and does not count their last attempt. */
+  requeuePages(nos: number[]): void {
+    this.db
+      .prepare("UPDATE pages SET state = 'queued', retry_base = retry_base + 1, run_after = NULL WHERE job = ? AND no IN (SELECT value FROM json_each(?))")
+      .run(this.job, JSON.stringify(nos));
+  }
+}
