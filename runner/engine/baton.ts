@@ -10,8 +10,9 @@ import { BatonError, isBatonError } from '../errors.js';
 import type { JobStatus, JobSummary, LogLine, AttemptInfo } from '../protocol.js';
 import { PagePool, ProcessorLoadError } from '../pool/page-pool.js';
 import type { DescribeResult } from '../pool/worker-messages.js';
-import { openDatabase, shownPath, translateSqliteError, type Durability, type SqliteDatabase } from '../store/database.js';
-import { GroupCommit } from '../store/group-commit.js';
+import { shownPath, translateSqliteError, type Durability, type SqliteDatabase } from '../store/database.js';
+import type { GroupCommit } from '../store/group-commit.js';
+import { acquireDatabase, type SharedDatabase } from '../store/shared-database.js';
 import { JobStore, ownerIsLive, summarize, type JobRow } from '../store/job-store.js';
 import { PageStore } from '../store/page-store.js';
 import { Job } from './job.js';
@@ -45,15 +46,18 @@ export class Baton {
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID()}`;
   private closed = false;
 
+  private readonly db: SqliteDatabase;
   private readonly group: GroupCommit;
+  private readonly store: JobStore;
 
   private constructor(
-    private readonly db: SqliteDatabase,
-    private readonly store: JobStore,
+    private readonly shared: SharedDatabase,
     /** The database file, absolute. */
     readonly dbPath: string,
   ) {
-    this.group = new GroupCommit(db);
+    this.db = shared.db;
+    this.group = shared.group;
+    this.store = new JobStore(shared.db);
   }
 
   /** Opens (creating if needed) the database. */
@@ -63,8 +67,7 @@ export class Baton {
     if (durability !== 'normal' && durability !== 'full') {
       throw new BatonError('INVALID_OPTION', `durability must be 'normal' or 'full', got ${JSON.stringify(durability)}`);
     }
-    const db = openDatabase(path, { durability });
-    return new Baton(db, new JobStore(db), path);
+    return new Baton(acquireDatabase(path, durability), path);
   }
 
   private get buildDir(): string {
@@ -251,8 +254,7 @@ export class Baton {
     if (this.closed) return;
     await Promise.all([...this.handles.values()].map((job) => job.stop(options.stop ?? 'drain').catch(() => {})));
     this.closed = true;
-    this.group.commit();
-    this.db.close();
+    this.shared.release();
   }
 
   private get durability(): Durability {

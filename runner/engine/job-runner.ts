@@ -79,6 +79,8 @@ interface RunningAttempt {
   logLines: number;
   /** Set when Baton aborted the attempt: the outcome it gets if it then ends aborted. */
   abortedAs: EndOutcome | null;
+  /** Why it was aborted, as its signal's reason says. */
+  abortReason: string;
 }
 
 interface AttemptEnd {
@@ -242,12 +244,17 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     this.write(() => {
       for (const message of messages) {
         switch (message.t) {
-          case 'started':
+          case 'started': {
             for (const no of message.pages) {
               const run = this.running.get(no);
-              if (run && run.threadId === null) run.threadId = threadId;
+              if (run && run.threadId === null) {
+                run.threadId = threadId;
+                // Aborted while its task was on the way: the thread has not heard of it yet.
+                if (run.abortedAs) this.pool.send(threadId, { t: 'abort', targets: [[run.no, run.attempt]], reason: run.abortReason });
+              }
             }
             break;
+          }
           case 'enqueue':
             this.onEnqueue(message, threadId, now);
             break;
@@ -461,6 +468,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       threadId: null,
       logLines: 0,
       abortedAs: null,
+      abortReason: '',
     };
     this.running.set(run.no, run);
     this.counts.pages_queued--;
@@ -700,8 +708,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     if (!this.cancelling && !this.finished) {
       this.cancelling = true;
       this.setState('cancelled');
-      for (const run of this.running.values()) run.abortedAs = 'cancelled';
-      this.pool.broadcast({ t: 'abort', targets: 'all', reason: 'job cancelled' });
+      this.abortAll('cancelled', 'job cancelled');
       const deadline = Date.now() + CANCEL_GRACE_MS;
       while (this.running.size > 0 && Date.now() < deadline && !this.finished) await delay(20);
       const now = Date.now();
@@ -722,7 +729,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     this.stopping = mode === 'now' || this.stopping === 'now' ? 'now' : 'drain';
     if (this.stopping === 'now') {
       const now = Date.now();
-      this.pool.broadcast({ t: 'abort', targets: 'all', reason: 'runner stopped' });
+      this.abortAll('interrupted', 'runner stopped');
       this.write(() => {
         for (const run of [...this.running.values()]) {
           this.endAttempt(run, 'interrupted', now, { error: { name: 'Interrupted', message: 'the runner stopped at once while this page ran' } });
@@ -733,8 +740,19 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     return this.donePromise;
   }
 
+  /** Aborts every running page; each ends with `outcome` when it notices. */
+  private abortAll(outcome: EndOutcome, reason: string): void {
+    for (const run of this.running.values()) {
+      run.abortedAs = outcome;
+      run.abortReason = reason;
+    }
+    this.pool.broadcast({ t: 'abort', targets: 'all', reason });
+  }
+
   private maybeFinish(): void {
-    if (this.finished || this.cancelling || this.running.size > 0 || this.pendingSideTasks > 0 || this.retrying) return;
+    if (this.finished || this.cancelling || this.running.size > 0 || this.retrying) return;
+    // onPageFailed calls wait for the commit that records the failure, then run as tasks.
+    if (this.pendingSideTasks > 0 || (this.gaveUp.length > 0 && this.processor.hasOnPageFailed)) return;
     if (this.stopping) void this.finish(null);
     else if (this.queue.isEmpty) void this.finish(this.counts.pages_failed > 0 ? 'failed' : 'succeeded');
   }

@@ -239,10 +239,13 @@ function isNonRetryable(error: unknown, processor: LoadedProcessor): boolean {
   return (error as { nonRetryable?: unknown }).nonRetryable === true || error.name === 'NonRetryableError' || processor.nonRetryable.has(error.name);
 }
 
-async function runPage(processor: LoadedProcessor, [no, attempt, cursorJson, size]: TaskPage): Promise<void> {
+function registerRun([no, attempt]: TaskPage): PageRun {
   const run: PageRun = { no, attempt, controller: null, abortReason: undefined, items: 0, ordinal: 0, progressMessage: null };
-  const key = `${no}/${attempt}`;
-  runs.set(key, run);
+  runs.set(`${no}/${attempt}`, run);
+  return run;
+}
+
+async function runPage(processor: LoadedProcessor, run: PageRun, [no, attempt, cursorJson, size]: TaskPage): Promise<void> {
   const startedAt = Date.now();
   try {
     const result = await processor.definition.run(createContext(run, cursorJson, size));
@@ -261,11 +264,13 @@ async function runPage(processor: LoadedProcessor, [no, attempt, cursorJson, siz
       endedAt: Date.now(),
     });
   } finally {
-    runs.delete(key);
+    runs.delete(`${no}/${attempt}`);
   }
 }
 
 async function runPages(task: PagesTask): Promise<number | TaskFailure> {
+  // Registered before they are announced, so an abort that follows the announcement finds them.
+  const pageRuns = task.pages.map(registerRun);
   // Sent before user code runs, so the scheduler knows this thread even if a page never yields.
   send({ t: 'started', pages: task.pages.map((page) => page[0]) });
   flush();
@@ -273,9 +278,10 @@ async function runPages(task: PagesTask): Promise<number | TaskFailure> {
   try {
     processor = await loadProcessor(task.bundle);
   } catch (error) {
+    for (const run of pageRuns) runs.delete(`${run.no}/${run.attempt}`);
     return { ok: false, error: serializeError(error) };
   }
-  await Promise.all(task.pages.map((page) => runPage(processor, page)));
+  await Promise.all(task.pages.map((page, i) => runPage(processor, pageRuns[i]!, page)));
   // Outcomes must be on the channel before the task resolves.
   flush();
   return task.pages.length;

@@ -1,0 +1,188 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { rampedParallel } from '../../runner/engine/rampup.js';
+import { Baton, type AttemptInfo, type JobSnapshot } from '../../runner/index.js';
+import { fixture, sleep, tempDir, waitFor } from '../helpers.js';
+
+const open: Baton[] = [];
+afterEach(async () => {
+  for (const b of open.splice(0)) await b.close({ stop: 'now' });
+});
+
+async function openBaton(db = join(tempDir(), 'baton.db')): Promise<Baton> {
+  const baton = await Baton.open({ db });
+  open.push(baton);
+  return baton;
+}
+
+/** The most attempts that overlapped at any instant, from their recorded start and end. */
+function peakConcurrency(attempts: AttemptInfo[], from = 0): number {
+  const events = attempts
+    .filter((a) => (a.endedAt ?? Infinity) > from)
+    .flatMap((a) => [
+      [Math.max(a.startedAt, from), 1],
+      [a.endedAt ?? Infinity, -1],
+    ])
+    .sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!);
+  let now = 0;
+  let peak = 0;
+  for (const [, delta] of events) peak = Math.max(peak, (now += delta!));
+  return peak;
+}
+
+describe('pause and resume', () => {
+  it('stops new pages from starting while running pages finish, then resumes to the end', async () => {
+    const baton = await openBaton();
+    const job = await baton.start({ processor: fixture('sleeps.ts'), args: { ms: 40, chains: 4, pages: 15 }, maxParallel: 4, jobId: 'p' });
+    await waitFor(() => job.snapshot().attempts >= 8, 20_000, 'some pages to run');
+    await job.pause();
+    await waitFor(() => job.snapshot().inFlight === 0, 20_000, 'running pages to finish');
+    const paused = job.snapshot();
+    expect(paused.state).toBe('paused');
+    await sleep(300);
+    expect(job.snapshot().attempts).toBe(paused.attempts);
+    expect((await baton.jobs())[0]).toMatchObject({ jobId: 'p', paused: true });
+    await job.resume();
+    expect(await job.done).toMatchObject({ state: 'succeeded', pages: { succeeded: 60 } });
+  });
+
+  it('keeps a job paused across a restart until it is resumed', async () => {
+    const db = join(tempDir(), 'baton.db');
+    const first = await openBaton(db);
+    const job = await first.start({ processor: fixture('sleeps.ts'), args: { ms: 20, chains: 2, pages: 10 }, jobId: 'durable', paused: true });
+    expect(job.snapshot()).toMatchObject({ state: 'paused', attempts: 0, pages: { total: 2, queued: 2 } });
+    expect(await job.stop()).toMatchObject({ state: 'paused', live: false });
+    await first.close();
+
+    const second = await openBaton(db);
+    const again = await second.resume('durable');
+    await sleep(300);
+    expect(again.snapshot()).toMatchObject({ state: 'paused', attempts: 0 });
+    await again.resume();
+    expect(await again.done).toMatchObject({ state: 'succeeded', pages: { succeeded: 20 } });
+  });
+
+  it('is paused from another Baton on the same database, as another process would', async () => {
+    const db = join(tempDir(), 'baton.db');
+    const runner = await openBaton(db);
+    const job = await runner.start({ processor: fixture('sleeps.ts'), args: { ms: 30, chains: 2, pages: 40 }, jobId: 'remote' });
+    await waitFor(() => job.snapshot().attempts >= 2);
+    const other = await openBaton(db);
+    expect(other.isLive('remote')).toBe(true);
+    await other.pause('remote');
+    await waitFor(() => job.snapshot().state === 'paused' && job.snapshot().inFlight === 0, 20_000, 'the runner to see the pause');
+    const attempts = job.snapshot().attempts;
+    await sleep(300);
+    expect(job.snapshot().attempts).toBe(attempts);
+    await other.unpause('remote');
+    await waitFor(() => job.snapshot().state === 'running');
+    await other.cancel('remote');
+    expect(await job.done).toMatchObject({ state: 'cancelled' });
+  });
+});
+
+describe('limits', () => {
+  it('lowers and raises maxParallel while the job runs, and keeps the new limit', async () => {
+    const baton = await openBaton();
+    const job = await baton.start({ processor: fixture('sleeps.ts'), args: { ms: 30, chains: 8, pages: 40 }, maxParallel: 8, jobId: 'limits' });
+    await waitFor(() => job.snapshot().inFlight >= 6, 20_000, 'eight chains to run');
+    await job.setLimits({ maxParallel: 2 });
+    const lowered = Date.now();
+    await waitFor(() => job.snapshot().inFlight <= 2, 20_000, 'in flight to drop');
+    expect((await baton.jobs())[0]!.limits.maxParallel).toBe(2);
+    await sleep(400);
+    const settled = lowered + 100;
+    expect(peakConcurrency(await baton.attempts('limits', { limit: 10_000 }), settled)).toBeLessThanOrEqual(2);
+    await job.setLimits({ maxParallel: 6 });
+    await waitFor(() => job.snapshot().inFlight > 2, 20_000, 'in flight to rise');
+    await job.cancel();
+  });
+
+  it('rejects a bad limit with a message naming the option', async () => {
+    const baton = await openBaton();
+    const job = await baton.start({ processor: fixture('sleeps.ts'), args: { ms: 10, pages: 2 } });
+    await expect(job.setLimits({ maxParallel: 0 })).rejects.toThrow('maxParallel must be an integer >= 1, got 0');
+    await expect(job.setLimits({ rateLimit: { itemsPerSecond: -5 } })).rejects.toThrow('rateLimit.itemsPerSecond must be a number > 0, got -5');
+    await job.done;
+  });
+
+  it('ramps parallelism up from `from` by `step` every `everyMs`', async () => {
+    const baton = await openBaton();
+    const job = await baton.start({
+      processor: fixture('sleeps.ts'),
+      args: { ms: 60, chains: 6, pages: 6 },
+      maxParallel: 6,
+      rampup: { from: 1, step: 1, everyMs: 250 },
+      jobId: 'ramp',
+    });
+    const start = Date.parse(job.snapshot().startedAt);
+    await job.done;
+    const attempts = await baton.attempts('ramp', { limit: 10_000 });
+    for (const attempt of attempts) {
+      const overlapping = attempts.filter((a) => a.startedAt <= attempt.startedAt && (a.endedAt ?? Infinity) > attempt.startedAt).length;
+      expect(overlapping).toBeLessThanOrEqual(rampedParallel(6, { from: 1, step: 1, everyMs: 250 }, attempt.startedAt - start + 50));
+    }
+    expect(peakConcurrency(attempts.filter((a) => a.startedAt < start + 200))).toBe(1);
+  });
+
+  it('starts no more pages per second than rateLimit.pagesPerSecond allows', async () => {
+    const baton = await openBaton();
+    const job = await baton.start({ processor: fixture('sleeps.ts'), args: { ms: 0, chains: 10, pages: 20 }, maxParallel: 10, rateLimit: { pagesPerSecond: 20 }, jobId: 'pps' });
+    await sleep(1_200);
+    await job.cancel();
+    const attempts = await baton.attempts('pps', { limit: 10_000 });
+    const first = Math.min(...attempts.map((a) => a.startedAt));
+    // A burst of a fifth of a second's worth, then 20 per second.
+    expect(attempts.filter((a) => a.startedAt < first + 1_000).length).toBeLessThanOrEqual(20 + 4 + 1);
+  });
+
+  it('keeps items per second under rateLimit.itemsPerSecond, charging each page its size', async () => {
+    const baton = await openBaton();
+    const job = await baton.start({ processor: fixture('counts-to.ts'), args: { total: 10_000, chains: 10 }, maxParallel: 10, rateLimit: { itemsPerSecond: 200 }, jobId: 'ips' });
+    await sleep(1_200);
+    await job.cancel();
+    const attempts = await baton.attempts('ips', { limit: 10_000 });
+    const first = Math.min(...attempts.map((a) => a.startedAt));
+    const items = attempts.filter((a) => a.startedAt < first + 1_000).length * 10;
+    expect(items).toBeLessThanOrEqual(200 + 40 + 10);
+  });
+});
+
+describe('cancel', () => {
+  it('aborts running pages, starts no more, and ends the job cancelled', async () => {
+    const baton = await openBaton();
+    const job = await baton.start({ processor: fixture('sleeps.ts'), args: { ms: 5_000, chains: 3, pages: 5 }, jobId: 'cancel' });
+    // Cancel at once: some tasks are still on their way to the threads.
+    expect(job.snapshot().inFlight).toBe(3);
+    const summary = await job.cancel();
+    expect(summary).toMatchObject({ state: 'cancelled', live: false, pages: { running: 0 } });
+    const attempts = await baton.attempts('cancel');
+    expect(attempts.every((a) => a.outcome === 'cancelled' || a.outcome === 'succeeded')).toBe(true);
+    const cancelled = attempts.filter((a) => a.outcome === 'cancelled');
+    expect(cancelled.length).toBeGreaterThan(0);
+    // Each saw its signal, even those whose task was still on its way to a thread.
+    for (const attempt of cancelled) {
+      expect(await baton.logs('cancel', attempt.page, attempt.attempt)).toContainEqual(expect.objectContaining({ level: 'warn', message: 'aborted: job cancelled' }));
+    }
+    await expect(baton.resume('cancel')).rejects.toThrow('job "cancel" has already ended (cancelled)');
+  });
+});
+
+describe('progress', () => {
+  it('emits update snapshots at most about four times a second, and a last one at the end', async () => {
+    const baton = await openBaton();
+    const job = await baton.start({ processor: fixture('counts-to.ts'), args: { total: 2_000, chains: 4, delayMs: 25 }, maxParallel: 4, jobId: 'updates' });
+    const updates: { at: number; snapshot: JobSnapshot }[] = [];
+    job.on('update', (snapshot) => updates.push({ at: Date.now(), snapshot }));
+    const summary = await job.done;
+    const last = updates.at(-1)!.snapshot;
+    expect(last).toMatchObject({ state: 'succeeded', itemsLive: 2_000, percent: 100, etaSeconds: 0 });
+    const spanSeconds = (updates.at(-1)!.at - updates[0]!.at) / 1000;
+    expect(updates.length).toBeLessThanOrEqual(Math.ceil(spanSeconds * 4) + 3);
+    const middle = updates.find((u) => u.snapshot.percent !== null && u.snapshot.percent > 0 && u.snapshot.percent < 100);
+    expect(middle?.snapshot).toMatchObject({ state: 'running', estimatedTotalItems: 2_000 });
+    expect(middle!.snapshot.throughput.itemsPerSecond).toBeGreaterThan(0);
+    expect(middle!.snapshot.etaSeconds).toBeGreaterThan(0);
+    expect(summary.items).toBe(2_000);
+  });
+});

@@ -1,0 +1,84 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Baton } from '../../runner/index.js';
+import { fixture, tempDir } from '../helpers.js';
+
+let baton: Baton | undefined;
+afterEach(async () => {
+  await baton?.close({ stop: 'now' });
+  baton = undefined;
+});
+
+describe('pipelined pages', () => {
+  it('runs a chain of pages to the end and counts its items', async () => {
+    const dir = tempDir();
+    baton = await Baton.open({ db: join(dir, 'baton.db') });
+    const job = await baton.start({ processor: fixture('counts-to.ts'), args: { total: 1000 } });
+    const summary = await job.done;
+    expect(summary).toMatchObject({
+      state: 'succeeded',
+      items: 1000,
+      pages: { total: 100, queued: 0, running: 0, succeeded: 100, failed: 0 },
+      attempts: 100,
+      estimatedTotalItems: 1000,
+    });
+  });
+
+  it('starts the next page while the page that enqueued it still runs', async () => {
+    const dir = tempDir();
+    baton = await Baton.open({ db: join(dir, 'baton.db') });
+    const job = await baton.start({ processor: fixture('waits-for-next.ts'), args: { dir, pages: 5 }, maxParallel: 2 });
+    const summary = await job.done;
+    expect(summary.state).toBe('succeeded');
+    expect(summary.pages.succeeded).toBe(5);
+    expect(summary.maxInFlight).toBe(2);
+  });
+
+  it('runs several initial pages as several chains at once', async () => {
+    const dir = tempDir();
+    baton = await Baton.open({ db: join(dir, 'baton.db') });
+    const job = await baton.start({ processor: fixture('counts-to.ts'), args: { total: 400, chains: 4, delayMs: 20 }, maxParallel: 8 });
+    const summary = await job.done;
+    expect(summary.state).toBe('succeeded');
+    expect(summary.items).toBe(400);
+    expect(summary.maxInFlight).toBeGreaterThanOrEqual(4);
+  });
+
+  it('runs more pages at once than there are threads', async () => {
+    const dir = tempDir();
+    baton = await Baton.open({ db: join(dir, 'baton.db') });
+    const job = await baton.start({ processor: fixture('sleeps.ts'), args: { ms: 100, chains: 16, pages: 2 }, maxParallel: 16, threads: 1 });
+    const summary = await job.done;
+    expect(summary.state).toBe('succeeded');
+    expect(summary.maxInFlight).toBeGreaterThanOrEqual(8);
+  });
+
+  it('bundles the processor into a build folder beside the database', async () => {
+    const dir = tempDir();
+    baton = await Baton.open({ db: join(dir, 'state', 'baton.db') });
+    const job = await baton.start({ processor: fixture('plain.js') });
+    expect((await job.done).items).toBe(10);
+    expect(readdirSync(join(dir, 'state', 'build')).some((file) => file.startsWith('plain-') && file.endsWith('.mjs'))).toBe(true);
+  });
+
+  it('records every page and attempt in the SQLite file', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'baton.db');
+    baton = await Baton.open({ db: file });
+    const job = await baton.start({ processor: fixture('counts-to.ts'), args: { total: 50 }, jobId: 'recorded' });
+    await job.done;
+    await baton.close();
+    baton = undefined;
+    expect(existsSync(file)).toBe(true);
+    const db = new Database(file, { readonly: true });
+    const pages = db.prepare("SELECT cursor, state, attempts, items FROM pages WHERE job = (SELECT no FROM jobs WHERE id = 'recorded') ORDER BY no").all();
+    const attempts = db.prepare('SELECT outcome FROM attempts').all() as { outcome: string }[];
+    db.close();
+    expect(pages).toHaveLength(5);
+    expect(pages[0]).toEqual({ cursor: '0', state: 'succeeded', attempts: 1, items: 10 });
+    expect(attempts.every((a) => a.outcome === 'succeeded')).toBe(true);
+    expect(attempts).toHaveLength(5);
+  });
+});

@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Baton } from '../../runner/index.js';
+import { fixture, tempDir } from '../helpers.js';
+
+let baton: Baton | undefined;
+afterEach(async () => {
+  await baton?.close({ stop: 'now' });
+  baton = undefined;
+});
+
+async function open(): Promise<Baton> {
+  baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+  return baton;
+}
+
+describe('retries', () => {
+  it('retries a failed page and records every attempt with its error and log lines', async () => {
+    const b = await open();
+    const job = await b.start({ processor: fixture('throws-once.ts'), args: { pages: 3 }, jobId: 'retry' });
+    const summary = await job.done;
+    expect(summary).toMatchObject({ state: 'succeeded', items: 3, attempts: 6, pages: { succeeded: 3, failed: 0 } });
+    const attempts = await b.attempts('retry', { page: 1 });
+    expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([
+      [2, 'succeeded'],
+      [1, 'failed'],
+    ]);
+    expect(attempts[1]!.error).toMatchObject({ name: 'Error', message: 'first attempt of page 0 fails' });
+    expect(attempts[1]!.error!.stack).toContain('throws-once.ts');
+    expect(attempts[1]!.endedAt).toBeGreaterThanOrEqual(attempts[1]!.startedAt);
+    const logs = await b.logs('retry', 1);
+    expect(logs.map((line) => [line.attempt, line.level, line.message])).toEqual([
+      [1, 'info', 'attempt 1 of page 0'],
+      [2, 'info', 'attempt 2 of page 0'],
+    ]);
+  });
+
+  it('gives up after maxAttempts, calls onPageFailed once, and ends the job failed while other pages run', async () => {
+    const dir = tempDir();
+    const failuresFile = join(dir, 'failures.jsonl');
+    const b = await open();
+    const job = await b.start({ processor: fixture('always-fails.ts'), args: { failuresFile }, jobId: 'gives-up' });
+    const summary = await job.done;
+    expect(summary).toMatchObject({ state: 'failed', items: 20, pages: { total: 3, succeeded: 2, failed: 1 }, attempts: 5 });
+    const status = await b.status('gives-up');
+    expect(status.failures).toEqual([
+      expect.objectContaining({ page: 2, cursor: 1, attempts: 3, outcome: 'failed', error: expect.objectContaining({ name: 'DatabaseGoneError', message: 'page 1 cannot reach the database (attempt 3)' }) }),
+    ]);
+    const calls = readFileSync(failuresFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(calls).toEqual([{ cursor: 1, attempt: 3, error: 'page 1 cannot reach the database (attempt 3)' }]);
+  });
+
+  it('fails a page at once on NonRetryableError or an error name listed in retry.nonRetryable', async () => {
+    const b = await open();
+    const job = await b.start({ processor: fixture('non-retryable.ts'), jobId: 'no-retry' });
+    const summary = await job.done;
+    expect(summary).toMatchObject({ state: 'failed', attempts: 3, pages: { succeeded: 1, failed: 2 } });
+    const failures = (await b.status('no-retry')).failures;
+    expect(failures.map((f) => [f.cursor, f.attempts, f.error.name])).toEqual([
+      [0, 1, 'NonRetryableError'],
+      [1, 1, 'ValidationError'],
+    ]);
+  });
+
+  it('never runs a page twice in at-most-once mode', async () => {
+    const b = await open();
+    const job = await b.start({ processor: fixture('at-most-once-fails.ts'), jobId: 'once' });
+    const summary = await job.done;
+    expect(summary).toMatchObject({ state: 'failed', attempts: 2, pages: { succeeded: 1, failed: 1 } });
+  });
+
+  it('does not fork a chain when a page that enqueued fails and is retried', async () => {
+    const b = await open();
+    const job = await b.start({ processor: fixture('forks-on-retry.ts'), jobId: 'no-fork' });
+    const summary = await job.done;
+    expect(summary).toMatchObject({ state: 'succeeded', pages: { total: 2, succeeded: 2 } });
+    const attempts = await b.attempts('no-fork', { page: 2 });
+    expect(attempts).toHaveLength(1);
+    const status = await b.status('no-fork');
+    expect(status.pages.total).toBe(2);
+    const cursors = (await b.attempts('no-fork')).map((a) => a.page);
+    expect(new Set(cursors)).toEqual(new Set([1, 2]));
+  });
+
+  it('enqueues a repeated cursor only once, warns in the page log, and ends the chain', async () => {
+    const b = await open();
+    const job = await b.start({ processor: fixture('repeats-cursor.ts'), jobId: 'repeat' });
+    const summary = await job.done;
+    expect(summary).toMatchObject({ state: 'succeeded', pages: { total: 4, succeeded: 4 } });
+    const logs = await b.logs('repeat', 4);
+    expect(logs).toEqual([expect.objectContaining({ level: 'warn', message: 'enqueueNextPage: cursor 3 with size 10 is already page 4\'s; not enqueued again' })]);
+  });
+
+  it('refuses a cursor that is not JSON, naming what to change', async () => {
+    const b = await open();
+    const job = await b.start({ processor: fixture('bad-cursor.ts'), jobId: 'bad-cursor' });
+    const summary = await job.done;
+    expect(summary.state).toBe('failed');
+    const [failure] = (await b.status('bad-cursor')).failures;
+    expect(failure!.error.message).toBe('enqueueNextPage: cursor must be a JSON value, but cursor is a Date (use date.toISOString())');
+  });
+});

@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Baton } from '../../runner/index.js';
+import { fixture, tempDir } from '../helpers.js';
+
+let baton: Baton | undefined;
+afterEach(async () => {
+  await baton?.close({ stop: 'now' });
+  baton = undefined;
+});
+
+describe('stuck pages', () => {
+  it('aborts a page past pageTimeoutMs through ctx.signal, records it as stuck and retries it', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    const job = await baton.start({ processor: fixture('hangs-once.ts'), jobId: 'hangs', threads: 1 });
+    const summary = await job.done;
+    expect(summary).toMatchObject({ state: 'succeeded', items: 3, pages: { succeeded: 3 } });
+    const attempts = await baton.attempts('hangs', { page: 2 });
+    expect(attempts.map((a) => a.outcome)).toEqual(['succeeded', 'stuck']);
+    expect(attempts[1]!.error).toMatchObject({ name: 'PageTimeoutError', message: expect.stringContaining('pageTimeoutMs (400 ms)') });
+    expect(await baton.logs('hangs', 2, 1)).toEqual([expect.objectContaining({ level: 'warn', message: 'aborted: page timed out' })]);
+  });
+
+  it('terminates and replaces the thread of a page that ignores its signal, and the other pages go on', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    const job = await baton.start({ processor: fixture('busy-loops.ts'), jobId: 'spins', threads: 2, maxParallel: 8 });
+    const summary = await job.done;
+    expect(summary).toMatchObject({ state: 'succeeded', items: 8, pages: { total: 8, succeeded: 8, failed: 0 } });
+    const spinning = await baton.attempts('spins', { page: 2 });
+    expect(spinning.map((a) => a.outcome)).toEqual(['succeeded', 'stuck']);
+    // A blocked thread freezes every page on it; pages on the other thread finished meanwhile,
+    // on their first attempt, before the spinning page was given up on.
+    const all = await baton.attempts('spins');
+    const stuckAt = spinning[1]!.endedAt!;
+    const wentOn = all.filter((a) => a.attempt === 1 && a.outcome === 'succeeded' && a.endedAt! < stuckAt);
+    expect(wentOn.length).toBeGreaterThan(0);
+    for (const attempt of all.filter((a) => a.outcome !== 'succeeded')) expect(attempt.outcome).toBe('stuck');
+  });
+});
