@@ -6,5 +6,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Compiles runner/ to dist/, which worker threads and CLI tests run. */
 export default function setup(): void {
+  // For a run against a dist/ built by hand (BATON_SKIP_BUILD=1).
+  if (process.env.BATON_SKIP_BUILD === '1') return;
   execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 }

@@ -67,7 +67,11 @@ export class Baton {
     if (durability !== 'normal' && durability !== 'full') {
       throw new BatonError('INVALID_OPTION', `durability must be 'normal' or 'full', got ${JSON.stringify(durability)}`);
     }
-    return new Baton(acquireDatabase(path, durability), path);
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+      throw new BatonError('INVALID_OPTION', `busyTimeoutMs must be an integer >= 0, got ${JSON.stringify(options.busyTimeoutMs)}`);
+    }
+    return new Baton(acquireDatabase(path, durability, busyTimeoutMs), path);
   }
 
   private get buildDir(): string {

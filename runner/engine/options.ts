@@ -11,6 +11,8 @@ export interface BatonOptions {
   db?: string;
   /** 'normal' (default) survives any crash of the process; 'full' also a power cut. */
   durability?: Durability;
+  /** How long a write waits for another process's lock before failing with DB_LOCKED. Default 5000 ms. */
+  busyTimeoutMs?: number;
 }
 
 export interface StartOptions {

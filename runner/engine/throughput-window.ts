@@ -8,6 +8,7 @@ export class ThroughputWindow {
   private readonly bucketMs: number;
   private head = 0;
   private headStart: number;
+  private readonly startedAt: number;
 
   /** @param windowMs span the rates are averaged over @param buckets resolution of the window */
   constructor(
@@ -21,8 +22,6 @@ export class ThroughputWindow {
     this.headStart = now;
     this.startedAt = now;
   }
-
-  private readonly startedAt: number;
 
   private advance(now: number): void {
     const steps = Math.floor((now - this.headStart) / this.bucketMs);
@@ -52,7 +51,10 @@ export class ThroughputWindow {
       items += this.items[i]!;
       pages += this.pages[i]!;
     }
-    const spanMs = Math.max(this.bucketMs, Math.min(this.windowMs, now - this.startedAt));
+    // The newest bucket has only run since headStart: the window covers the older buckets
+    // in full and that part of the newest.
+    const covered = this.windowMs - this.bucketMs + (now - this.headStart);
+    const spanMs = Math.max(this.bucketMs, Math.min(covered, now - this.startedAt));
     return { itemsPerSecond: (items * 1000) / spanMs, pagesPerSecond: (pages * 1000) / spanMs };
   }
 }

@@ -60,9 +60,11 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): S
   let db: SqliteDatabase | undefined;
   try {
     db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
+    // Look before writing anything: a file of another program must stay exactly as it is.
+    const fresh = checkOwnership(db, file);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-    ensureSchema(db, file);
+    if (fresh) createSchema(db);
     return db;
   } catch (error) {
     db?.close();
@@ -70,15 +72,10 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): S
   }
 }
 
-function ensureSchema(db: SqliteDatabase, file: string): void {
+/** Returns true for an empty file (to be given the schema); throws for a file not Baton's. */
+function checkOwnership(db: SqliteDatabase, file: string): boolean {
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]).filter((name) => !name.startsWith('sqlite_'));
-  if (tables.length === 0) {
-    db.transaction(() => {
-      db.exec(SCHEMA);
-      db.prepare("INSERT INTO baton_meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
-    }).immediate();
-    return;
-  }
+  if (tables.length === 0) return true;
   if (!tables.includes('baton_meta')) {
     throw new BatonError(
       'DB_CORRUPT',
@@ -89,4 +86,14 @@ function ensureSchema(db: SqliteDatabase, file: string): void {
   if (version > SCHEMA_VERSION) {
     throw new BatonError('DB_SCHEMA_NEWER', `${shownPath(file)} was written by a newer Baton (schema ${version}, this one reads ${SCHEMA_VERSION}): upgrade baton`);
   }
+  return false;
+}
+
+function createSchema(db: SqliteDatabase): void {
+  db.transaction(() => {
+    // Another process may have created it since we looked.
+    if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'baton_meta'").get()) return;
+    db.exec(SCHEMA);
+    db.prepare("INSERT INTO baton_meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
+  }).immediate();
 }

@@ -22,11 +22,11 @@ interface Entry {
 
 const open = new Map<string, Entry>();
 
-export function acquireDatabase(path: string, durability: Durability): SharedDatabase {
+export function acquireDatabase(path: string, durability: Durability, busyTimeoutMs = 5000): SharedDatabase {
   const file = resolve(path);
   let entry = open.get(file);
   if (!entry) {
-    const db = openDatabase(file, { durability });
+    const db = openDatabase(file, { durability, busyTimeoutMs });
     entry = { db, group: new GroupCommit(db), users: 0 };
     open.set(file, entry);
   } else if (durability === 'full') {

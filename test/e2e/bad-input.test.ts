@@ -1,0 +1,196 @@
+import { fork } from 'node:child_process';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Baton } from '../../runner/index.js';
+import { fixture, root, tempDir } from '../helpers.js';
+
+let baton: Baton | undefined;
+afterEach(async () => {
+  await baton?.close({ stop: 'now' });
+  baton = undefined;
+});
+
+async function open(db = join(tempDir(), 'baton.db')): Promise<Baton> {
+  baton = await Baton.open({ db });
+  return baton;
+}
+
+describe('a broken processor', () => {
+  it('that does not exist: names the file and how to make one', async () => {
+    const b = await open();
+    await expect(b.start({ processor: join(root, 'test/fixtures/nope.ts') })).rejects.toMatchObject({
+      code: 'PROCESSOR_NOT_FOUND',
+      message: 'processor test/fixtures/nope.ts does not exist: check the path, or create one with `baton new <name>`',
+    });
+    expect(await b.jobs()).toEqual([]);
+  });
+
+  it("with a syntax error: gives esbuild's file:line:column", async () => {
+    const b = await open();
+    await expect(b.start({ processor: fixture('syntax-error.ts') })).rejects.toMatchObject({
+      code: 'PROCESSOR_BUILD_FAILED',
+      message: expect.stringMatching(/^processor test\/fixtures\/syntax-error\.ts does not build: test\/fixtures\/syntax-error\.ts:6:\d+: Expected "\)" but found "}"; fix it and run again$/),
+    });
+  });
+
+  it("with a TypeScript type-annotation error: gives esbuild's file:line:column", async () => {
+    const b = await open();
+    await expect(b.start({ processor: fixture('type-syntax-error.ts') })).rejects.toMatchObject({
+      code: 'PROCESSOR_BUILD_FAILED',
+      message: expect.stringContaining('test/fixtures/type-syntax-error.ts:3:13: Unexpected "="'),
+    });
+  });
+
+  it('without a default export: says what to export', async () => {
+    const b = await open();
+    await expect(b.start({ processor: fixture('no-default-export.ts') })).rejects.toMatchObject({
+      code: 'PROCESSOR_INVALID',
+      message: 'processor test/fixtures/no-default-export.ts has no default export: export default definePageProcessor({ ... })',
+    });
+  });
+
+  it('without run(): says what to add', async () => {
+    const b = await open();
+    await expect(b.start({ processor: fixture('no-run.ts') })).rejects.toMatchObject({
+      code: 'PROCESSOR_INVALID',
+      message: 'processor test/fixtures/no-run.ts default export has no run(ctx) function: definePageProcessor({ async run(ctx) { ... } })',
+    });
+  });
+
+  it('that throws while loading: gives its error', async () => {
+    const b = await open();
+    await expect(b.start({ processor: fixture('throws-on-load.ts') })).rejects.toMatchObject({
+      code: 'PROCESSOR_INVALID',
+      message: 'processor test/fixtures/throws-on-load.ts threw while loading: DATABASE_URL is not set',
+    });
+  });
+
+  it('that no longer builds when its failed pages are retried: rejects and keeps the failures', async () => {
+    const dir = tempDir();
+    const processor = join(dir, 'fails.ts');
+    writeFileSync(processor, readFileSync(fixture('always-fails.ts'), 'utf8'));
+    const b = await open(join(dir, 'baton.db'));
+    const job = await b.start({ processor, args: { failuresFile: join(dir, 'failures') }, jobId: 'rebuild' });
+    expect((await job.done).state).toBe('failed');
+    writeFileSync(processor, 'export default {{');
+    await expect(job.retryFailed()).rejects.toMatchObject({ code: 'PROCESSOR_BUILD_FAILED' });
+    expect(await b.status('rebuild')).toMatchObject({ state: 'failed', pages: { failed: 1 }, failures: [expect.objectContaining({ cursor: 1 })] });
+  });
+});
+
+describe('bad options', () => {
+  it.each([
+    [{ maxParallel: 0 }, 'maxParallel must be an integer >= 1, got 0'],
+    [{ threads: 1.5 }, 'threads must be an integer >= 1, got 1.5'],
+    [{ jobId: 'has space' }, 'jobId must be 1-128 letters, digits, \'.\', \'_\' or \'-\', starting with a letter or digit, got "has space"'],
+    [{ rampup: { from: 0, step: 1, everyMs: 10 } }, 'rampup.from must be an integer >= 1, got 0'],
+    [{ rateLimit: { pagesPerSecond: 0 } }, 'rateLimit.pagesPerSecond must be a number > 0, got 0'],
+  ])('%j is refused with a message that starts with the option name', async (options, message) => {
+    const b = await open();
+    await expect(b.start({ processor: fixture('plain.js'), ...options })).rejects.toMatchObject({ code: 'INVALID_OPTION', message });
+  });
+
+  it('refuses args that are not JSON', async () => {
+    const b = await open();
+    await expect(b.start({ processor: fixture('plain.js'), args: { since: new Date(0) } as never })).rejects.toMatchObject({
+      code: 'INVALID_JSON_VALUE',
+      message: 'args must be a JSON value, but args.since is a Date (use date.toISOString())',
+    });
+  });
+});
+
+describe('unknown and finished jobs', () => {
+  it('names an unknown job id and the jobs that do exist', async () => {
+    const b = await open();
+    await expect(b.resume('ghost')).rejects.toMatchObject({ code: 'JOB_NOT_FOUND', message: 'no job "ghost" in this database: the database has no jobs yet; start one with `baton run <processor>`' });
+    await (await b.start({ processor: fixture('plain.js'), jobId: 'real' })).done;
+    for (const call of [() => b.status('ghost'), () => b.pause('ghost'), () => b.cancel('ghost'), () => b.retryFailed('ghost')]) {
+      await expect(call()).rejects.toMatchObject({ code: 'JOB_NOT_FOUND', message: 'no job "ghost" in this database: known jobs include real; see `baton status`' });
+    }
+  });
+
+  it('does not start a finished job again under the same id', async () => {
+    const b = await open();
+    await (await b.start({ processor: fixture('plain.js'), jobId: 'once' })).done;
+    await expect(b.start({ processor: fixture('plain.js'), jobId: 'once' })).rejects.toMatchObject({
+      code: 'JOB_FINISHED',
+      message: 'job "once" has already ended (succeeded): start a new job with another id',
+    });
+  });
+});
+
+describe('a bad database file', () => {
+  it('that is not SQLite: says so, and leaves the file untouched', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'baton.db');
+    const bytes = Buffer.from('this is a spreadsheet, not a database '.repeat(200));
+    writeFileSync(file, bytes);
+    await expect(Baton.open({ db: file })).rejects.toMatchObject({
+      code: 'DB_CORRUPT',
+      message: expect.stringMatching(/baton\.db is not a usable SQLite database \(file is not a database\): move it aside or pass --db with another file; Baton has not changed it$/),
+    });
+    expect(readFileSync(file).equals(bytes)).toBe(true);
+  });
+
+  it("that belongs to another program: refuses it, and leaves it untouched", async () => {
+    const dir = tempDir();
+    const file = join(dir, 'app.db');
+    const other = new Database(file);
+    other.exec("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers VALUES (1, 'Ada')");
+    other.close();
+    const before = readFileSync(file);
+    await expect(Baton.open({ db: file })).rejects.toMatchObject({
+      code: 'DB_CORRUPT',
+      message: expect.stringContaining('app.db is a SQLite database of another program (tables: customers): pass --db with a file of Baton\'s own'),
+    });
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('that is damaged: says so on open or first use, and loses nothing more', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'baton.db');
+    baton = await Baton.open({ db: file });
+    await (await baton.start({ processor: fixture('plain.js'), jobId: 'kept' })).done;
+    await baton.close();
+    baton = undefined;
+    const copy = join(dir, 'copy.db');
+    copyFileSync(file, copy);
+    const bytes = readFileSync(copy);
+    // Scribble over every page after the header page.
+    for (let i = 4096; i < bytes.length; i++) bytes[i] = 0x5a;
+    writeFileSync(copy, bytes);
+    const attempt = async () => {
+      const b = await Baton.open({ db: copy });
+      try {
+        await b.jobs();
+        await b.status('kept');
+      } finally {
+        await b.close();
+      }
+    };
+    await expect(attempt()).rejects.toMatchObject({ code: 'DB_CORRUPT', message: expect.stringContaining('copy.db is not a usable SQLite database') });
+    expect(readFileSync(copy).equals(bytes)).toBe(true);
+  });
+
+  it('that another program holds locked: says which file and what to do, and works once released', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'baton.db');
+    (await Baton.open({ db: file })).close();
+    const holder = fork(join(root, 'test/support/hold-lock.mjs'), [file], { stdio: 'ignore' });
+    await new Promise((resolve) => holder.once('message', resolve));
+    try {
+      baton = await Baton.open({ db: file, busyTimeoutMs: 200 });
+      await expect(baton.start({ processor: fixture('plain.js'), jobId: 'waits' })).rejects.toMatchObject({
+        code: 'DB_LOCKED',
+        message: expect.stringContaining('baton.db is locked by another process: close the program holding a write transaction on it, or pass --db with another file'),
+      });
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((resolve) => holder.once('exit', resolve));
+    }
+    const job = await baton!.start({ processor: fixture('plain.js'), jobId: 'waits' });
+    expect((await job.done).state).toBe('succeeded');
+  });
+});

@@ -1,0 +1,113 @@
+import { fork } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Baton } from '../../runner/index.js';
+import { fixture, root, sleep, tempDir, waitFor } from '../helpers.js';
+
+const CHAINS = 6;
+const PAGES = 30;
+
+let baton: Baton | undefined;
+afterEach(async () => {
+  await baton?.close({ stop: 'now' });
+  baton = undefined;
+});
+
+interface Crash {
+  db: string;
+  log: string;
+  /** State of every page as SQLite held it right after the kill. */
+  recorded: Map<string, string>;
+  /** Cursors that ran before the kill, with how many times. */
+  ranBefore: Map<string, number>;
+}
+
+function runs(log: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  if (!existsSync(log)) return counts;
+  for (const cursor of readFileSync(log, 'utf8').split('\n').filter(Boolean)) counts.set(cursor, (counts.get(cursor) ?? 0) + 1);
+  return counts;
+}
+
+/** Starts the job in a child process and kills it with SIGKILL once `afterRuns` pages ran. */
+async function runAndKill(processor: string, afterRuns: number): Promise<Crash> {
+  const dir = tempDir();
+  const db = join(dir, 'baton.db');
+  const log = join(dir, 'runs.log');
+  const child = fork(join(root, 'test/support/run-job.mjs'), [db, 'crashy', processor, JSON.stringify({ log, chains: CHAINS, pages: PAGES, ms: 15 }), '12'], {
+    stdio: 'ignore',
+  });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  await waitFor(() => runs(log).size >= afterRuns, 30_000, `${afterRuns} pages to run`);
+  child.kill('SIGKILL');
+  await exited;
+  const sqlite = new Database(db, { readonly: true });
+  const rows = sqlite.prepare('SELECT cursor, state FROM pages').all() as { cursor: string; state: string }[];
+  sqlite.close();
+  return { db, log, recorded: new Map(rows.map((row) => [JSON.parse(row.cursor) as string, row.state])), ranBefore: runs(log) };
+}
+
+const everyCursor = Array.from({ length: CHAINS }, (_, chain) => Array.from({ length: PAGES }, (_, n) => `${chain}:${n}`)).flat();
+
+describe('crash safety (kill -9, then resume)', () => {
+  for (const afterRuns of [3, 40, 120]) {
+    it(`at-least-once, killed after ${afterRuns} runs: loses no page, forks no chain, re-runs only pages not recorded done`, async () => {
+      const crash = await runAndKill(fixture('logs-runs.ts'), afterRuns);
+      expect([...crash.recorded.values()]).toContain('running');
+      baton = await Baton.open({ db: crash.db });
+      const job = await baton.resume('crashy');
+      const summary = await job.done;
+      expect(summary).toMatchObject({ state: 'succeeded', items: CHAINS * PAGES, pages: { total: CHAINS * PAGES, succeeded: CHAINS * PAGES, failed: 0 } });
+      const ranAfter = runs(crash.log);
+      expect([...ranAfter.keys()].sort()).toEqual([...everyCursor].sort());
+      for (const [cursor, times] of ranAfter) {
+        if (times === 1) continue;
+        // Ran again: it must not have been recorded as done before the crash.
+        expect(crash.recorded.get(cursor), `${cursor} ran ${times} times`).not.toBe('succeeded');
+        expect(times).toBe(2);
+      }
+      const interrupted = (await baton.attempts('crashy', { limit: 10_000 })).filter((a) => a.outcome === 'interrupted');
+      expect(interrupted.length).toBe([...crash.recorded.values()].filter((state) => state === 'running').length);
+    });
+  }
+
+  it('at-most-once: never runs a page twice, and fails the pages that were running as interrupted', async () => {
+    const crash = await runAndKill(fixture('logs-runs-at-most-once.ts'), 40);
+    const wasRunning = [...crash.recorded].filter(([, state]) => state === 'running').map(([cursor]) => cursor);
+    expect(wasRunning.length).toBeGreaterThan(0);
+    baton = await Baton.open({ db: crash.db });
+    const job = await baton.resume('crashy');
+    const summary = await job.done;
+    expect(summary.state).toBe('failed');
+    for (const [cursor, times] of runs(crash.log)) expect(times, `${cursor} ran ${times} times`).toBe(1);
+    const failures = (await baton.status('crashy')).failures;
+    expect(failures.map((f) => f.cursor).sort()).toEqual([...wasRunning].sort());
+    expect(failures.every((f) => f.outcome === 'interrupted' && f.error.message.includes('at-most-once'))).toBe(true);
+  });
+
+  it('refuses to resume a job that another live process runs, naming the process', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'baton.db');
+    const log = join(dir, 'runs.log');
+    const child = fork(join(root, 'test/support/run-job.mjs'), [db, 'taken', fixture('logs-runs.ts'), JSON.stringify({ log, chains: 1, pages: 1000, ms: 50 }), '1'], {
+      stdio: 'ignore',
+    });
+    try {
+      await waitFor(() => runs(log).size >= 1, 30_000, 'the child to run a page');
+      baton = await Baton.open({ db });
+      await expect(baton.resume('taken')).rejects.toMatchObject({
+        code: 'JOB_LOCKED',
+        message: expect.stringMatching(new RegExp(`^job "taken" is already running in process ${child.pid} on .+: pause it there with \`baton pause taken\`, or wait for it to end$`)),
+      });
+    } finally {
+      child.kill('SIGKILL');
+      await sleep(50);
+    }
+    // Once that process is gone the job is free again.
+    const job = await baton!.resume('taken');
+    await job.setLimits({ maxParallel: 50 });
+    await job.cancel();
+  });
+});

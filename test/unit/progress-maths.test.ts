@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { estimateProgress } from '../../runner/engine/progress-estimate.js';
+import { ThroughputWindow } from '../../runner/engine/throughput-window.js';
+
+describe('ThroughputWindow', () => {
+  it('averages over the time since start while shorter than the window', () => {
+    const window = new ThroughputWindow(5_000, 0);
+    window.record(500, 100, 2);
+    expect(window.rates(1_000)).toEqual({ itemsPerSecond: 100, pagesPerSecond: 2 });
+  });
+
+  it('forgets what happened before the window', () => {
+    const window = new ThroughputWindow(5_000, 0);
+    window.record(0, 1_000, 10);
+    window.record(9_000, 50, 1);
+    // At 10 s the window holds 4.75 s of full buckets and a newest one just begun.
+    const rates = window.rates(10_000);
+    expect(rates.itemsPerSecond).toBeCloseTo(50 / 4.75, 6);
+    expect(rates.pagesPerSecond).toBeCloseTo(1 / 4.75, 6);
+  });
+
+  it('keeps constant memory however long it runs', () => {
+    const window = new ThroughputWindow(1_000, 0, 10);
+    for (let t = 0; t < 1_000_000; t += 7) window.record(t, 1, 0);
+    expect(window.rates(1_000_000).itemsPerSecond).toBeCloseTo(1000 / 7, 0);
+  });
+});
+
+describe('estimateProgress', () => {
+  it('has no percent or ETA without an estimated total', () => {
+    expect(estimateProgress(10, null, 5)).toEqual({ percent: null, etaSeconds: null });
+  });
+
+  it('gives percent done and seconds left at the current rate', () => {
+    expect(estimateProgress(250, 1_000, 50)).toEqual({ percent: 25, etaSeconds: 15 });
+  });
+
+  it('has no ETA while nothing moves, and 0 when done', () => {
+    expect(estimateProgress(250, 1_000, 0)).toEqual({ percent: 25, etaSeconds: null });
+    expect(estimateProgress(1_200, 1_000, 0)).toEqual({ percent: 100, etaSeconds: 0 });
+  });
+});
