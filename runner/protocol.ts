@@ -88,6 +88,20 @@ export interface PageFailureInfo {
   endedAt: string;
 }
 
+/** A page as recorded: its cursor, where it came from and where it stands. */
+export interface PageRecord {
+  page: number;
+  /** The page that enqueued it, or null for an initial page. */
+  parent: number | null;
+  cursor: unknown;
+  size: number | null;
+  state: PageState;
+  attempts: number;
+  items: number | null;
+  startedAt: number | null;
+  endedAt: number | null;
+}
+
 /** One attempt of one page, for the timeline and the failures view. */
 export interface AttemptInfo {
   page: number;

@@ -7,7 +7,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { buildProcessor } from '../build/build-processor.js';
 import { BatonError, isBatonError } from '../errors.js';
-import type { JobStatus, JobSummary, LogLine, AttemptInfo } from '../protocol.js';
+import type { AttemptInfo, JobStatus, JobSummary, LogLine, PageRecord, PageState } from '../protocol.js';
 import { PagePool, ProcessorLoadError } from '../pool/page-pool.js';
 import type { DescribeResult } from '../pool/worker-messages.js';
 import { shownPath, translateSqliteError, type Durability, type SqliteDatabase } from '../store/database.js';
@@ -193,6 +193,11 @@ export class Baton {
     return { ...this.summaryOf(row), failures: this.store.failures(row.no) };
   }
 
+  /** A job's pages in page order, optionally in one state; `after` pages through them. */
+  async pages(jobId: string, options: { state?: PageState; after?: number; limit?: number } = {}): Promise<PageRecord[]> {
+    return this.store.pages(this.store.require(jobId).no, options);
+  }
+
   /** Recent attempts of a job (newest first), or of one page. */
   async attempts(jobId: string, options: { page?: number; limit?: number } = {}): Promise<AttemptInfo[]> {
     return this.store.attempts(this.store.require(jobId).no, options);
@@ -276,7 +281,7 @@ export class Baton {
   }
 
   private createPool(jobId: string, argsJson: string, threads: number): PagePool {
-    return new PagePool({ boot: { jobId, argsJson }, threads });
+    return new PagePool({ boot: { jobId, argsJson, threads }, threads });
   }
 
   private async describe(pool: PagePool, bundle: string, source: string, withInitialPages: boolean): Promise<DescribeResult> {
@@ -341,6 +346,7 @@ export class Baton {
       rebuild: () => this.rebuild(row, pool),
     });
     pool.onMessages((messages, threadId) => runner.onWorkerMessages(messages, threadId));
+    pool.onThreadExit((threadId) => runner.onThreadExit(threadId));
     runner.begin();
     return runner;
   }

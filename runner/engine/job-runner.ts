@@ -34,6 +34,8 @@ const STUCK_GRACE_MS = 1_000;
 /** On cancel, running pages get this long to notice their signal before threads are stopped. */
 const CANCEL_GRACE_MS = 2_000;
 const MAX_PAGES_PER_TASK = 32;
+/** Credits a thread may hold: children it may start at once, each a slot held for it. */
+const MAX_CREDITS_PER_THREAD = 64;
 const MAX_LOG_LINES_PER_ATTEMPT = 1_000;
 const MAX_LOG_LINE_CHARS = 8_192;
 
@@ -131,6 +133,12 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private commitHooked = false;
   /** Runs started since the last send, to go out as tasks. */
   private startedRuns: RunningAttempt[] = [];
+  /** Credits outstanding per thread (see the 'grant' message), and their total. */
+  private readonly credits = new Map<number, number>();
+  private creditsOut = 0;
+  private readonly revoking = new Set<number>();
+  /** Children a thread started on credit that Baton refused (a repeat): their messages are dropped. */
+  private readonly refused = new Set<number>();
 
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAt = Number.POSITIVE_INFINITY;
@@ -258,6 +266,10 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
           case 'enqueue':
             this.onEnqueue(message, threadId, now);
             break;
+          case 'revoked':
+            this.revoking.delete(threadId);
+            this.takeCredits(threadId, message.unused);
+            break;
           case 'progress': {
             const run = this.current(message.page, message.attempt);
             if (run) {
@@ -286,6 +298,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   }
 
   private onEnqueue(message: Extract<WorkerMessage, { t: 'enqueue' }>, threadId: number, now: number): void {
+    const { local } = message;
+    if (local !== null) this.takeCredits(threadId, 1);
     const parent = this.current(message.page, message.attempt);
     if (!parent) {
       this.rejections.push({
@@ -294,21 +308,24 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         code: 'STALE_ATTEMPT',
         message: `page ${message.page} attempt ${message.attempt} was already given up on (timed out or stopped); its next attempt enqueues instead`,
       });
+      if (local !== null) this.refuse(local, threadId, 'its parent attempt was given up on');
       return;
     }
     this.ack(threadId, message.request);
     if (message.ordinal < parent.children) {
       // A retried attempt repeating an enqueue its page already made: the chain goes on from
       // the page recorded the first time.
+      if (local !== null) this.refuse(local, threadId, 'it repeats an enqueue its page made on an earlier attempt');
       return;
     }
     parent.children = message.ordinal + 1;
-    const page: QueuedPage = { no: this.counts.next_page++, cursor: message.cursor, size: message.size, attempts: 0, retryBase: 0, children: 0, runAfter: null };
-    // Start it at once when nothing is ahead of it; record it as running from the start.
-    const startNow = this.startsEarly && this.queue.readyCount === 0 && this.room(now) > 0 && this.admit(page, now);
+    const page: QueuedPage = { no: local ?? this.counts.next_page++, cursor: message.cursor, size: message.size, attempts: 0, retryBase: 0, children: 0, runAfter: null };
+    // Start it at once when nothing is ahead of it (or its thread already did, on a credit);
+    // then it is recorded as running from the start.
+    const startNow = local !== null || (this.startsEarly && this.queue.readyCount === 0 && this.room(now) > 0 && this.admit(page, now));
     const inserted = this.pages.insert({ no: page.no, parent: parent.no, ordinal: message.ordinal, cursor: page.cursor, size: page.size }, startNow ? now : null);
     if (!inserted) {
-      if (startNow) this.rate.settle(page.size ?? 1, 0);
+      if (startNow && local === null) this.rate.settle(page.size ?? 1, 0);
       const original = this.pages.duplicateOf(page.cursor, page.size);
       this.pages.log({
         page: parent.no,
@@ -317,12 +334,78 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         level: 'warn',
         message: `enqueueNextPage: cursor ${truncate(page.cursor)}${page.size !== null ? ` with size ${page.size}` : ''} is already page ${original}'s; not enqueued again`,
       });
+      if (local !== null) this.refuse(local, threadId, `cursor ${truncate(page.cursor)} is already page ${original}'s`);
       return;
     }
     this.counts.pages_total++;
     this.counts.pages_queued++;
-    if (startNow) this.startedRuns.push(this.startAttempt(page, now));
-    else this.queue.add(page, now);
+    if (local !== null) {
+      // Already running on that thread: record it, send nothing.
+      this.startAttempt(page, now).threadId = threadId;
+    } else if (startNow) {
+      this.startedRuns.push(this.startAttempt(page, now));
+    } else {
+      this.queue.add(page, now);
+    }
+  }
+
+  /** A child started on credit that is not a page after all: stop it and drop its messages. */
+  private refuse(no: number, threadId: number, reason: string): void {
+    this.refused.add(no);
+    this.pool.send(threadId, { t: 'abort', targets: [[no, 1]], reason: `not a new page: ${reason}` });
+  }
+
+  private takeCredits(threadId: number, n: number): void {
+    if (n === 0) return;
+    this.credits.set(threadId, (this.credits.get(threadId) ?? 0) - n);
+    this.creditsOut -= n;
+  }
+
+  /**
+   * Tops up the credits of each thread while nothing waits in the queue, so chains continue on
+   * their own thread without a round trip; takes them back when the queue needs the room.
+   */
+  private manageCredits(now: number): void {
+    if (this.creditsOut === 0 && !this.startsEarly) return;
+    const waiting = this.queue.hasWaiting(now);
+    const mayGrant = this.startsEarly && !this.rate.limited && this.room(now) > 0 && !waiting;
+    if (!mayGrant) {
+      if (this.creditsOut > 0 && (waiting || this.room(now) < 0 || this.paused || this.stopping || this.cancelling || this.rate.limited)) {
+        for (const [threadId, held] of this.credits) {
+          if (held > 0 && !this.revoking.has(threadId)) {
+            this.revoking.add(threadId);
+            this.pool.send(threadId, { t: 'revoke' });
+          }
+        }
+      }
+      return;
+    }
+    let spare = this.room(now);
+    const cap = Math.min(MAX_CREDITS_PER_THREAD, this.allowedParallel(now));
+    for (const threadId of this.pool.threadIds()) {
+      if (spare <= 0) break;
+      if (this.revoking.has(threadId)) continue;
+      const held = this.credits.get(threadId) ?? 0;
+      if (held * 2 >= cap) continue;
+      const give = Math.min(cap - held, spare);
+      const numbers = Array.from({ length: give }, () => this.counts.next_page++);
+      this.pool.send(threadId, { t: 'grant', numbers });
+      this.credits.set(threadId, held + give);
+      this.creditsOut += give;
+      spare -= give;
+    }
+  }
+
+  /** A thread stopped: its credits are gone, and so are the pages it ran. */
+  onThreadExit(threadId: number): void {
+    if (this.finished) return;
+    this.takeCredits(threadId, this.credits.get(threadId) ?? 0);
+    this.credits.delete(threadId);
+    this.revoking.delete(threadId);
+    const lost: TaskPage[] = [];
+    for (const run of this.running.values()) if (run.threadId === threadId) lost.push([run.no, run.attempt, run.cursor, run.size]);
+    // Let what the thread sent before it stopped arrive first.
+    if (lost.length > 0) setTimeout(() => this.onTaskLost(lost, new Error(`worker thread ${threadId} stopped`)), 25);
   }
 
   private ack(threadId: number, request: number): void {
@@ -332,6 +415,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   }
 
   private onLog(message: Extract<WorkerMessage, { t: 'log' }>): void {
+    if (this.refused.has(message.page)) return;
     const run = this.current(message.page, message.attempt);
     let text = message.message.length > MAX_LOG_LINE_CHARS ? `${message.message.slice(0, MAX_LOG_LINE_CHARS)}… (truncated)` : message.message;
     let level = message.level;
@@ -348,6 +432,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     if (!run) {
       // An attempt already given up on stopped by itself: its thread need not be terminated.
       this.zombies.delete(`${message.page}/${message.attempt}`);
+      this.refused.delete(message.page);
       return;
     }
     const times = { startedAt: message.startedAt, endedAt: message.endedAt };
@@ -416,9 +501,10 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     return rampedParallel(this.maxParallel, this.rampup ?? undefined, now - this.runStartedAt);
   }
 
+  /** Slots free for pages to start: neither running nor held as a thread's credit. */
   private room(now: number): number {
     if (this.paused || this.stopping || this.cancelling || this.finished) return 0;
-    return this.allowedParallel(now) - this.running.size;
+    return this.allowedParallel(now) - this.running.size - this.creditsOut;
   }
 
   /** Charges the rate limit for a page about to start; false when the limit says wait. */
@@ -444,6 +530,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         }
       });
     }
+    // Credits first: a thread then has them before the pages sent next can enqueue.
+    this.manageCredits(now);
     if (this.startedRuns.length > 0) {
       if (this.startsEarly) this.sendTasks(this.startedRuns);
       else this.heldRuns.push(...this.startedRuns);

@@ -76,6 +76,12 @@ export class PageQueue {
     return taken;
   }
 
+  /** True when a page could start now: one is ready, a retry is due, or some wait in SQLite. */
+  hasWaiting(now: number): boolean {
+    this.promoteDue(now);
+    return this.readyCount > 0 || this.spilledFrom !== Number.POSITIVE_INFINITY;
+  }
+
   /** When the next delayed page becomes ready, or null. */
   nextDueAt(): number | null {
     return this.delayed.peek()?.runAfter ?? null;

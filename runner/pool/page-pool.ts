@@ -58,6 +58,8 @@ export class PagePool {
   /** Threads this pool terminated on purpose (for a stuck page). */
   readonly terminated = new Set<number>();
   private handler: WorkerMessageHandler = () => {};
+  private exitHandler: (threadId: number) => void = () => {};
+  private destroyed = false;
 
   constructor(private readonly options: PagePoolOptions) {
     this.piscina = new Piscina({
@@ -81,12 +83,25 @@ export class PagePool {
   private addChannel({ batonChannel, threadId }: ChannelOpenMessage): void {
     this.channels.set(threadId, batonChannel);
     batonChannel.on('message', (messages: WorkerMessage[]) => this.handler(messages, threadId));
-    batonChannel.on('close', () => this.channels.delete(threadId));
+    batonChannel.on('close', () => {
+      this.channels.delete(threadId);
+      if (!this.destroyed) this.exitHandler(threadId);
+    });
   }
 
   /** Where channel messages go; set once the job's runner exists (no page runs before). */
   onMessages(handler: WorkerMessageHandler): void {
     this.handler = handler;
+  }
+
+  /** Hears of a thread that stopped (terminated, or crashed); Piscina replaces it. */
+  onThreadExit(handler: (threadId: number) => void): void {
+    this.exitHandler = handler;
+  }
+
+  /** Threads whose channel is open, that is, threads that can run pages now. */
+  threadIds(): number[] {
+    return [...this.channels.keys()];
   }
 
   get threadCount(): number {
@@ -128,6 +143,7 @@ export class PagePool {
   }
 
   async destroy(): Promise<void> {
+    this.destroyed = true;
     for (const port of this.channels.values()) port.close();
     this.channels.clear();
     await this.piscina.destroy();

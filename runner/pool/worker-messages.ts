@@ -11,6 +11,8 @@ export interface WorkerBootData {
   jobId: string;
   /** The job's args as JSON, parsed once per thread. */
   argsJson: string;
+  /** Threads in the pool: with one, starting children on credit never costs parallelism. */
+  threads: number;
 }
 
 /** Sent once by each worker on parentPort when it starts: its end of the page channel. */
@@ -62,7 +64,10 @@ export type LogLevel = 'info' | 'warn' | 'error';
 export type WorkerMessage =
   /** These pages began to run on this thread (sent before any user code runs). */
   | { t: 'started'; pages: number[] }
-  | { t: 'enqueue'; page: number; attempt: number; ordinal: number; cursor: string; size: number | null; request: number }
+  /** `local`: the number of the child this thread started at once on a credit, or null. */
+  | { t: 'enqueue'; page: number; attempt: number; ordinal: number; cursor: string; size: number | null; request: number; local: number | null }
+  /** Answer to a revoke: the credits this thread had not used. */
+  | { t: 'revoked'; unused: number }
   | { t: 'progress'; page: number; attempt: number; items: number }
   | { t: 'log'; page: number; attempt: number; level: LogLevel; message: string; at: number }
   | { t: 'done'; page: number; attempt: number; items: number; aborted: boolean; startedAt: number; endedAt: number }
@@ -84,4 +89,11 @@ export type SchedulerMessage =
   | { t: 'committed'; requests: number[] }
   | { t: 'rejected'; request: number; code: string; message: string }
   /** Abort these attempts' signals ([page, attempt] pairs, or all), if they run on this thread. */
-  | { t: 'abort'; targets: [page: number, attempt: number][] | 'all'; reason: string };
+  | { t: 'abort'; targets: [page: number, attempt: number][] | 'all'; reason: string }
+  /**
+   * Credits: the thread may start this many enqueued children at once, without a round trip,
+   * numbering them with these page numbers. Each is a slot the scheduler holds for it.
+   */
+  | { t: 'grant'; numbers: number[] }
+  /** Give back unused credits; the thread answers with 'revoked'. */
+  | { t: 'revoke' };

@@ -2,6 +2,7 @@
  * The worker-thread entry that Piscina loads. It runs page tasks for one job: loads the
  * processor bundle, builds each page's context and reports everything over its channel.
  */
+import { performance } from 'node:perf_hooks';
 import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { serializeError, type SerializedError } from '../errors.js';
@@ -54,7 +55,9 @@ function send(message: WorkerMessage): void {
   outbox.push(message);
   if (!flushScheduled) {
     flushScheduled = true;
-    setImmediate(flush);
+    // A microtask, not the next turn: everything sent in this run of the thread goes in one
+    // batch, and the scheduler hears of an enqueue without waiting for the event loop.
+    queueMicrotask(flush);
   }
 }
 
@@ -107,9 +110,23 @@ function checkDefinition(value: unknown): PageProcessorDefinition {
   return definition as PageProcessorDefinition;
 }
 
+/**
+ * The pages of one Piscina task and the children they start on credit: the task resolves when
+ * all have ended, so Piscina counts this thread as busy for as long as they run.
+ */
+interface TaskGroup {
+  open: number;
+  ended: () => void;
+}
+
 interface PageRun {
   no: number;
   attempt: number;
+  group: TaskGroup;
+  /** Set once the bundle has loaded; always set by the time user code runs. */
+  processor: LoadedProcessor | null;
+  cursorJson: string;
+  size: number | null;
   /** Made on first use of ctx.signal: most pages never look at it, and it is not free. */
   controller: AbortController | null;
   abortReason: unknown;
@@ -120,6 +137,27 @@ interface PageRun {
 
 /** Attempts running on this thread, by `${page}/${attempt}`. */
 const runs = new Map<string, PageRun>();
+/** Page numbers granted for children this thread may start at once (see 'grant'). */
+let credits: number[] = [];
+
+// A child started here waits for this thread to be free; when the thread is busy with CPU work
+// the scheduler's dispatch to the least busy thread is better. Judged over a short window.
+const BUSY_WINDOW_MS = 50;
+let busyMark = performance.eventLoopUtilization();
+let busyAt = performance.now();
+let busy = false;
+
+function threadIsBusy(): boolean {
+  if (boot.threads === 1) return false;
+  const now = performance.now();
+  if (now - busyAt >= BUSY_WINDOW_MS) {
+    const mark = performance.eventLoopUtilization();
+    busy = performance.eventLoopUtilization(mark, busyMark).utilization > 0.5;
+    busyMark = mark;
+    busyAt = now;
+  }
+  return busy;
+}
 let nextRequest = 1;
 const requests = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
 
@@ -137,6 +175,14 @@ function onSchedulerMessage(message: SchedulerMessage): void {
       requests.delete(message.request);
       break;
     }
+    case 'grant':
+      credits.push(...message.numbers);
+      break;
+    case 'revoke':
+      send({ t: 'revoked', unused: credits.length });
+      credits = [];
+      flush();
+      break;
     case 'abort': {
       const reason = new DOMException(message.reason, 'AbortError');
       if (message.targets === 'all') {
@@ -208,10 +254,19 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       }
       const request = nextRequest++;
       const ordinal = run.ordinal++;
-      return new Promise<void>((resolve, reject) => {
+      // On a credit, start the child now rather than after a round trip through the scheduler,
+      // unless it repeats this page's own cursor (a paginator stuck on its last page).
+      const repeats = cursor === run.cursorJson && nextSize === run.size;
+      const local = credits.length > 0 && !repeats && run.abortReason === undefined && !threadIsBusy() ? credits.shift()! : null;
+      const acknowledged = new Promise<void>((resolve, reject) => {
         requests.set(request, { resolve, reject });
-        send({ t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request });
+        send({ t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local });
       });
+      if (local !== null) {
+        const child: TaskPage = [local, 1, cursor, nextSize];
+        void runPage(registerRun(child, run.processor, run.group), child);
+      }
+      return acknowledged;
     },
     reportProgress(items) {
       if (!Number.isFinite(items) || items < 0) {
@@ -239,13 +294,15 @@ function isNonRetryable(error: unknown, processor: LoadedProcessor): boolean {
   return (error as { nonRetryable?: unknown }).nonRetryable === true || error.name === 'NonRetryableError' || processor.nonRetryable.has(error.name);
 }
 
-function registerRun([no, attempt]: TaskPage): PageRun {
-  const run: PageRun = { no, attempt, controller: null, abortReason: undefined, items: 0, ordinal: 0, progressMessage: null };
+function registerRun([no, attempt, cursorJson, size]: TaskPage, processor: LoadedProcessor | null, group: TaskGroup): PageRun {
+  const run: PageRun = { no, attempt, group, processor, cursorJson, size, controller: null, abortReason: undefined, items: 0, ordinal: 0, progressMessage: null };
   runs.set(`${no}/${attempt}`, run);
+  group.open++;
   return run;
 }
 
-async function runPage(processor: LoadedProcessor, run: PageRun, [no, attempt, cursorJson, size]: TaskPage): Promise<void> {
+async function runPage(run: PageRun, [no, attempt, cursorJson, size]: TaskPage): Promise<void> {
+  const processor = run.processor!;
   const startedAt = Date.now();
   try {
     const result = await processor.definition.run(createContext(run, cursorJson, size));
@@ -265,23 +322,28 @@ async function runPage(processor: LoadedProcessor, run: PageRun, [no, attempt, c
     });
   } finally {
     runs.delete(`${no}/${attempt}`);
+    if (--run.group.open === 0) run.group.ended();
   }
 }
 
 async function runPages(task: PagesTask): Promise<number | TaskFailure> {
+  let ended!: () => void;
+  const allEnded = new Promise<void>((resolve) => (ended = resolve));
+  const group: TaskGroup = { open: 0, ended };
   // Registered before they are announced, so an abort that follows the announcement finds them.
-  const pageRuns = task.pages.map(registerRun);
+  const pageRuns = task.pages.map((page) => registerRun(page, null, group));
   // Sent before user code runs, so the scheduler knows this thread even if a page never yields.
   send({ t: 'started', pages: task.pages.map((page) => page[0]) });
   flush();
-  let processor: LoadedProcessor;
   try {
-    processor = await loadProcessor(task.bundle);
+    const processor = await loadProcessor(task.bundle);
+    for (const run of pageRuns) run.processor = processor;
   } catch (error) {
     for (const run of pageRuns) runs.delete(`${run.no}/${run.attempt}`);
     return { ok: false, error: serializeError(error) };
   }
-  await Promise.all(task.pages.map((page, i) => runPage(processor, pageRuns[i]!, page)));
+  for (let i = 0; i < pageRuns.length; i++) void runPage(pageRuns[i]!, task.pages[i]!);
+  await allEnded;
   // Outcomes must be on the channel before the task resolves.
   flush();
   return task.pages.length;

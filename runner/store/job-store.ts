@@ -4,7 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { BatonError } from '../errors.js';
-import type { AttemptInfo, AttemptOutcome, JobState, JobSummary, LogLine, PageFailureInfo } from '../protocol.js';
+import type { AttemptInfo, AttemptOutcome, JobState, JobSummary, LogLine, PageFailureInfo, PageRecord, PageState } from '../protocol.js';
 import type { SqliteDatabase } from './database.js';
 
 export interface JobRow {
@@ -301,6 +301,37 @@ export class JobStore {
       outcome: row.outcome ?? 'failed',
       error: { name: row.error_name ?? 'Error', message: row.error_message ?? '(no error recorded)', stack: row.error_stack },
       endedAt: new Date(row.ended_at ?? 0).toISOString(),
+    }));
+  }
+
+  pages(no: number, options: { state?: PageState; after?: number; limit?: number } = {}): PageRecord[] {
+    const state = options.state !== undefined ? 'AND state = @state' : '';
+    const rows = this.db
+      .prepare(
+        `SELECT no, parent, cursor, size, state, attempts, items, started_at, ended_at FROM pages
+         WHERE job = @job AND no > @after ${state} ORDER BY no LIMIT @limit`,
+      )
+      .all({ job: no, after: options.after ?? 0, limit: options.limit ?? 1000, ...(options.state !== undefined ? { state: options.state } : {}) }) as {
+      no: number;
+      parent: number;
+      cursor: string;
+      size: number | null;
+      state: PageState;
+      attempts: number;
+      items: number | null;
+      started_at: number | null;
+      ended_at: number | null;
+    }[];
+    return rows.map((row) => ({
+      page: row.no,
+      parent: row.parent === 0 ? null : row.parent,
+      cursor: JSON.parse(row.cursor) as unknown,
+      size: row.size,
+      state: row.state,
+      attempts: row.attempts,
+      items: row.items,
+      startedAt: row.started_at,
+      endedAt: row.ended_at,
     }));
   }
 

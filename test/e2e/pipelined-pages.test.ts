@@ -81,4 +81,14 @@ describe('pipelined pages', () => {
     expect(attempts.every((a) => a.outcome === 'succeeded')).toBe(true);
     expect(attempts).toHaveLength(5);
   });
+
+  it('spreads a chain of CPU-bound pages over the threads rather than queueing them on one', async () => {
+    const dir = tempDir();
+    baton = await Baton.open({ db: join(dir, 'baton.db') });
+    const job = await baton.start({ processor: fixture('burns-cpu.ts'), jobId: 'cpu', threads: 2, maxParallel: 4 });
+    expect((await job.done).items).toBe(12);
+    const threads = new Set<string>();
+    for (const page of await baton.pages('cpu')) for (const line of await baton.logs('cpu', page.page)) threads.add(line.message);
+    expect(threads.size).toBe(2);
+  });
 });

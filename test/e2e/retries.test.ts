@@ -75,12 +75,12 @@ describe('retries', () => {
     const job = await b.start({ processor: fixture('forks-on-retry.ts'), jobId: 'no-fork' });
     const summary = await job.done;
     expect(summary).toMatchObject({ state: 'succeeded', pages: { total: 2, succeeded: 2 } });
-    const attempts = await b.attempts('no-fork', { page: 2 });
-    expect(attempts).toHaveLength(1);
-    const status = await b.status('no-fork');
-    expect(status.pages.total).toBe(2);
-    const cursors = (await b.attempts('no-fork')).map((a) => a.page);
-    expect(new Set(cursors)).toEqual(new Set([1, 2]));
+    const pages = await b.pages('no-fork');
+    expect(pages.map((p) => [p.cursor, p.attempts, p.state])).toEqual([
+      ['root', 2, 'succeeded'],
+      ['child-from-attempt-1', 1, 'succeeded'],
+    ]);
+    expect(pages[1]!.parent).toBe(pages[0]!.page);
   });
 
   it('enqueues a repeated cursor only once, warns in the page log, and ends the chain', async () => {
@@ -88,8 +88,23 @@ describe('retries', () => {
     const job = await b.start({ processor: fixture('repeats-cursor.ts'), jobId: 'repeat' });
     const summary = await job.done;
     expect(summary).toMatchObject({ state: 'succeeded', pages: { total: 4, succeeded: 4 } });
-    const logs = await b.logs('repeat', 4);
-    expect(logs).toEqual([expect.objectContaining({ level: 'warn', message: 'enqueueNextPage: cursor 3 with size 10 is already page 4\'s; not enqueued again' })]);
+    const pages = await b.pages('repeat');
+    expect(pages.map((p) => p.cursor)).toEqual([0, 1, 2, 3]);
+    const last = pages[3]!.page;
+    expect(await b.logs('repeat', last)).toEqual([
+      expect.objectContaining({ level: 'warn', message: `enqueueNextPage: cursor 3 with size 10 is already page ${last}'s; not enqueued again` }),
+    ]);
+  });
+
+  it('ends a chain whose cursors cycle (a → b → a), even when the repeat started at once on its thread', async () => {
+    const b = await open();
+    const job = await b.start({ processor: fixture('cycles.ts'), jobId: 'cycle', threads: 1 });
+    expect(await job.done).toMatchObject({ state: 'succeeded', items: 2, pages: { total: 2, succeeded: 2, failed: 0 } });
+    const pages = await b.pages('cycle');
+    expect(pages.map((p) => p.cursor)).toEqual(['a', 'b']);
+    expect(await b.logs('cycle', pages[1]!.page)).toEqual([
+      expect.objectContaining({ level: 'warn', message: `enqueueNextPage: cursor "a" is already page ${pages[0]!.page}'s; not enqueued again` }),
+    ]);
   });
 
   it('refuses a cursor that is not JSON, naming what to change', async () => {

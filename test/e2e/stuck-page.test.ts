@@ -36,4 +36,15 @@ describe('stuck pages', () => {
     expect(wentOn.length).toBeGreaterThan(0);
     for (const attempt of all.filter((a) => a.outcome !== 'succeeded')) expect(attempt.outcome).toBe('stuck');
   });
+
+  it('runs again every page of a terminated thread, including those it started on its own', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    const job = await baton.start({ processor: fixture('spins-in-chain.ts'), jobId: 'chains', threads: 2, maxParallel: 8 });
+    const summary = await job.done;
+    expect(summary).toMatchObject({ state: 'succeeded', items: 20, pages: { total: 20, succeeded: 20, failed: 0 } });
+    const pages = await baton.pages('chains');
+    expect(pages.map((p) => p.cursor).sort()).toEqual(Array.from({ length: 4 }, (_, c) => Array.from({ length: 5 }, (_, n) => `${c}:${n}`)).flat().sort());
+    const spinner = pages.find((p) => p.cursor === '1:2')!;
+    expect((await baton.attempts('chains', { page: spinner.page })).map((a) => a.outcome)).toEqual(['succeeded', 'stuck']);
+  });
 });
