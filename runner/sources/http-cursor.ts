@@ -1,0 +1,138 @@
+/**
+ * Cursor pagination over an HTTP API with the global fetch: `GET url?cursor=C&limit=N` answers
+ * `{ items: [...], next: "C2" }`, and `next` is the next page's cursor. Safe to import in a
+ * processor bundle: no engine code, no dependencies.
+ */
+
+export interface HttpCursorOptions {
+  /** The list endpoint; its own query parameters are kept. */
+  url: string | URL;
+  /** Query parameter that carries the cursor (left out when the cursor is null). Default 'cursor'. */
+  cursorParam?: string;
+  /** Query parameter that carries the page size. Default 'limit'. */
+  limitParam?: string;
+  /** Where the items are in the JSON body; dots reach into objects ('data.items'). Default 'items'. */
+  itemsField?: string;
+  /** Where the next cursor is; null, missing or '' ends the chain. Default 'next'. */
+  nextField?: string;
+  /** Extra request headers, such as authorization. */
+  headers?: Record<string, string>;
+  /** Pass ctx.signal so a stuck or cancelled page stops waiting. */
+  signal?: AbortSignal;
+}
+
+/** A cursor an API hands back; it is also the page's JSON cursor. */
+export type HttpCursor = string | number;
+
+export interface HttpCursorPage<T> {
+  items: T[];
+  next: HttpCursor | null;
+}
+
+/** Stable codes of HttpError. */
+export type HttpErrorCode =
+  /** The server answered with a status outside 200-299 (other than 429). */
+  | 'HTTP_STATUS'
+  /** The server answered 429 Too Many Requests: see RateLimitedError. */
+  | 'HTTP_RATE_LIMITED'
+  /** The body is not JSON, or holds no array where the items should be. */
+  | 'HTTP_BAD_RESPONSE';
+
+/**
+ * Thrown when an HTTP call does not give what was expected. Baton retries it like any error;
+ * a processor that knows a status is final (say 404) throws NonRetryableError instead.
+ */
+export class HttpError extends Error {
+  override readonly name: string = 'HttpError';
+  constructor(
+    readonly code: HttpErrorCode,
+    /** The response status; 0 when there was no usable response. */
+    readonly status: number,
+    /** The method and URL that failed, such as 'GET http://host/customers?limit=10'. */
+    readonly request: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Thrown on HTTP 429. `retryAfterMs` is the server's Retry-After in milliseconds, or null when it
+ * sent none: wait that long before calling again.
+ */
+export class RateLimitedError extends HttpError {
+  override readonly name = 'RateLimitedError';
+  constructor(
+    request: string,
+    readonly retryAfterMs: number | null,
+  ) {
+    super('HTTP_RATE_LIMITED', 429, request, `${request} answered 429 Too Many Requests${retryAfterMs !== null ? `; retry after ${retryAfterMs} ms` : ''}`);
+  }
+}
+
+/** A Retry-After header (seconds, or an HTTP date) in milliseconds from `now`; null when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
+  if (value === null || value.trim() === '') return null;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? null : Math.max(0, date - now);
+}
+
+/**
+ * The error for a response that is not 2xx: RateLimitedError for 429, else HttpError naming the
+ * status, the request and the start of the body. Use it for any call, such as a POST per item.
+ */
+export async function errorFromResponse(response: Response, method: string, url: string | URL): Promise<HttpError> {
+  const request = `${method} ${String(url)}`;
+  if (response.status === 429) {
+    await response.body?.cancel().catch(() => {});
+    return new RateLimitedError(request, parseRetryAfter(response.headers.get('retry-after')));
+  }
+  let body = '';
+  try {
+    body = (await response.text()).slice(0, 200).trim();
+  } catch {
+    // The status says enough.
+  }
+  const statusText = response.statusText ? ` ${response.statusText}` : '';
+  return new HttpError('HTTP_STATUS', response.status, request, `${request} answered ${response.status}${statusText}${body ? `: ${body}` : ''}`);
+}
+
+function pick(value: unknown, path: string): unknown {
+  let current = value;
+  for (const part of path.split('.')) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}
+
+/** Fetches the page after `cursor` (the first page when null) with `size` items at most. */
+export async function httpCursorPage<T = unknown>(options: HttpCursorOptions, cursor: HttpCursor | null, size: number): Promise<HttpCursorPage<T>> {
+  const url = new URL(options.url);
+  if (cursor !== null && cursor !== undefined) url.searchParams.set(options.cursorParam ?? 'cursor', String(cursor));
+  url.searchParams.set(options.limitParam ?? 'limit', String(size));
+  const request = `GET ${url.href}`;
+  const response = await fetch(url, {
+    headers: { accept: 'application/json', ...options.headers },
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (!response.ok) throw await errorFromResponse(response, 'GET', url.href);
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch (error) {
+    throw new HttpError('HTTP_BAD_RESPONSE', response.status, request, `${request} did not answer JSON: ${(error as Error).message}`);
+  }
+  const itemsField = options.itemsField ?? 'items';
+  const items = pick(body, itemsField);
+  if (!Array.isArray(items)) {
+    throw new HttpError('HTTP_BAD_RESPONSE', response.status, request, `${request} answered no array at '${itemsField}': set itemsField to where the items are`);
+  }
+  const next = pick(body, options.nextField ?? 'next');
+  if (next !== null && next !== undefined && next !== '' && typeof next !== 'string' && typeof next !== 'number') {
+    throw new HttpError('HTTP_BAD_RESPONSE', response.status, request, `${request} answered a ${typeof next} at '${options.nextField ?? 'next'}': a cursor must be a string or a number`);
+  }
+  return { items: items as T[], next: next === undefined || next === null || next === '' ? null : next };
+}
