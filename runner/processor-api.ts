@@ -6,14 +6,17 @@ import type { JsonValue } from './json-value.js';
 
 export type { JsonValue } from './json-value.js';
 
-/** A page to run: a JSON cursor and, optionally, how many items it should hold. */
-export interface PageSpec<Cursor extends JsonValue = JsonValue> {
+/**
+ * A page to run: a JSON cursor and, optionally, how many items it should hold. Cursors and args
+ * must be plain JSON; the runner checks at run time and names what is not.
+ */
+export interface PageSpec<Cursor = JsonValue> {
   cursor: Cursor;
   size?: number;
 }
 
 /** What a running page knows about itself. */
-export interface PageInfo<Cursor extends JsonValue = JsonValue> {
+export interface PageInfo<Cursor = JsonValue> {
   /** The page's number within its job, from 1. */
   readonly id: number;
   readonly cursor: Cursor;
@@ -28,7 +31,7 @@ export interface PageLogger {
   error(message: string): void;
 }
 
-export interface PageContext<Cursor extends JsonValue = JsonValue, Args extends JsonValue = JsonValue> {
+export interface PageContext<Cursor = JsonValue, Args = JsonValue> {
   readonly jobId: string;
   readonly page: PageInfo<Cursor>;
   readonly args: Args;
@@ -64,7 +67,7 @@ export interface RetryOptions {
 }
 
 /** What `onPageFailed` receives when a page has failed for good. */
-export interface PageFailure<Cursor extends JsonValue = JsonValue, Args extends JsonValue = JsonValue> {
+export interface PageFailure<Cursor = JsonValue, Args = JsonValue> {
   readonly jobId: string;
   readonly page: PageInfo<Cursor>;
   readonly args: Args;
@@ -76,7 +79,7 @@ export interface PageResult {
   items?: number;
 }
 
-export interface PageProcessorDefinition<Cursor extends JsonValue = JsonValue, Args extends JsonValue = JsonValue> {
+export interface PageProcessorDefinition<Cursor = JsonValue, Args = JsonValue> {
   /** Shown in the CLI and panel. Default: the processor's file name. */
   name?: string;
   /** The first pages; several start several chains. Default: one page with a null cursor. */
@@ -94,11 +97,11 @@ export interface PageProcessorDefinition<Cursor extends JsonValue = JsonValue, A
 /** Marks a processor definition; the runner checks for it to tell a processor from other exports. */
 export const PROCESSOR_MARK = '__batonPageProcessor';
 
-export type PageProcessor<Cursor extends JsonValue = JsonValue, Args extends JsonValue = JsonValue> =
+export type PageProcessor<Cursor = JsonValue, Args = JsonValue> =
   PageProcessorDefinition<Cursor, Args> & { readonly [PROCESSOR_MARK]: 1 };
 
 /** Declares a page processor. Export the result as the module's default export. */
-export function definePageProcessor<Cursor extends JsonValue = JsonValue, Args extends JsonValue = JsonValue>(
+export function definePageProcessor<Cursor = JsonValue, Args = JsonValue>(
   definition: PageProcessorDefinition<Cursor, Args>,
 ): PageProcessor<Cursor, Args> {
   return Object.freeze({ ...definition, [PROCESSOR_MARK]: 1 as const });
