@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+/**
+ * The `baton` command. It parses the command line and calls the commands in cli/; it holds no
+ * engine logic. Exit codes: 0 success, 1 a job that did not succeed (or an unexpected error),
+ * 2 bad input (usage, options, processor, unknown job), 130 stopped by Ctrl-C (resumable).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_DB } from './engine/options.js';
+import { cancelCommand, pauseCommand, resumeCommand, retryFailedCommand } from './cli/control-commands.js';
+import { newCommand } from './cli/new-command.js';
+import { packageVersion } from './cli/package-version.js';
+import { EXIT_INPUT_ERROR, reportError } from './cli/report-error.js';
+import { runCommand } from './cli/run-command.js';
+import { statusCommand } from './cli/status-command.js';
+import { DEFAULT_TEMPLATE, listTemplates } from './scaffold.js';
+
+function dbOption(): Option {
+  return new Option('--db <path>', `the SQLite file (default: ${DEFAULT_DB})`);
+}
+
+function jsonOption(what: string): Option {
+  return new Option('--json', what);
+}
+
+function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('baton')
+    .description('Run many like operations safely: pipelined pages on a worker-thread pool with durable SQLite state.')
+    .version(packageVersion(), '-v, --version', 'print the version')
+    .exitOverride()
+    .showSuggestionAfterError();
+
+  program
+    .command('run')
+    .description('start a job from a page processor and run it here to the end')
+    .argument('<processor>', 'the processor file (.ts or .js)')
+    .option('--args <json>', 'JSON arguments for the processor, such as \'{"total":1000}\'')
+    .option('--parallel <n>', 'pages in flight at most (default: 8)')
+    .option('--rampup <from:step:ms>', 'grow parallelism from FROM by STEP every MS, such as 1:1:2000')
+    .option('--rate <n>', 'items per second at most')
+    .option('--rate-pages <n>', 'pages per second at most')
+    .option('--job <id>', 'the job id (default: generated); an unfinished job with this id is resumed')
+    .option('--threads <n>', 'worker threads (default: available parallelism)')
+    .addOption(new Option('--durability <mode>', 'normal survives a crash; full also a power cut (default: normal)').choices(['normal', 'full']))
+    .addOption(jsonOption('print the final status as JSON instead of progress'))
+    .addOption(dbOption())
+    .action(async (processor: string, options) => setExitCode(await runCommand(processor, options)));
+
+  program
+    .command('resume')
+    .description('resume a paused or stopped job: in the process running it, or here to the end')
+    .argument('<job>', 'the job id')
+    .option('--threads <n>', 'worker threads, when it runs here')
+    .addOption(jsonOption('print the final status as JSON instead of progress'))
+    .addOption(dbOption())
+    .action(async (job: string, options) => setExitCode(await resumeCommand(job, options)));
+
+  program
+    .command('status')
+    .description('list jobs, or show one job with its failed pages')
+    .argument('[job]', 'the job id')
+    .addOption(jsonOption('print JSON'))
+    .addOption(dbOption())
+    .action(async (job: string | undefined, options) => setExitCode(await statusCommand(job, options)));
+
+  program
+    .command('pause')
+    .description('pause a job wherever it runs: running pages finish, no new page starts')
+    .argument('<job>', 'the job id')
+    .addOption(dbOption())
+    .action(async (job: string, options) => setExitCode(await pauseCommand(job, options)));
+
+  program
+    .command('cancel')
+    .description('cancel a job for good wherever it runs')
+    .argument('<job>', 'the job id')
+    .addOption(dbOption())
+    .action(async (job: string, options) => setExitCode(await cancelCommand(job, options)));
+
+  program
+    .command('retry-failed')
+    .description("rebuild the processor and run a job's failed pages again")
+    .argument('<job>', 'the job id')
+    .addOption(jsonOption('print the final status as JSON instead of progress'))
+    .addOption(dbOption())
+    .action(async (job: string, options) => setExitCode(await retryFailedCommand(job, options)));
+
+  const templates = listTemplates();
+  program
+    .command('new')
+    .description('write a new page processor from a template')
+    .argument('<name>', 'the processor name; writes <name>.ts (a name ending in .ts or .js is used as is)')
+    .addOption(
+      new Option('--template <id>', `${templates.map((t) => `${t.id}: ${t.title}`).join('; ')}`).choices(templates.map((t) => t.id)).default(DEFAULT_TEMPLATE),
+    )
+    .option('--dir <dir>', 'the folder to write in (default: the current folder)')
+    .addOption(dbOption().hideHelp())
+    .action((name: string, options) => setExitCode(newCommand(name, options)));
+
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram((code) => (exitCode = code));
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    // Commander has printed its message (or the help or version) already.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_INPUT_ERROR;
+    return reportError(error);
+  }
+}
+
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
+const code = await main(process.argv);
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(code);

@@ -1,0 +1,93 @@
+/**
+ * Reads the CLI's option strings into engine options, once, at the edge. Every error is a
+ * BatonError whose message starts with the option's name and says what to write instead.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_DB } from '../engine/options.js';
+import { parseRampup, type Rampup } from '../engine/rampup.js';
+import { BatonError } from '../errors.js';
+import type { JsonValue } from '../json-value.js';
+import type { RateLimitSetting } from '../protocol.js';
+import { shownPath } from '../store/database.js';
+
+/** The option every command takes. */
+export interface DbOption {
+  /** The SQLite file. Default .baton/baton.db under the current folder. */
+  db?: string;
+}
+
+function invalid(message: string): never {
+  throw new BatonError('INVALID_OPTION', message);
+}
+
+/** --args: a JSON value. */
+export function parseArgsOption(text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (error) {
+    const reason = (error as Error).message.replace(/\s+/g, ' ');
+    invalid(`--args must be JSON, such as --args '{"total":1000}' (single quotes keep the shell off it); got ${JSON.stringify(text)}: ${reason}`);
+  }
+}
+
+/** An integer option such as --parallel or --threads. */
+export function parseIntegerOption(flag: string, text: string, min: number): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isInteger(value) || value < min) invalid(`${flag} must be an integer >= ${min}, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** A rate option such as --rate: a number > 0. */
+export function parsePositiveOption(flag: string, text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) invalid(`${flag} must be a number > 0, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** --rampup FROM:STEP:MS. */
+export function parseRampupOption(text: string): Rampup {
+  try {
+    return parseRampup(text);
+  } catch (error) {
+    invalid((error as Error).message);
+  }
+}
+
+/** --rate (items/s) and --rate-pages (pages/s), together as the engine's rate limit. */
+export function parseRateOptions(rate: string | undefined, ratePages: string | undefined): RateLimitSetting | undefined {
+  if (rate === undefined && ratePages === undefined) return undefined;
+  return {
+    ...(rate !== undefined ? { itemsPerSecond: parsePositiveOption('--rate', rate) } : {}),
+    ...(ratePages !== undefined ? { pagesPerSecond: parsePositiveOption('--rate-pages', ratePages) } : {}),
+  };
+}
+
+/** The database file, absolute. */
+export function dbPath(options: DbOption): string {
+  return resolve(options.db ?? DEFAULT_DB);
+}
+
+/** What to add to a suggested command so that it uses the same database. */
+export function dbSuffix(options: DbOption): string {
+  return options.db !== undefined ? ` --db ${quoteArg(options.db)}` : '';
+}
+
+/**
+ * Commands about one job must not create a database: a missing file means the job is unknown.
+ */
+export function requireDatabaseFor(jobId: string, options: DbOption): string {
+  const file = dbPath(options);
+  if (!existsSync(file)) {
+    throw new BatonError(
+      'JOB_NOT_FOUND',
+      `no job "${jobId}": there is no Baton database at ${shownPath(file)} yet; pass --db with the file the job was run with, or start a job with \`baton run <processor>\``,
+    );
+  }
+  return file;
+}
+
+/** A shell word as the user would type it. */
+export function quoteArg(text: string): string {
+  return /^[A-Za-z0-9._/:@=+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,92 @@
+/**
+ * `baton pause | cancel | resume | retry-failed <job>`: they act through the database, so they
+ * steer a job that another process runs; `resume` and `retry-failed` run it here when none does.
+ */
+import { Baton } from '../engine/baton.js';
+import { BatonError } from '../errors.js';
+import { dbSuffix, parseIntegerOption, requireDatabaseFor, type DbOption } from './cli-options.js';
+import { followJob } from './follow-job.js';
+
+/** Options of the commands that may run the job in this process. */
+export interface RunHereOptions extends DbOption {
+  json?: boolean;
+  threads?: string;
+}
+
+const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
+
+async function openFor(jobId: string, options: DbOption): Promise<Baton> {
+  return Baton.open({ db: requireDatabaseFor(jobId, options) });
+}
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** `baton pause <job>`: no new page starts, wherever the job runs. */
+export async function pauseCommand(jobId: string, options: DbOption): Promise<number> {
+  const baton = await openFor(jobId, options);
+  try {
+    const status = await baton.status(jobId);
+    if (ENDED.has(status.state)) throw new BatonError('JOB_FINISHED', `job "${jobId}" has already ended (${status.state}); there is nothing to pause`);
+    await baton.pause(jobId);
+    say(
+      baton.isLive(jobId)
+        ? `paused job ${jobId}: its running pages finish and no new page starts; continue with \`baton resume ${jobId}${dbSuffix(options)}\``
+        : `paused job ${jobId}; no process runs it now, and \`baton resume ${jobId}${dbSuffix(options)}\` runs it again`,
+    );
+    return 0;
+  } finally {
+    await baton.close();
+  }
+}
+
+/** `baton cancel <job>`: ends the job for good, wherever it runs. */
+export async function cancelCommand(jobId: string, options: DbOption): Promise<number> {
+  const baton = await openFor(jobId, options);
+  try {
+    const live = baton.isLive(jobId);
+    await baton.cancel(jobId);
+    say(live ? `asked the process running job ${jobId} to cancel it; its running pages are aborted` : `cancelled job ${jobId}`);
+    return 0;
+  } finally {
+    await baton.close();
+  }
+}
+
+/** `baton resume <job>`: unpauses it in its live process, or runs it here to the end. */
+export async function resumeCommand(jobId: string, options: RunHereOptions): Promise<number> {
+  const threads = options.threads !== undefined ? parseIntegerOption('--threads', options.threads, 1) : undefined;
+  const baton = await openFor(jobId, options);
+  try {
+    if (baton.isLive(jobId)) {
+      const wasPaused = (await baton.status(jobId)).paused;
+      await baton.unpause(jobId);
+      say(wasPaused ? `resumed job ${jobId} in the process that runs it` : `job ${jobId} is already running in another process; nothing to resume`);
+      return 0;
+    }
+    const job = await baton.resume(jobId, threads !== undefined ? { threads } : {});
+    await job.resume();
+    return await followJob(baton, job, { json: options.json ?? false, suffix: dbSuffix(options) });
+  } finally {
+    await baton.close();
+  }
+}
+
+/** `baton retry-failed <job>`: asks its live process, or runs the failed pages here to the end. */
+export async function retryFailedCommand(jobId: string, options: RunHereOptions): Promise<number> {
+  const baton = await openFor(jobId, options);
+  try {
+    const result = await baton.retryFailed(jobId);
+    if (!result.ranHere) {
+      say(`asked the process running job ${jobId} to rebuild its processor and run its failed pages again; follow it with \`baton status ${jobId}${dbSuffix(options)}\``);
+      return 0;
+    }
+    if (!options.json) say(`running ${result.requeued} failed page${result.requeued === 1 ? '' : 's'} of job ${jobId} again`);
+    // A job paused before it failed stays paused; retrying is asking it to run.
+    if (result.job.snapshot().paused) await result.job.resume();
+    return await followJob(baton, result.job, { json: options.json ?? false, suffix: dbSuffix(options) });
+  } finally {
+    await baton.close();
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Runs a job in this process to its end, as `baton run`, `resume` and `retry-failed` do: the
+ * live view, Ctrl-C handling, the final summary and the exit code.
+ */
+import type { Baton } from '../engine/baton.js';
+import type { Job } from '../engine/job.js';
+import type { JobSummary } from '../protocol.js';
+import { formatCount, formatFailures, formatSummary } from './format-summary.js';
+import { createProgressView, progressMode } from './progress-view.js';
+
+export interface FollowOptions {
+  /** Print the final JobStatus as JSON on stdout instead of progress and a summary. */
+  json: boolean;
+  /** Appended to suggested commands (`--db …` when the user gave one). */
+  suffix: string;
+}
+
+/** Exit codes of commands that run a job. */
+export const EXIT_SUCCEEDED = 0;
+export const EXIT_NOT_SUCCEEDED = 1;
+/** Stopped by Ctrl-C or SIGTERM; the job is resumable (128 + SIGINT, as shells report it). */
+export const EXIT_INTERRUPTED = 130;
+
+const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
+
+/**
+ * Follows `job` until it ends or a signal stops it. Resolves with the exit code. The first
+ * Ctrl-C pauses the job and lets running pages finish; a second one, or SIGTERM, stops them at
+ * once. Either way the job stays resumable with `baton resume`.
+ */
+export async function followJob(baton: Baton, job: Job, options: FollowOptions): Promise<number> {
+  const startedAt = Date.now();
+  const view = createProgressView(progressMode(options.json));
+  const onUpdate = view.update.bind(view);
+  job.on('update', onUpdate);
+  view.update(job.snapshot());
+
+  // What the signals started: a drain (first Ctrl-C), a stop at once (second Ctrl-C, SIGTERM).
+  const stops: { draining: Promise<void> | null; now: Promise<void> | null } = { draining: null, now: null };
+  const stopNow = (): void => {
+    if (stops.now) return;
+    view.note('stopping at once: running pages are aborted and run again on resume');
+    stops.now = handled(baton.close({ stop: 'now' }));
+  };
+  const onSigint = (): void => {
+    if (stops.draining || stops.now) {
+      stopNow();
+      return;
+    }
+    view.note('pausing: running pages finish; Ctrl-C again to stop at once');
+    stops.draining = handled(
+      (async () => {
+        await job.pause();
+        await baton.close();
+      })(),
+    );
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', stopNow);
+
+  let summary: JobSummary;
+  try {
+    summary = await job.done;
+    await Promise.all([stops.draining, stops.now]);
+  } finally {
+    // From here on a signal ends the process as usual.
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', stopNow);
+    job.off('update', onUpdate);
+    view.stop();
+  }
+
+  if (stops.draining || stops.now) {
+    if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    if (ENDED.has(summary.state)) {
+      // The job ended as the signal came; the database is closed, so no failure details.
+      if (!options.json) process.stdout.write(`${formatSummary(summary, Date.now() - startedAt)}\n`);
+      return summary.state === 'succeeded' ? EXIT_SUCCEEDED : EXIT_NOT_SUCCEEDED;
+    }
+    const done = summary.pages.succeeded + summary.pages.failed;
+    process.stderr.write(
+      `job ${summary.jobId} ${summary.paused ? 'paused' : 'stopped'} after ${formatCount(done)}/${formatCount(summary.pages.total)} pages, ${formatCount(summary.items)} items: ` +
+        `resume it with \`baton resume ${summary.jobId}${options.suffix}\`\n`,
+    );
+    return EXIT_INTERRUPTED;
+  }
+
+  const status = await baton.status(job.id);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+    return status.state === 'succeeded' ? EXIT_SUCCEEDED : EXIT_NOT_SUCCEEDED;
+  }
+  process.stdout.write(`${formatSummary(status, Date.now() - startedAt)}\n`);
+  if (status.state === 'succeeded') return EXIT_SUCCEEDED;
+
+  const problems = formatFailures(status);
+  if (status.state === 'cancelled') problems.unshift(`job ${status.jobId} was cancelled; pages that had not run never will`);
+  if (status.lastError) problems.push(`last error: ${status.lastError}`);
+  if (status.pages.failed > 0) {
+    problems.push(`after a fix, run the failed pages again with \`baton retry-failed ${status.jobId}${options.suffix}\`; details: \`baton status ${status.jobId}${options.suffix}\``);
+  }
+  if (problems.length > 0) process.stderr.write(`${problems.join('\n')}\n`);
+  return EXIT_NOT_SUCCEEDED;
+}
+
+/** Marks a promise as handled now; it is awaited (and its error thrown) once the job is done. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}

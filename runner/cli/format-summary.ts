@@ -1,0 +1,176 @@
+/**
+ * How the CLI shows jobs: progress lines, the final summary, failures, the jobs table. Pure
+ * functions of the engine's snapshots, so they are tested without running anything.
+ */
+import type { JobSnapshot, JobStatus, JobSummary, PageFailureInfo } from '../protocol.js';
+
+const COUNT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+/** 12345 -> "12,345". */
+export function formatCount(n: number): string {
+  return COUNT.format(n);
+}
+
+/** A rate: one decimal below 10, whole numbers above. */
+export function formatRate(perSecond: number): string {
+  return perSecond > 0 && perSecond < 10 ? perSecond.toFixed(1) : formatCount(Math.round(perSecond));
+}
+
+/** Seconds as "40ms", "0.4s", "12s", "3m 04s", "2h 05m". */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  if (seconds < 0.1) return `${Math.round(seconds * 1000)}ms`;
+  if (seconds < 10) return `${seconds.toFixed(1)}s`;
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  const whole = Math.round(seconds);
+  if (whole < 3600) return `${Math.floor(whole / 60)}m ${String(whole % 60).padStart(2, '0')}s`;
+  return `${Math.floor(whole / 3600)}h ${String(Math.floor((whole % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** An ISO time as local "YYYY-MM-DD HH:MM:SS". */
+export function formatTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/** How far the job is, 0..1: by items when the total is estimated, else by pages. */
+export function progressFraction(s: JobSnapshot): number {
+  if (s.percent !== null) return Math.min(1, Math.max(0, s.percent / 100));
+  if (s.pages.total === 0) return 0;
+  return Math.min(1, (s.pages.succeeded + s.pages.failed) / s.pages.total);
+}
+
+/** A bar of `width` cells filled to `fraction`. */
+export function renderBar(fraction: number, width: number): string {
+  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
+  return '█'.repeat(filled) + '░'.repeat(width - filled);
+}
+
+function itemsPart(s: JobSnapshot, withPercent = true): string {
+  if (s.estimatedTotalItems !== null) {
+    const percent = s.percent !== null && withPercent ? ` (${s.percent.toFixed(1)}%)` : '';
+    return `${formatCount(s.itemsLive)}/${formatCount(s.estimatedTotalItems)} items${percent}`;
+  }
+  return `${formatCount(s.itemsLive)} items`;
+}
+
+function etaPart(s: JobSnapshot): string {
+  return s.etaSeconds !== null && s.state === 'running' ? ` ETA ${formatDuration(s.etaSeconds)}` : '';
+}
+
+/**
+ * One plain progress line, for output that is not a terminal:
+ * `prices running 12,345/100,000 items (12.3%) 2,345 items/s pages 40/100 done 8 running 0 failed`.
+ */
+export function formatProgressLine(s: JobSnapshot): string {
+  const done = s.pages.succeeded + s.pages.failed;
+  return (
+    `${s.jobId} ${s.state} ${itemsPart(s)} ${formatRate(s.throughput.itemsPerSecond)} items/s ` +
+    `pages ${formatCount(done)}/${formatCount(s.pages.total)} done ${formatCount(s.pages.running)} running ${formatCount(s.pages.failed)} failed` +
+    etaPart(s)
+  );
+}
+
+/** The text beside the live bar on a terminal. */
+export function formatBarText(s: JobSnapshot): string {
+  const head = s.percent !== null ? `${s.percent.toFixed(1)}%` : `${formatCount(s.pages.succeeded + s.pages.failed)}/${formatCount(s.pages.total)} pages`;
+  const state = s.state === 'running' ? '' : ` ${s.state.toUpperCase()} |`;
+  return (
+    `${head} |${state} ${itemsPart(s, false)} | ${formatRate(s.throughput.itemsPerSecond)} items/s | ` +
+    `pages ${formatCount(s.pages.succeeded)} ok, ${formatCount(s.pages.running)} running, ${formatCount(s.pages.queued)} queued, ${formatCount(s.pages.failed)} failed | ` +
+    `in flight ${s.inFlight}/${s.effectiveParallel}` +
+    (s.etaSeconds !== null && s.state === 'running' ? ` | ETA ${formatDuration(s.etaSeconds)}` : '')
+  );
+}
+
+/** The line printed when a run ends: `job x succeeded: 1,000 items, 100 pages (100 ok), 100 attempts, 1.2s`. */
+export function formatSummary(summary: JobSummary, elapsedMs: number): string {
+  const { pages } = summary;
+  const parts = [`${formatCount(pages.succeeded)} ok`];
+  if (pages.failed > 0) parts.push(`${formatCount(pages.failed)} failed`);
+  const left = pages.queued + pages.running;
+  if (left > 0) parts.push(`${formatCount(left)} not run`);
+  return (
+    `job ${summary.jobId} ${summary.state}: ${formatCount(summary.items)} items, ` +
+    `${formatCount(pages.total)} pages (${parts.join(', ')}), ${formatCount(summary.attempts)} attempts, ${formatDuration(elapsedMs / 1000)}`
+  );
+}
+
+/** A cursor as JSON, cut to `max` characters. */
+export function formatCursor(cursor: unknown, max = 60): string {
+  const text = JSON.stringify(cursor) ?? String(cursor);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** One failed page: `page 2  cursor 1  3 attempts  DatabaseGoneError: cannot reach the database`. */
+export function formatFailure(failure: PageFailureInfo): string {
+  const message = failure.error.message.replace(/\s+/g, ' ').trim();
+  const outcome = failure.outcome !== 'failed' ? ` (${failure.outcome})` : '';
+  const attempts = `${failure.attempts} attempt${failure.attempts === 1 ? '' : 's'}`;
+  return `page ${failure.page}  cursor ${formatCursor(failure.cursor)}  ${attempts}${outcome}  ${failure.error.name}: ${message}`;
+}
+
+/** The failures block: a heading and up to `limit` pages, then how many more. */
+export function formatFailures(status: Pick<JobStatus, 'failures' | 'pages'>, limit = 20): string[] {
+  const total = Math.max(status.pages.failed, status.failures.length);
+  if (total === 0) return [];
+  const lines = [`${formatCount(total)} page${total === 1 ? '' : 's'} failed for good:`];
+  for (const failure of status.failures.slice(0, limit)) lines.push(`  ${formatFailure(failure)}`);
+  if (total > Math.min(limit, status.failures.length)) lines.push(`  … and ${formatCount(total - Math.min(limit, status.failures.length))} more`);
+  return lines;
+}
+
+/** Rows of text in aligned columns; the last column is not padded. */
+export function formatTable(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
+}
+
+/** `baton status` without a job: one row per job. */
+export function formatJobsTable(jobs: JobSummary[]): string[] {
+  const rows = [['JOB', 'STATE', 'LIVE', 'PAGES', 'FAILED', 'ITEMS', 'STARTED']];
+  for (const job of jobs) {
+    rows.push([
+      job.jobId,
+      job.state,
+      job.live ? 'yes' : 'no',
+      `${formatCount(job.pages.succeeded)}/${formatCount(job.pages.total)}`,
+      formatCount(job.pages.failed),
+      formatCount(job.items),
+      formatTime(job.startedAt),
+    ]);
+  }
+  return formatTable(rows);
+}
+
+function formatLimits(limits: JobSummary['limits']): string {
+  const parts = [`max parallel ${limits.maxParallel}`];
+  if (limits.rateLimit?.itemsPerSecond !== undefined) parts.push(`${formatRate(limits.rateLimit.itemsPerSecond)} items/s`);
+  if (limits.rateLimit?.pagesPerSecond !== undefined) parts.push(`${formatRate(limits.rateLimit.pagesPerSecond)} pages/s`);
+  return parts.join(', ');
+}
+
+/** `baton status <job>`: the job's summary, limits and failures. */
+export function formatJobStatus(status: JobStatus): string[] {
+  const { pages } = status;
+  const state = status.live ? `${status.state} (a live process runs it${status.paused ? ', paused' : ''})` : status.paused && status.state !== 'paused' ? `${status.state} (paused)` : status.state;
+  const items = status.estimatedTotalItems !== null
+    ? `${formatCount(status.items)} of about ${formatCount(status.estimatedTotalItems)} (${Math.min(100, (status.items / Math.max(1, status.estimatedTotalItems)) * 100).toFixed(1)}%)`
+    : formatCount(status.items);
+  const rows = [
+    ['job', `${status.jobId} (${status.name})`],
+    ['processor', status.processor],
+    ['state', state],
+    ['pages', `${formatCount(pages.total)} total: ${formatCount(pages.succeeded)} ok, ${formatCount(pages.failed)} failed, ${formatCount(pages.running)} running, ${formatCount(pages.queued)} queued`],
+    ['items', items],
+    ['attempts', `${formatCount(status.attempts)} (at most ${formatCount(status.maxInFlight)} pages at once)`],
+    ['limits', formatLimits(status.limits)],
+    ['started', formatTime(status.startedAt)],
+  ];
+  if (status.endedAt) rows.push(['ended', `${formatTime(status.endedAt)} (${formatDuration((Date.parse(status.endedAt) - Date.parse(status.startedAt)) / 1000)})`]);
+  if (status.lastError) rows.push(['last error', status.lastError]);
+  return [...formatTable(rows), ...formatFailures(status)];
+}

@@ -1,0 +1,18 @@
+/** How the CLI reports an error: one line for Baton's own, message and stack for the rest. */
+import { isBatonError } from '../errors.js';
+
+/** Exit code for input errors: a bad option, a missing or broken processor, an unknown job. */
+export const EXIT_INPUT_ERROR = 2;
+/** Exit code for errors Baton did not expect. */
+export const EXIT_UNEXPECTED = 1;
+
+/** Prints the error on stderr and returns the exit code. */
+export function reportError(error: unknown): number {
+  if (isBatonError(error)) {
+    process.stderr.write(`baton: ${error.message.replace(/\n+/g, ' ')}\n`);
+    return EXIT_INPUT_ERROR;
+  }
+  const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  process.stderr.write(`baton: unexpected error: ${text}\n`);
+  return EXIT_UNEXPECTED;
+}

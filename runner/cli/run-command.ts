@@ -1,0 +1,54 @@
+/** `baton run <processor>`: starts a job and runs it here to the end. */
+import { extname } from 'node:path';
+import { Baton } from '../engine/baton.js';
+import type { StartOptions } from '../engine/options.js';
+import { BatonError } from '../errors.js';
+import type { Durability } from '../store/database.js';
+import { dbPath, dbSuffix, parseArgsOption, parseIntegerOption, parseRampupOption, parseRateOptions, type DbOption } from './cli-options.js';
+import { followJob } from './follow-job.js';
+
+/** The options of `baton run`, as commander reads them (strings). */
+export interface RunCommandOptions extends DbOption {
+  args?: string;
+  parallel?: string;
+  rampup?: string;
+  rate?: string;
+  ratePages?: string;
+  job?: string;
+  json?: boolean;
+  threads?: string;
+  durability?: Durability;
+}
+
+const SPEC_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+/** Reads the command line into start options; throws a BatonError naming a bad option. */
+export function runStartOptions(processor: string, options: RunCommandOptions): StartOptions {
+  if (SPEC_EXTENSIONS.has(extname(processor).toLowerCase())) {
+    throw new BatonError('INVALID_OPTION', `${processor}: spec files (.batch.yaml, .batch.json) are not supported yet; run a page processor (.ts or .js) instead`);
+  }
+  const rateLimit = parseRateOptions(options.rate, options.ratePages);
+  return {
+    processor,
+    ...(options.args !== undefined ? { args: parseArgsOption(options.args) } : {}),
+    ...(options.job !== undefined ? { jobId: options.job } : {}),
+    ...(options.parallel !== undefined ? { maxParallel: parseIntegerOption('--parallel', options.parallel, 1) } : {}),
+    ...(options.rampup !== undefined ? { rampup: parseRampupOption(options.rampup) } : {}),
+    ...(rateLimit !== undefined ? { rateLimit } : {}),
+    ...(options.threads !== undefined ? { threads: parseIntegerOption('--threads', options.threads, 1) } : {}),
+  };
+}
+
+/** Resolves with the exit code: 0 when every page succeeded. */
+export async function runCommand(processor: string, options: RunCommandOptions): Promise<number> {
+  const start = runStartOptions(processor, options);
+  const baton = await Baton.open({ db: dbPath(options), ...(options.durability !== undefined ? { durability: options.durability } : {}) });
+  try {
+    const job = await baton.start(start);
+    // `--job` naming a paused job resumes it; running it is what the user asked for.
+    if (job.snapshot().paused) await job.resume();
+    return await followJob(baton, job, { json: options.json ?? false, suffix: dbSuffix(options) });
+  } finally {
+    await baton.close();
+  }
+}

@@ -1,0 +1,36 @@
+/** `baton status [job]`: the jobs in the database, or one job with its failures. */
+import { existsSync } from 'node:fs';
+import { Baton } from '../engine/baton.js';
+import { shownPath } from '../store/database.js';
+import { dbPath, requireDatabaseFor, type DbOption } from './cli-options.js';
+import { formatJobStatus, formatJobsTable } from './format-summary.js';
+
+/** The options of `baton status`. */
+export interface StatusCommandOptions extends DbOption {
+  json?: boolean;
+}
+
+/** Prints the jobs, or one job; resolves with the exit code. Never creates a database. */
+export async function statusCommand(jobId: string | undefined, options: StatusCommandOptions): Promise<number> {
+  const file = jobId === undefined ? dbPath(options) : requireDatabaseFor(jobId, options);
+  if (jobId === undefined && !existsSync(file)) {
+    // Listing must not create a database where there is none.
+    process.stdout.write(options.json ? '[]\n' : `no jobs yet: there is no Baton database at ${shownPath(file)}; start a job with \`baton run <processor>\`\n`);
+    return 0;
+  }
+  const baton = await Baton.open({ db: file });
+  try {
+    if (jobId === undefined) {
+      const jobs = await baton.jobs();
+      if (options.json) process.stdout.write(`${JSON.stringify(jobs, null, 2)}\n`);
+      else if (jobs.length === 0) process.stdout.write(`no jobs yet in ${shownPath(file)}; start one with \`baton run <processor>\`\n`);
+      else process.stdout.write(`${formatJobsTable(jobs).join('\n')}\n`);
+      return 0;
+    }
+    const status = await baton.status(jobId);
+    process.stdout.write(options.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatJobStatus(status).join('\n')}\n`);
+    return 0;
+  } finally {
+    await baton.close();
+  }
+}

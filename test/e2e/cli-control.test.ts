@@ -1,0 +1,114 @@
+import { unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fixture, sleep, tempDir, waitFor } from '../helpers.js';
+import { runCli, startCli, statusOf } from './cli-helpers.js';
+
+/** The counters of a job run by another process reach the database with its heartbeat (~2 s). */
+const HEARTBEAT_MS = 2_000;
+
+describe('controlling a job another process runs', () => {
+  it('pauses it from a second process, resumes it, and a cancel ends the first process with a non-zero exit', async () => {
+    const dir = tempDir();
+    const runner = startCli(['run', fixture('sleeps.ts'), '--args', '{"ms":200,"chains":2,"pages":100}', '--parallel', '2', '--job', 'J'], dir);
+    await waitFor(async () => {
+      const status = await statusOf('J', dir).catch(() => null);
+      return status?.live && status.pages.running > 0;
+    }, 20_000, 'job J to run pages');
+
+    const pause = await runCli(['pause', 'J'], dir);
+    expect(pause.code).toBe(0);
+    expect(pause.stdout).toContain('paused job J');
+
+    // Paused, its running pages drain and no new page starts: attempts stop growing.
+    const paused = await waitFor(async () => {
+      const status = await statusOf('J', dir);
+      return status.state === 'paused' && status.pages.running === 0 ? status : null;
+    }, 20_000, 'job J to be paused with nothing running');
+    expect(paused.live).toBe(true);
+    await sleep(HEARTBEAT_MS + 500);
+    const later = await statusOf('J', dir);
+    expect(later.state).toBe('paused');
+    expect(later.attempts).toBe(paused.attempts);
+    expect(runner.child.exitCode).toBeNull();
+
+    const resume = await runCli(['resume', 'J'], dir);
+    expect(resume.code).toBe(0);
+    expect(resume.stdout).toContain('resumed job J in the process that runs it');
+    await waitFor(async () => (await statusOf('J', dir)).attempts > later.attempts, 20_000, 'job J to start pages again');
+
+    const cancel = await runCli(['cancel', 'J'], dir);
+    expect(cancel.code).toBe(0);
+    const ended = await runner.exited;
+    expect(ended.code).toBe(1);
+    expect(ended.stdout).toMatch(/^job J cancelled: /m);
+    expect(ended.stderr).toContain('job J was cancelled');
+    expect((await statusOf('J', dir)).state).toBe('cancelled');
+  });
+
+  it('pauses on Ctrl-C and exits 130 leaving the job resumable; resume in a new process runs it to success', async () => {
+    const dir = tempDir();
+    const runner = startCli(['run', fixture('sleeps.ts'), '--args', '{"ms":200,"chains":2,"pages":40}', '--parallel', '2', '--job', 'S'], dir);
+    await waitFor(() => /^S running .* pages \d+\/\d+ done [1-9]/m.test(runner.stdout()), 20_000, 'a progress line with pages running');
+    runner.child.kill('SIGINT');
+    const stopped = await runner.exited;
+    expect(stopped.code).toBe(130);
+    expect(stopped.stdout).toContain('pausing: running pages finish; Ctrl-C again to stop at once');
+    expect(stopped.stderr).toMatch(/job S paused after \d+\/\d+ pages, \d+ items: resume it with `baton resume S`/);
+
+    const between = await statusOf('S', dir);
+    expect(between).toMatchObject({ state: 'paused', live: false, pages: { running: 0 } });
+    expect(between.pages.succeeded).toBeLessThan(80);
+
+    const resumed = await runCli(['resume', 'S'], dir);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/^job S succeeded: 80 items, 80 pages \(80 ok\)/m);
+    expect(await statusOf('S', dir)).toMatchObject({ state: 'succeeded', pages: { succeeded: 80, failed: 0 }, failures: [] });
+  });
+
+  it('stops at once on a second Ctrl-C, leaving the aborted pages queued to run again', async () => {
+    const dir = tempDir();
+    const runner = startCli(['run', fixture('sleeps.ts'), '--args', '{"ms":5000,"chains":2,"pages":2}', '--parallel', '2', '--job', 'T'], dir);
+    await waitFor(() => /^T running .* [1-9] running/m.test(runner.stdout()), 20_000, 'pages running');
+    runner.child.kill('SIGINT');
+    await waitFor(() => runner.stdout().includes('pausing:'), 10_000, 'the pausing message');
+    runner.child.kill('SIGINT');
+    const stopped = await runner.exited;
+    expect(stopped.code).toBe(130);
+    expect(stopped.stdout).toContain('stopping at once');
+    // Aborted pages ran no further: nothing succeeded, and they are queued again.
+    expect(await statusOf('T', dir)).toMatchObject({ state: 'paused', live: false, pages: { running: 0, succeeded: 0 } });
+  });
+});
+
+describe('baton retry-failed', () => {
+  it('runs the failed pages of a job nobody runs to the end, once the cause is fixed', async () => {
+    const dir = tempDir();
+    const marker = join(dir, 'broken');
+    writeFileSync(marker, '');
+    const args = JSON.stringify({ marker });
+    const first = await runCli(['run', fixture('cli-fails-until-fixed.ts'), '--args', args, '--job', 'R'], dir);
+    expect(first.code).toBe(1);
+    expect(first.stderr).toMatch(/page 2 +cursor 1 +2 attempts +Error: page 1 is broken/);
+
+    unlinkSync(marker);
+    const retry = await runCli(['retry-failed', 'R'], dir);
+    expect(retry.code).toBe(0);
+    expect(retry.stdout).toContain('running 1 failed page of job R again');
+    expect(retry.stdout).toMatch(/^job R succeeded: 30 items, 3 pages \(3 ok\)/m);
+    expect(await statusOf('R', dir)).toMatchObject({ state: 'succeeded', items: 30, pages: { succeeded: 3, failed: 0 }, failures: [] });
+  });
+
+  it('exits 1 with the failures again when the pages still fail', async () => {
+    const dir = tempDir();
+    const marker = join(dir, 'broken');
+    writeFileSync(marker, '');
+    const args = JSON.stringify({ marker });
+    expect((await runCli(['run', fixture('cli-fails-until-fixed.ts'), '--args', args, '--job', 'still'], dir)).code).toBe(1);
+    const retry = await runCli(['retry-failed', 'still', '--json'], dir);
+    expect(retry.code).toBe(1);
+    const status = JSON.parse(retry.stdout) as { state: string; failures: { cursor: unknown }[] };
+    expect(status.state).toBe('failed');
+    expect(status.failures.map((f) => f.cursor)).toEqual([1]);
+  });
+});

@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { JobStatus } from '../../runner/protocol.js';
+import { fixture, root, tempDir } from '../helpers.js';
+import { lines, runCli } from './cli-helpers.js';
+
+describe('baton run', () => {
+  it('exits 0 and prints a summary when every page succeeds', async () => {
+    const dir = tempDir();
+    const result = await runCli(['run', fixture('counts-to.ts'), '--args', '{"total":200}', '--job', 'counted'], dir);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^job counted succeeded: 200 items, 20 pages \(20 ok\), 20 attempts, /m);
+  });
+
+  it('exits 1 and lists the failing page with its cursor, attempts and error on stderr', async () => {
+    const dir = tempDir();
+    const args = JSON.stringify({ failuresFile: join(dir, 'failures.jsonl') });
+    const result = await runCli(['run', fixture('always-fails.ts'), '--args', args, '--job', 'broken'], dir);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^job broken failed: 20 items, 3 pages \(2 ok, 1 failed\)/m);
+    expect(result.stderr).toContain('1 page failed for good:');
+    expect(result.stderr).toMatch(/page 2 +cursor 1 +3 attempts +DatabaseGoneError: page 1 cannot reach the database \(attempt 3\)/);
+    expect(result.stderr).toContain('baton retry-failed broken');
+  });
+
+  it('prints the final status as JSON with --json, with state, pages and failures', async () => {
+    const dir = tempDir();
+    const args = JSON.stringify({ failuresFile: join(dir, 'failures.jsonl') });
+    const result = await runCli(['run', fixture('always-fails.ts'), '--args', args, '--job', 'as-json', '--json'], dir);
+    expect(result.code).toBe(1);
+    const status = JSON.parse(result.stdout) as JobStatus;
+    expect(status).toMatchObject({
+      jobId: 'as-json',
+      state: 'failed',
+      pages: { total: 3, succeeded: 2, failed: 1, queued: 0, running: 0 },
+      items: 20,
+    });
+    expect(status.failures).toHaveLength(1);
+    expect(status.failures[0]).toMatchObject({ cursor: 1, attempts: 3, error: { name: 'DatabaseGoneError' } });
+    expect(status.failures[0]!.error.message).toContain('cannot reach the database');
+  });
+
+  it('prints plain progress lines and a final summary when stdout is not a terminal', async () => {
+    const dir = tempDir();
+    const result = await runCli(['run', fixture('counts-to.ts'), '--args', '{"total":300,"delayMs":20}', '--parallel', '2', '--job', 'plain'], dir);
+    expect(result.code).toBe(0);
+    // No cursor movement or colours: every line stands alone in a log file.
+    expect(result.stdout).not.toContain('\u001b');
+    const progress = lines(result.stdout).filter((line) => line.startsWith('plain '));
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    for (const line of progress) {
+      expect(line).toMatch(/^plain (running|succeeded) [\d,]+\/300 items \([\d.]+%\) [\d,.]+ items\/s pages [\d,]+\/[\d,]+ done \d+ running \d+ failed/);
+    }
+    expect(progress.at(-1)).toMatch(/^plain succeeded 300\/300 items \(100\.0%\)/);
+    expect(lines(result.stdout).at(-1)).toMatch(/^job plain succeeded: 300 items/);
+  });
+
+  it('passes --parallel, --rate and --rampup on to the job as its limits', async () => {
+    const dir = tempDir();
+    const result = await runCli(
+      ['run', fixture('counts-to.ts'), '--args', '{"total":50}', '--parallel', '3', '--rate', '5000', '--rate-pages', '200', '--rampup', '1:1:100', '--threads', '1', '--job', 'limited', '--json'],
+      dir,
+    );
+    expect(result.code).toBe(0);
+    const status = JSON.parse(result.stdout) as JobStatus;
+    expect(status.limits).toEqual({ maxParallel: 3, rateLimit: { itemsPerSecond: 5000, pagesPerSecond: 200 } });
+    expect(status.state).toBe('succeeded');
+  });
+
+  it('writes its database to --db when given, and to .baton/baton.db under the current folder otherwise', async () => {
+    const dir = tempDir();
+    expect((await runCli(['run', fixture('counts-to.ts'), '--args', '{"total":10}', '--job', 'here'], dir)).code).toBe(0);
+    expect((await runCli(['run', fixture('counts-to.ts'), '--args', '{"total":10}', '--job', 'there', '--db', 'elsewhere/jobs.db'], dir)).code).toBe(0);
+    const here = JSON.parse((await runCli(['status', '--json'], dir)).stdout) as { jobId: string }[];
+    const there = JSON.parse((await runCli(['status', '--json', '--db', join(dir, 'elsewhere', 'jobs.db')], dir)).stdout) as { jobId: string }[];
+    expect(here.map((job) => job.jobId)).toEqual(['here']);
+    expect(there.map((job) => job.jobId)).toEqual(['there']);
+  });
+});
+
+describe('baton run refusing bad input', () => {
+  it('answers --args that is not JSON with one line naming the problem and the fix, and exit 2', async () => {
+    const dir = tempDir();
+    const result = await runCli(['run', fixture('counts-to.ts'), '--args', '{total: 10}'], dir);
+    expect(result.code).toBe(2);
+    expect(lines(result.stderr)).toHaveLength(1);
+    expect(result.stderr).toMatch(/^baton: --args must be JSON, such as --args '\{"total":1000\}'/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.stdout).toBe('');
+  });
+
+  it('answers an out-of-range option with one line naming the option', async () => {
+    const dir = tempDir();
+    const parallel = await runCli(['run', fixture('counts-to.ts'), '--parallel', '0'], dir);
+    expect(parallel.code).toBe(2);
+    expect(parallel.stderr).toBe('baton: --parallel must be an integer >= 1, got "0"\n');
+    const rampup = await runCli(['run', fixture('counts-to.ts'), '--rampup', 'fast'], dir);
+    expect(rampup.code).toBe(2);
+    expect(rampup.stderr).toMatch(/^baton: --rampup must be FROM:STEP:MS, such as 1:1:2000, got "fast"\n$/);
+  });
+
+  it('names a processor file that does not exist, in one line', async () => {
+    const dir = tempDir();
+    const result = await runCli(['run', 'missing-processor.ts'], dir);
+    expect(result.code).toBe(2);
+    expect(lines(result.stderr)).toHaveLength(1);
+    expect(result.stderr).toMatch(/^baton: processor missing-processor\.ts does not exist/);
+  });
+
+  it('points at the file and line of a syntax error', async () => {
+    const dir = tempDir();
+    const result = await runCli(['run', fixture('syntax-error.ts')], dir);
+    expect(result.code).toBe(2);
+    expect(lines(result.stderr)).toHaveLength(1);
+    expect(result.stderr).toMatch(/^baton: processor .*syntax-error\.ts does not build: .*syntax-error\.ts:6:\d+: /);
+  });
+
+  it('says in one line that spec files are not supported yet', async () => {
+    const dir = tempDir();
+    const result = await runCli(['run', 'nightly.batch.yaml'], dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^baton: nightly\.batch\.yaml: spec files .* are not supported yet; run a page processor \(\.ts or \.js\) instead\n$/);
+  });
+});
+
+describe('baton usage', () => {
+  it("answers unknown commands and options with commander's message and exit 2", async () => {
+    const dir = tempDir();
+    const command = await runCli(['frobnicate'], dir);
+    expect(command.code).toBe(2);
+    expect(command.stderr).toContain("error: unknown command 'frobnicate'");
+    const option = await runCli(['run', fixture('counts-to.ts'), '--frobnicate'], dir);
+    expect(option.code).toBe(2);
+    expect(option.stderr).toContain("error: unknown option '--frobnicate'");
+  });
+
+  it('prints the package version with --version and the commands with --help', async () => {
+    const dir = tempDir();
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    const shown = await runCli(['--version'], dir);
+    expect(shown).toMatchObject({ code: 0, stdout: `${version}\n` });
+    const help = await runCli(['--help'], dir);
+    expect(help.code).toBe(0);
+    for (const command of ['run', 'resume', 'status', 'pause', 'cancel', 'retry-failed', 'new']) expect(help.stdout).toContain(`  ${command} `);
+  });
+});
