@@ -102,16 +102,37 @@ export interface PageRecord {
   endedAt: number | null;
 }
 
-/** One attempt of one page, for the timeline and the failures view. */
+/** One attempt of one page, for the timeline and the failures view. Times in ms since the epoch. */
 export interface AttemptInfo {
   page: number;
   attempt: number;
+  /** The lane it ran in: the lowest slot free when it started (-1: not known, it ran in a process that died). */
   slot: number;
   outcome: AttemptOutcome;
+  /** The page's cursor. */
+  cursor: unknown;
   startedAt: number;
+  /** null while it runs. */
   endedAt: number | null;
   items: number | null;
   error: { name: string; message: string; stack: string | null } | null;
+}
+
+/**
+ * What happened in a job since the last activity: sent about four times a second while it
+ * runs, by the process that runs it, in process and through the database alike.
+ */
+export interface JobActivity {
+  jobId: string;
+  /** Increases with every activity of this job; a reader that sees a gap missed some. */
+  seq: number;
+  snapshot: JobSnapshot;
+  /** Every attempt running now (at most 5,000; see runningDropped). */
+  running: AttemptInfo[];
+  runningDropped: number;
+  /** Attempts that ended since the previous activity, newest last (at most 2,000; see endedDropped). */
+  ended: AttemptInfo[];
+  endedDropped: number;
 }
 
 export interface LogLine {

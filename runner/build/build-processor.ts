@@ -6,10 +6,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
-import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Message, type Plugin } from 'esbuild';
 import { BatonError } from '../errors.js';
+import { shownPath } from '../store/database.js';
 
 export interface BuiltProcessor {
   /** Absolute path of the source the user gave. */
@@ -56,7 +57,7 @@ const resolveForRuntime: Plugin = {
 function formatBuildError(source: string, messages: Message[]): string {
   const first = messages[0];
   if (!first) return 'esbuild reported an error without a message';
-  const where = first.location ? `${relative(process.cwd(), resolve(dirname(source), first.location.file)) || first.location.file}:${first.location.line}:${first.location.column + 1}: ` : '';
+  const where = first.location ? `${shownPath(resolve(dirname(source), first.location.file))}:${first.location.line}:${first.location.column + 1}: ` : '';
   const more = messages.length > 1 ? ` (and ${messages.length - 1} more)` : '';
   return `${where}${first.text}${more}`;
 }
@@ -64,7 +65,7 @@ function formatBuildError(source: string, messages: Message[]): string {
 /** Bundles `source` into `outDir`; throws a BatonError that names the file and line on failure. */
 export async function buildProcessor(source: string, outDir: string): Promise<BuiltProcessor> {
   const file = resolve(source);
-  const shown = relative(process.cwd(), file) || file;
+  const shown = shownPath(file);
   if (!existsSync(file) || !statSync(file).isFile()) {
     throw new BatonError('PROCESSOR_NOT_FOUND', `processor ${shown} does not exist: check the path, or create one with \`baton new <name>\``);
   }

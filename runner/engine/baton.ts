@@ -7,7 +7,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { buildProcessor } from '../build/build-processor.js';
 import { BatonError, isBatonError } from '../errors.js';
-import type { AttemptInfo, JobStatus, JobSummary, LogLine, PageRecord, PageState } from '../protocol.js';
+import type { AttemptInfo, JobActivity, JobStatus, JobSummary, LogLine, PageRecord, PageState } from '../protocol.js';
 import { PagePool, ProcessorLoadError } from '../pool/page-pool.js';
 import type { DescribeResult } from '../pool/worker-messages.js';
 import { shownPath, translateSqliteError, type Durability, type SqliteDatabase } from '../store/database.js';
@@ -16,6 +16,7 @@ import { acquireDatabase, type SharedDatabase } from '../store/shared-database.j
 import { JobStore, ownerIsLive, summarize, type JobRow } from '../store/job-store.js';
 import { PageStore } from '../store/page-store.js';
 import { Job } from './job.js';
+import { JobFeed, type Unsubscribe } from './job-feed.js';
 import { JobRunner, type ProcessorState, type StopMode } from './job-runner.js';
 import {
   DEFAULT_DB,
@@ -49,6 +50,7 @@ export class Baton {
   private readonly db: SqliteDatabase;
   private readonly group: GroupCommit;
   private readonly store: JobStore;
+  private readonly feed: JobFeed;
 
   private constructor(
     private readonly shared: SharedDatabase,
@@ -58,6 +60,7 @@ export class Baton {
     this.db = shared.db;
     this.group = shared.group;
     this.store = new JobStore(shared.db);
+    this.feed = new JobFeed(this.store, (jobId) => this.handles.get(jobId));
   }
 
   /** Opens (creating if needed) the database. */
@@ -180,6 +183,22 @@ export class Baton {
     return { ranHere: true, job: this.handleFor(runner), requeued };
   }
 
+  /**
+   * Follows a job live, wherever it runs (here, or another process on this database): the
+   * listener gets its activity about four times a second, and its state at once. Returns the
+   * function that stops following.
+   */
+  watch(jobId: string, listener: (activity: JobActivity) => void): Unsubscribe {
+    this.checkOpen();
+    return this.feed.watch(jobId, listener);
+  }
+
+  /** Follows the list of jobs: the listener gets every summary when any changes, and at once. */
+  watchJobs(listener: (jobs: JobSummary[]) => void): Unsubscribe {
+    this.checkOpen();
+    return this.feed.watchJobs(listener);
+  }
+
   /** Every job in the database, oldest first. */
   async jobs(): Promise<JobSummary[]> {
     this.checkOpen();
@@ -198,8 +217,8 @@ export class Baton {
     return this.store.pages(this.store.require(jobId).no, options);
   }
 
-  /** Recent attempts of a job (newest first), or of one page. */
-  async attempts(jobId: string, options: { page?: number; limit?: number } = {}): Promise<AttemptInfo[]> {
+  /** Recent attempts of a job (newest first), or of one page, or those ended after a time. */
+  async attempts(jobId: string, options: { page?: number; limit?: number; endedAfter?: number } = {}): Promise<AttemptInfo[]> {
     return this.store.attempts(this.store.require(jobId).no, options);
   }
 
@@ -211,14 +230,16 @@ export class Baton {
   // Controls for a job that may run in another process: they act through the database.
 
   async pause(jobId: string): Promise<void> {
-    this.store.require(jobId);
+    const row = this.store.require(jobId);
+    if (FINISHED.has(row.state) && !this.handles.get(jobId)?.active) throw finishedError(row);
     this.store.setPaused(jobId, true);
     this.handles.get(jobId)?.pause();
   }
 
   /** Unpauses a job. It runs only where a process runs it: see `resume` to run it here. */
   async unpause(jobId: string): Promise<void> {
-    this.store.require(jobId);
+    const row = this.store.require(jobId);
+    if (FINISHED.has(row.state) && !this.handles.get(jobId)?.active) throw finishedError(row);
     this.store.setPaused(jobId, false);
     await this.handles.get(jobId)?.resume();
   }
@@ -260,11 +281,18 @@ export class Baton {
    * pages finish; 'now' aborts them and they run again on resume.
    */
   async close(options: { stop?: StopMode } = {}): Promise<void> {
-    if (this.closed) return;
-    await Promise.all([...this.handles.values()].map((job) => job.stop(options.stop ?? 'drain').catch(() => {})));
-    this.closed = true;
-    this.shared.release();
+    const mode = options.stop ?? 'drain';
+    // A second call while the first drains can still ask to stop at once.
+    const stopping = Promise.all([...this.handles.values()].map((job) => job.stop(mode).catch(() => {})));
+    this.closing ??= stopping.then(() => {
+      this.closed = true;
+      this.shared.release();
+    });
+    await stopping;
+    await this.closing;
   }
+
+  private closing: Promise<void> | undefined;
 
   private get durability(): Durability {
     return (this.db.pragma('synchronous', { simple: true }) as number) === 2 ? 'full' : 'normal';

@@ -10,7 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { BatonError, serializeError, type SerializedError } from '../errors.js';
-import type { AttemptOutcome, JobSnapshot, JobState, JobSummary, RateLimitSetting } from '../protocol.js';
+import type { AttemptInfo, AttemptOutcome, JobActivity, JobSnapshot, JobState, JobSummary, RateLimitSetting } from '../protocol.js';
 import { ProcessorLoadError, type PagePool } from '../pool/page-pool.js';
 import type { TaskPage, WorkerMessage } from '../pool/worker-messages.js';
 import { translateSqliteError, type SqliteDatabase } from '../store/database.js';
@@ -38,6 +38,11 @@ const MAX_PAGES_PER_TASK = 32;
 const MAX_CREDITS_PER_THREAD = 64;
 const MAX_LOG_LINES_PER_ATTEMPT = 1_000;
 const MAX_LOG_LINE_CHARS = 8_192;
+/** Activity carries at most this many running and ended attempts; the rest are counted. */
+const MAX_ACTIVITY_RUNNING = 5_000;
+const MAX_ACTIVITY_ENDED = 2_000;
+/** An idle job's activity is still published this often, so readers see it is alive. */
+const ACTIVITY_IDLE_MS = 2_000;
 
 /** What the runner needs to know about the processor, refreshed on every rebuild. */
 export interface ProcessorState {
@@ -95,7 +100,11 @@ interface AttemptEnd {
 
 interface RunnerEvents {
   update: [JobSnapshot];
+  activity: [JobActivity];
 }
+
+/** An ended attempt kept for the next activity: [page, attempt, slot, outcome, cursor JSON, started, ended, items, error]. */
+type EndedRecord = [number, number, number, EndOutcome, string, number, number, number | null, SerializedError | null];
 
 export class JobRunner extends EventEmitter<RunnerEvents> {
   readonly jobId: string;
@@ -146,6 +155,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private readonly stopListening: () => void;
   private lastHeartbeat = 0;
   private lastUpdate = 0;
+  private lastActivity = 0;
+  private activitySeq = 0;
+  /** Attempts ended since the last activity, oldest first; a ring of MAX_ACTIVITY_ENDED. */
+  private ended: EndedRecord[] = [];
+  private endedDropped = 0;
   private dirty = true;
   private controlVersion: number;
   private retryRequested: number;
@@ -180,6 +194,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     this.rampup = row.rampup ? (JSON.parse(row.rampup) as Rampup) : null;
     this.controlVersion = row.control_version;
     this.retryRequested = row.retry_requested;
+    // Readers follow seq across runs of the job: go on from the last one published.
+    this.activitySeq = this.jobs.readLive(row.no, -1)?.seq ?? 0;
     const now = Date.now();
     this.queue = new PageQueue((from, limit) => this.pages.queued(from, limit));
     this.rate = new RateLimiter(this.rateLimit ?? undefined, now);
@@ -449,6 +465,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     const items = outcome === 'succeeded' ? (detail.items ?? run.items) : null;
     this.rate.settle(run.expectedItems, items ?? run.items);
     const endedAt = detail.endedAt ?? now;
+    if (this.ended.length >= MAX_ACTIVITY_ENDED) {
+      this.ended.shift();
+      this.endedDropped++;
+    }
+    this.ended.push([run.no, run.attempt, run.slot, outcome, run.cursor, detail.startedAt ?? run.dispatchedAt, endedAt, items, detail.error ?? null]);
     this.pages.recordAttempt({
       page: run.no,
       attempt: run.attempt,
@@ -872,7 +893,15 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       this.rejectDone(this.failure);
       return;
     }
-    this.emit('update', this.snapshot());
+    const snapshot = this.snapshot();
+    this.emit('update', snapshot);
+    const activity = this.takeActivity(snapshot);
+    this.emit('activity', activity);
+    try {
+      this.jobs.writeLive(this.no, activity.seq, Date.now(), JSON.stringify(activity));
+    } catch {
+      // Only the live view; the job's own row is already final.
+    }
     this.resolveDone(this.summary());
   }
 
@@ -894,11 +923,63 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     this.rejectDone(error);
   }
 
+  /**
+   * Sends the snapshot to `update` listeners, and the activity (snapshot, running attempts,
+   * attempts ended since last time) to `activity` listeners and, for other processes, to the
+   * job_live row.
+   */
   private emitUpdate(force: boolean): void {
-    if (!force && !this.dirty) return;
+    const now = Date.now();
+    if (!force && !this.dirty && now - this.lastActivity < ACTIVITY_IDLE_MS) return;
     this.dirty = false;
-    this.lastUpdate = Date.now();
-    if (this.listenerCount('update') > 0) this.emit('update', this.snapshot());
+    this.lastUpdate = now;
+    this.lastActivity = now;
+    const snapshot = this.snapshot();
+    if (this.listenerCount('update') > 0) this.emit('update', snapshot);
+    const activity = this.takeActivity(snapshot);
+    if (this.listenerCount('activity') > 0) this.emit('activity', activity);
+    this.write(() => this.jobs.writeLive(this.no, activity.seq, now, JSON.stringify(activity)));
+  }
+
+  private takeActivity(snapshot: JobSnapshot): JobActivity {
+    const running: AttemptInfo[] = [];
+    for (const run of this.running.values()) {
+      if (running.length >= MAX_ACTIVITY_RUNNING) break;
+      running.push({
+        page: run.no,
+        attempt: run.attempt,
+        slot: run.slot,
+        outcome: 'running',
+        cursor: JSON.parse(run.cursor) as unknown,
+        startedAt: run.dispatchedAt,
+        endedAt: null,
+        items: run.items,
+        error: null,
+      });
+    }
+    const ended = this.ended.map(([page, attempt, slot, outcome, cursor, startedAt, endedAt, items, error]): AttemptInfo => ({
+      page,
+      attempt,
+      slot,
+      outcome,
+      cursor: JSON.parse(cursor) as unknown,
+      startedAt,
+      endedAt,
+      items,
+      error: error ? { name: error.name, message: error.message, stack: error.stack ?? null } : null,
+    }));
+    const activity: JobActivity = {
+      jobId: this.jobId,
+      seq: ++this.activitySeq,
+      snapshot,
+      running,
+      runningDropped: this.running.size - running.length,
+      ended,
+      endedDropped: this.endedDropped,
+    };
+    this.ended = [];
+    this.endedDropped = 0;
+    return activity;
   }
 
   summary(): JobSummary {

@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { BatonError } from '../errors.js';
-import type { JobSnapshot, JobSummary } from '../protocol.js';
+import type { JobActivity, JobSnapshot, JobSummary } from '../protocol.js';
 import type { JobStore } from '../store/job-store.js';
 import type { JobRunner, StopMode } from './job-runner.js';
 import { checkMaxParallel, checkRateLimit, type Limits } from './options.js';
@@ -12,6 +12,8 @@ import { checkMaxParallel, checkRateLimit, type Limits } from './options.js';
 interface JobEvents {
   /** A snapshot of the job, at most about 4 per second, and once more when it ends. */
   update: [JobSnapshot];
+  /** The snapshot with the attempts running and those ended since the last one (for timelines). */
+  activity: [JobActivity];
 }
 
 /** Restarts an ended job in this process to run its failed pages again. */
@@ -33,6 +35,7 @@ export class Job extends EventEmitter<JobEvents> {
   private attach(runner: JobRunner): void {
     this.runner = runner;
     runner.on('update', (snapshot) => this.emit('update', snapshot));
+    runner.on('activity', (activity) => this.emit('activity', activity));
   }
 
   /** The job's id. */

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { BatonError } from '../errors.js';
-import { SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -61,10 +61,11 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): S
   try {
     db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
     // Look before writing anything: a file of another program must stay exactly as it is.
-    const fresh = checkOwnership(db, file);
+    const version = checkOwnership(db, file);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-    if (fresh) createSchema(db);
+    if (version === 0) createSchema(db);
+    else if (version < SCHEMA_VERSION) migrate(db);
     return db;
   } catch (error) {
     db?.close();
@@ -72,10 +73,10 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): S
   }
 }
 
-/** Returns true for an empty file (to be given the schema); throws for a file not Baton's. */
-function checkOwnership(db: SqliteDatabase, file: string): boolean {
+/** The schema version of a Baton file, 0 for an empty file; throws for a file not Baton's. */
+function checkOwnership(db: SqliteDatabase, file: string): number {
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]).filter((name) => !name.startsWith('sqlite_'));
-  if (tables.length === 0) return true;
+  if (tables.length === 0) return 0;
   if (!tables.includes('baton_meta')) {
     throw new BatonError(
       'DB_CORRUPT',
@@ -86,7 +87,19 @@ function checkOwnership(db: SqliteDatabase, file: string): boolean {
   if (version > SCHEMA_VERSION) {
     throw new BatonError('DB_SCHEMA_NEWER', `${shownPath(file)} was written by a newer Baton (schema ${version}, this one reads ${SCHEMA_VERSION}): upgrade baton`);
   }
-  return false;
+  return version;
+}
+
+function migrate(db: SqliteDatabase): void {
+  db.transaction(() => {
+    // Read again under the write lock: another process may have migrated meanwhile.
+    let version = Number(db.prepare("SELECT value FROM baton_meta WHERE key = 'schema_version'").pluck().get());
+    while (version < SCHEMA_VERSION) {
+      version++;
+      db.exec(MIGRATIONS[version] ?? '');
+      db.prepare("UPDATE baton_meta SET value = ? WHERE key = 'schema_version'").run(String(version));
+    }
+  }).immediate();
 }
 
 function createSchema(db: SqliteDatabase): void {

@@ -335,12 +335,14 @@ export class JobStore {
     }));
   }
 
-  attempts(no: number, options: { page?: number; limit?: number } = {}): AttemptInfo[] {
-    const where = options.page !== undefined ? 'job = ? AND page = ?' : 'job = ?';
+  attempts(no: number, options: { page?: number; limit?: number; endedAfter?: number } = {}): AttemptInfo[] {
+    const where = options.page !== undefined ? 'a.job = ? AND a.page = ?' : 'a.job = ?';
     const params = options.page !== undefined ? [no, options.page] : [no];
+    const range = options.endedAfter !== undefined ? 'AND a.ended_at > ?' : '';
     const rows = this.db
-      .prepare(`SELECT * FROM attempts WHERE ${where} ORDER BY started_at DESC LIMIT ?`)
-      .all(...params, options.limit ?? 1000) as {
+      .prepare(`SELECT a.*, p.cursor FROM attempts a JOIN pages p ON p.job = a.job AND p.no = a.page WHERE ${where} ${range} ORDER BY a.started_at DESC LIMIT ?`)
+      .all(...params, ...(options.endedAfter !== undefined ? [options.endedAfter] : []), options.limit ?? 1000) as {
+      cursor: string;
       page: number;
       attempt: number;
       slot: number;
@@ -357,11 +359,22 @@ export class JobStore {
       attempt: row.attempt,
       slot: row.slot,
       outcome: row.outcome,
+      cursor: JSON.parse(row.cursor) as unknown,
       startedAt: row.started_at,
       endedAt: row.ended_at,
       items: row.items,
       error: row.error_message !== null ? { name: row.error_name ?? 'Error', message: row.error_message, stack: row.error_stack } : null,
     }));
+  }
+
+  /** Publishes a running job's activity for other processes. */
+  writeLive(no: number, seq: number, at: number, activity: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO job_live (job, seq, at, activity) VALUES (?, ?, ?, ?)').run(no, seq, at, activity);
+  }
+
+  /** The last activity a running job's owner published, if newer than `afterSeq`. */
+  readLive(no: number, afterSeq: number): { seq: number; at: number; activity: string } | undefined {
+    return this.db.prepare<[number, number], { seq: number; at: number; activity: string }>('SELECT seq, at, activity FROM job_live WHERE job = ? AND seq > ?').get(no, afterSeq);
   }
 
   logs(no: number, page: number, attempt?: number): LogLine[] {

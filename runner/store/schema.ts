@@ -1,5 +1,5 @@
 /** The SQLite schema. Times are milliseconds since the epoch; cursors and args are JSON text. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA = `
 CREATE TABLE baton_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -81,6 +81,15 @@ CREATE TABLE attempts (
   PRIMARY KEY (job, page, attempt)
 ) WITHOUT ROWID;
 
+-- One row per running job, rewritten about four times a second by its owner: the live view
+-- (snapshot, running attempts, attempts ended since the last write) other processes read.
+CREATE TABLE job_live (
+  job INTEGER PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  activity TEXT NOT NULL
+);
+
 CREATE TABLE logs (
   job INTEGER NOT NULL,
   page INTEGER NOT NULL,
@@ -91,3 +100,18 @@ CREATE TABLE logs (
 );
 CREATE INDEX logs_attempt ON logs (job, page, attempt);
 `;
+
+/** Statements that bring a database of version N - 1 to version N, by N. */
+export const MIGRATIONS: Record<number, string> = {
+  2: `
+-- One row per running job, rewritten about four times a second by its owner: the live view
+-- (snapshot, running attempts, attempts ended since the last write) other processes read.
+CREATE TABLE IF NOT EXISTS job_live (
+  job INTEGER PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  activity TEXT NOT NULL
+);
+
+`,
+};

@@ -111,6 +111,13 @@ describe('unknown and finished jobs', () => {
     }
   });
 
+  it('refuses to pause or unpause a job that has ended', async () => {
+    const b = await open();
+    await (await b.start({ processor: fixture('plain.js'), jobId: 'ended' })).done;
+    await expect(b.pause('ended')).rejects.toMatchObject({ code: 'JOB_FINISHED', message: 'job "ended" has already ended (succeeded): start a new job with another id' });
+    await expect(b.unpause('ended')).rejects.toMatchObject({ code: 'JOB_FINISHED' });
+  });
+
   it('does not start a finished job again under the same id', async () => {
     const b = await open();
     await (await b.start({ processor: fixture('plain.js'), jobId: 'once' })).done;

@@ -1,0 +1,114 @@
+/**
+ * Live views of jobs for the panel and the tree view, wherever each job runs: a job run by this
+ * Baton is heard directly; one run by another process (`baton run` in a terminal) is read from
+ * the activity its owner publishes to the database about four times a second.
+ */
+import type { JobActivity, JobSummary } from '../protocol.js';
+import { ownerIsLive, summarize, type JobRow, type JobStore } from '../store/job-store.js';
+import type { Job } from './job.js';
+
+/** How often the feed reads what other processes published. */
+export const FEED_POLL_MS = 250;
+const JOBS_POLL_MS = 1_000;
+
+export type Unsubscribe = () => void;
+
+/** A job's activity when nobody publishes any: its recorded summary, with nothing running. */
+export function restingActivity(row: JobRow, seq: number): JobActivity {
+  const summary = summarize(row);
+  return {
+    jobId: row.id,
+    seq,
+    snapshot: {
+      ...summary,
+      throughput: { itemsPerSecond: 0, pagesPerSecond: 0 },
+      itemsLive: summary.items,
+      inFlight: 0,
+      effectiveParallel: summary.limits.maxParallel,
+      percent: summary.estimatedTotalItems ? Math.min(100, (summary.items / summary.estimatedTotalItems) * 100) : null,
+      etaSeconds: null,
+    },
+    running: [],
+    runningDropped: 0,
+    ended: [],
+    endedDropped: 0,
+  };
+}
+
+export class JobFeed {
+  constructor(
+    private readonly store: JobStore,
+    /** The handle of a job this process runs, if it does. */
+    private readonly localJob: (jobId: string) => Job | undefined,
+  ) {}
+
+  /**
+   * Calls `listener` with the job's activity as it happens, starting at once with the latest
+   * state. Throws JOB_NOT_FOUND for an unknown job.
+   */
+  watch(jobId: string, listener: (activity: JobActivity) => void): Unsubscribe {
+    const row = this.store.require(jobId);
+    let lastSeq = -1;
+    let lastRow = '';
+    let listening: Job | undefined;
+    const onActivity = (activity: JobActivity) => {
+      lastSeq = activity.seq;
+      listener(activity);
+    };
+    const poll = () => {
+      const local = this.localJob(jobId);
+      if (local?.active) {
+        if (listening !== local) {
+          listening?.off('activity', onActivity);
+          listening = local;
+          local.on('activity', onActivity);
+        }
+        return;
+      }
+      listening?.off('activity', onActivity);
+      listening = undefined;
+      const live = this.store.readLive(row.no, lastSeq);
+      const current = this.store.getByNo(row.no);
+      if (live && ownerIsLive(current)) {
+        onActivity(JSON.parse(live.activity) as JobActivity);
+        return;
+      }
+      // Nobody runs it: report its recorded state when that changes.
+      const key = JSON.stringify(summarize(current));
+      if (key !== lastRow) {
+        lastRow = key;
+        const seq = Math.max(lastSeq, live?.seq ?? this.store.readLive(row.no, -1)?.seq ?? 0);
+        onActivity(restingActivity(current, seq));
+      }
+    };
+    poll();
+    const timer = setInterval(poll, FEED_POLL_MS);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      listening?.off('activity', onActivity);
+    };
+  }
+
+  /** Calls `listener` with every job's summary whenever any of them changes, at once first. */
+  watchJobs(listener: (jobs: JobSummary[]) => void): Unsubscribe {
+    let last = '';
+    const poll = () => {
+      const jobs = this.store.list().map((row) => {
+        const local = this.localJob(row.id);
+        if (local?.active) return local.snapshot();
+        const live = ownerIsLive(row) ? this.store.readLive(row.no, -1) : undefined;
+        return live ? (JSON.parse(live.activity) as JobActivity).snapshot : summarize(row);
+      });
+      const key = JSON.stringify(jobs);
+      if (key !== last) {
+        last = key;
+        listener(jobs);
+      }
+    };
+    poll();
+    const timer = setInterval(poll, JOBS_POLL_MS);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+}

@@ -1,0 +1,91 @@
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Baton, type JobActivity, type JobSummary } from '../../runner/index.js';
+import { fixture, root, tempDir, waitFor } from '../helpers.js';
+
+let baton: Baton | undefined;
+afterEach(async () => {
+  await baton?.close({ stop: 'now' });
+  baton = undefined;
+});
+
+function collect(b: Baton, jobId: string): { activities: JobActivity[]; stop: () => void } {
+  const activities: JobActivity[] = [];
+  const stop = b.watch(jobId, (activity) => activities.push(activity));
+  return { activities, stop };
+}
+
+describe('following a job live', () => {
+  it('hears every ended attempt and the running ones of a job run here', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    const job = await baton.start({ processor: fixture('sleeps.ts'), args: { ms: 100, chains: 3, pages: 10 }, maxParallel: 3, jobId: 'here' });
+    const { activities, stop } = collect(baton, 'here');
+    await job.done;
+    await waitFor(() => activities.at(-1)?.snapshot.state === 'succeeded');
+    stop();
+    const ended = activities.flatMap((a) => a.ended);
+    expect(activities.every((a) => a.endedDropped === 0)).toBe(true);
+    expect(new Set(ended.map((a) => a.page)).size).toBe(30);
+    expect(ended.every((a) => a.outcome === 'succeeded' && a.endedAt! >= a.startedAt && Array.isArray(a.cursor))).toBe(true);
+    const running = activities.flatMap((a) => a.running);
+    expect(running.length).toBeGreaterThan(0);
+    expect(running.every((a) => a.outcome === 'running' && a.endedAt === null && a.slot >= 0 && a.slot < 3)).toBe(true);
+    const seqs = activities.map((a) => a.seq);
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+  });
+
+  it('hears a job that another process runs, through the database', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'baton.db');
+    const log = join(dir, 'runs.log');
+    const child = fork(join(root, 'test/support/run-job.mjs'), [db, 'elsewhere', fixture('logs-runs.ts'), JSON.stringify({ log, chains: 2, pages: 40, ms: 50 }), '2'], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    baton = await Baton.open({ db });
+    await waitFor(async () => (await baton!.jobs()).length === 1, 20_000, 'the job to exist');
+    const { activities, stop } = collect(baton, 'elsewhere');
+    await exited;
+    await waitFor(() => activities.at(-1)?.snapshot.state === 'succeeded', 20_000, 'the final state');
+    stop();
+    const live = activities.filter((a) => a.snapshot.state === 'running' && a.snapshot.live);
+    expect(live.length).toBeGreaterThan(0);
+    expect(live.some((a) => a.running.length > 0 && a.snapshot.throughput.pagesPerSecond > 0)).toBe(true);
+    expect(activities.flatMap((a) => a.ended).length).toBeGreaterThan(0);
+    expect(activities.at(-1)!.snapshot).toMatchObject({ state: 'succeeded', pages: { succeeded: 80 } });
+  });
+
+  it('lists jobs as they change, a job another process starts included', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'baton.db');
+    baton = await Baton.open({ db });
+    const lists: JobSummary[][] = [];
+    const stop = baton.watchJobs((jobs) => lists.push(jobs));
+    expect(lists).toEqual([[]]);
+    const child = fork(join(root, 'test/support/run-job.mjs'), [db, 'listed', fixture('sleeps.ts'), JSON.stringify({ ms: 100, pages: 20 }), '2'], { stdio: 'ignore' });
+    await new Promise((resolve) => child.on('exit', resolve));
+    await waitFor(() => lists.at(-1)?.[0]?.state === 'succeeded', 20_000, 'the finished job');
+    stop();
+    expect(lists.some((jobs) => jobs[0]?.jobId === 'listed' && jobs[0].state === 'running' && jobs[0].live)).toBe(true);
+  });
+});
+
+describe('an older database', () => {
+  it('is brought up to the current schema on open, its jobs kept', async () => {
+    const file = join(tempDir(), 'baton.db');
+    const first = await Baton.open({ db: file });
+    await (await first.start({ processor: fixture('plain.js'), jobId: 'old' })).done;
+    await first.close();
+    const raw = new Database(file);
+    raw.exec("DROP TABLE job_live; UPDATE baton_meta SET value = '1' WHERE key = 'schema_version'");
+    raw.close();
+
+    baton = await Baton.open({ db: file });
+    expect((await baton.status('old')).state).toBe('succeeded');
+    await (await baton.start({ processor: fixture('plain.js'), jobId: 'new' })).done;
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare("SELECT value FROM baton_meta WHERE key = 'schema_version'").pluck().get()).toBe('2');
+    expect(check.prepare('SELECT count(*) FROM job_live').pluck().get()).toBeGreaterThan(0);
+    check.close();
+  });
+});
