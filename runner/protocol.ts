@@ -147,3 +147,97 @@ export interface LogLine {
 export interface JobStatus extends JobSummary {
   failures: PageFailureInfo[];
 }
+
+// ---------------------------------------------------------------------------------------------
+// The panel: one webview bundle, two hosts. In VS Code it talks to the extension by postMessage
+// (the extension relays to the runner server); in a browser it talks to `baton ui` over a
+// WebSocket. The same messages either way.
+
+/** A control's outcome, for the panel to show errors. */
+export interface PanelResult {
+  type: 'result';
+  requestId: number;
+  ok: boolean;
+  /** Why it failed, in one line. */
+  error?: string;
+}
+
+/** Host to panel. */
+export type PanelMessage =
+  /** Every job, for the job picker; sent at once and whenever any changes. */
+  | { type: 'jobs'; jobs: JobSummary[] }
+  /** The selected job's activity: snapshot, running attempts, attempts ended since the last one. */
+  | { type: 'activity'; activity: JobActivity }
+  /** Earlier attempts of the selected job, newest first: on selection and when the timeline pans back. */
+  | { type: 'history'; jobId: string; attempts: AttemptInfo[]; complete: boolean }
+  /** The selected job's failed pages; sent on selection and when its failed count changes. */
+  | { type: 'failures'; jobId: string; failures: PageFailureInfo[] }
+  /** One page's attempts and log lines, asked for with 'openPage'. */
+  | { type: 'pageDetail'; jobId: string; page: number; attempts: AttemptInfo[]; logs: LogLine[] }
+  | PanelResult
+  /** The host's link to the runner: the panel shows it and keeps its state while reconnecting. */
+  | { type: 'connection'; state: 'connected' | 'reconnecting'; message?: string };
+
+/** Panel to host. Hosts validate every one (validatePanelRequest) before acting on it. */
+export type PanelRequest =
+  /** The panel has loaded (or reloaded); `jobId` is the job it showed before, if any. */
+  | { type: 'ready'; jobId: string | null }
+  | { type: 'select'; jobId: string }
+  | { type: 'pause'; jobId: string; requestId: number }
+  | { type: 'resume'; jobId: string; requestId: number }
+  /** Confirmed by the user in the panel before it is sent. */
+  | { type: 'cancel'; jobId: string; requestId: number }
+  /** maxParallel and/or rateLimit; rateLimit null removes it. */
+  | { type: 'setLimits'; jobId: string; maxParallel?: number; rateLimit?: RateLimitSetting | null; requestId: number }
+  /** Every failed page, or only `page`. */
+  | { type: 'retryFailed'; jobId: string; page?: number; requestId: number }
+  /** Attempts that started before `before` (ms since the epoch), at most `limit`, for panning back. */
+  | { type: 'loadHistory'; jobId: string; before: number; limit: number }
+  | { type: 'openPage'; jobId: string; page: number };
+
+// ---------------------------------------------------------------------------------------------
+// The runner server: a Node process the VS Code extension starts with vscode-languageclient
+// (JSON-RPC over stdio). Custom methods are named baton/...; the extension never runs the
+// engine itself.
+
+/** A job to start, as the extension asks for it (paths absolute). */
+export interface StartJobParams {
+  processor: string;
+  args?: unknown;
+  jobId?: string;
+  maxParallel?: number;
+  rateLimit?: RateLimitSetting;
+  threads?: number;
+}
+
+/** What the extension may ask of the runner server: method name → params and result. */
+export interface RunnerRequests {
+  /** Every job in the database. */
+  'baton/listJobs': { params: Record<string, never>; result: JobSummary[] };
+  /** Starts a job in the runner server's process. */
+  'baton/startJob': { params: StartJobParams; result: { jobId: string } };
+  /** Pauses a job wherever it runs. */
+  'baton/pauseJob': { params: { jobId: string }; result: null };
+  /** Unpauses a live job, or runs a stopped one in the runner server. */
+  'baton/resumeJob': { params: { jobId: string }; result: null };
+  /** Cancels a job wherever it runs. */
+  'baton/cancelJob': { params: { jobId: string }; result: null };
+  /** Runs failed pages again (all, or one), rebuilding the processor first. */
+  'baton/retryFailed': { params: { jobId: string; page?: number }; result: { requeued: number } };
+  /** Changes limits of a job wherever it runs. */
+  'baton/setLimits': { params: { jobId: string; maxParallel?: number; rateLimit?: RateLimitSetting | null }; result: null };
+  /** Opens a panel session in the runner: its messages come back as baton/panelMessage. */
+  'baton/openPanel': { params: { panelId: string }; result: null };
+  /** A panel request from a webview, relayed by the extension as it came (the runner validates it). */
+  'baton/panelRequest': { params: { panelId: string; request: unknown }; result: null };
+  /** The webview is gone. */
+  'baton/closePanel': { params: { panelId: string }; result: null };
+}
+
+/** Notifications the runner server sends to the extension. */
+export interface RunnerNotifications {
+  /** Every job, whenever any changes (jobs run from a terminal included): tree view and status bar. */
+  'baton/jobsChanged': { jobs: JobSummary[] };
+  /** A message for one panel session, to post to its webview as is. */
+  'baton/panelMessage': { panelId: string; message: PanelMessage };
+}

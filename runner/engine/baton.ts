@@ -166,20 +166,23 @@ export class Baton {
    * process retries at once; one run by another live process is asked to through the
    * database; one that nobody runs is run here to the end.
    */
-  async retryFailed(jobId: string): Promise<RetryFailedResult> {
+  async retryFailed(jobId: string, options: { page?: number } = {}): Promise<RetryFailedResult> {
     this.checkOpen();
     const handle = this.handles.get(jobId);
     if (handle) {
-      const requeued = await handle.retryFailed();
+      const requeued = await handle.retryFailed(options);
       return { ranHere: true, job: handle, requeued };
     }
     const row = this.store.require(jobId);
     if (row.state === 'cancelled') throw finishedError(row);
     if (ownerIsLive(row)) {
+      if (options.page !== undefined) {
+        throw new BatonError('JOB_LOCKED', `job "${jobId}" runs in process ${row.owner_pid}: retry its failed pages there, or all of them with \`baton retry-failed ${jobId}\``);
+      }
       this.store.requestRetryFailed(jobId);
       return { ranHere: false, requested: true };
     }
-    const { runner, requeued } = await this.runHere(row, { threads: undefined, retryFailed: true });
+    const { runner, requeued } = await this.runHere(row, { threads: undefined, retryFailed: true, page: options.page });
     return { ranHere: true, job: this.handleFor(runner), requeued };
   }
 
@@ -322,7 +325,7 @@ export class Baton {
   }
 
   /** Claims, rebuilds, recovers and starts a job that exists in the database. */
-  private async runHere(row: JobRow, options: { threads: number | undefined; retryFailed: boolean }): Promise<{ runner: JobRunner; requeued: number }> {
+  private async runHere(row: JobRow, options: { threads: number | undefined; retryFailed: boolean; page?: number }): Promise<{ runner: JobRunner; requeued: number }> {
     this.store.claim(row.no, this.owner);
     let pool: PagePool | null = null;
     try {
@@ -343,7 +346,7 @@ export class Baton {
       let requeued = 0;
       if (options.retryFailed) {
         requeued = this.db.transaction(() => {
-          const n = pages.requeueFailed();
+          const n = pages.requeueFailed(options.page);
           this.db.prepare('UPDATE jobs SET pages_failed = pages_failed - ?, pages_queued = pages_queued + ?, ended_at = NULL, last_error = NULL WHERE no = ?').run(n, n, row.no);
           return n;
         })();
@@ -398,9 +401,9 @@ export class Baton {
     if (existing && isEnded(existing)) {
       this.handles.delete(runner.jobId);
     }
-    const job = new Job(runner, this.store, async (jobId) => {
+    const job = new Job(runner, this.store, async (jobId, page) => {
       const row = this.store.require(jobId);
-      return this.runHere(row, { threads: undefined, retryFailed: true });
+      return this.runHere(row, { threads: undefined, retryFailed: true, page });
     });
     this.handles.set(runner.jobId, job);
     return job;

@@ -784,8 +784,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     this.dirty = true;
   }
 
-  /** Rebuilds the processor (a fixed one repairs the job) and queues the failed pages again. */
-  async retryFailed(): Promise<number> {
+  /**
+   * Rebuilds the processor (a fixed one repairs the job) and queues the failed pages again: all
+   * of them, or only `page`.
+   */
+  async retryFailed(page?: number): Promise<number> {
     if (this.finished) throw new BatonError('JOB_FINISHED', `job "${this.jobId}" has ended in this process; retry it through Baton`);
     this.retrying = true;
     try {
@@ -794,8 +797,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       this.processor = processor;
       const requeued =
         this.write(() => {
-          const first = this.pages.firstFailed();
-          const n = this.pages.requeueFailed();
+          const first = page ?? this.pages.firstFailed();
+          const n = this.pages.requeueFailed(page);
           this.counts.pages_failed -= n;
           this.counts.pages_queued += n;
           if (first !== null) this.queue.reloadFrom(first);

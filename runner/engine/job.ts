@@ -17,7 +17,7 @@ interface JobEvents {
 }
 
 /** Restarts an ended job in this process to run its failed pages again. */
-export type RetryRestarter = (jobId: string) => Promise<{ runner: JobRunner; requeued: number }>;
+export type RetryRestarter = (jobId: string, page?: number) => Promise<{ runner: JobRunner; requeued: number }>;
 
 export class Job extends EventEmitter<JobEvents> {
   private runner: JobRunner;
@@ -84,12 +84,12 @@ export class Job extends EventEmitter<JobEvents> {
   }
 
   /**
-   * Rebuilds the processor and runs the failed pages again with a fresh attempt budget.
-   * Resolves with how many pages were queued again.
+   * Rebuilds the processor and runs the failed pages again (all, or only `page`) with a fresh
+   * attempt budget. Resolves with how many pages were queued again.
    */
-  async retryFailed(): Promise<number> {
-    if (!this.runner.isFinished) return this.runner.retryFailed();
-    const { runner, requeued } = await this.restartForRetry(this.id);
+  async retryFailed(options: { page?: number } = {}): Promise<number> {
+    if (!this.runner.isFinished) return this.runner.retryFailed(options.page);
+    const { runner, requeued } = await this.restartForRetry(this.id, options.page);
     this.attach(runner);
     return requeued;
   }

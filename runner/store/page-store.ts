@@ -181,11 +181,12 @@ export class PageStore {
     return this.db.prepare<[number], number | null>("SELECT min(no) FROM pages WHERE job = ? AND state = 'failed'").pluck().get(this.job) ?? null;
   }
 
-  /** Puts failed pages back in the queue with a fresh attempt budget; returns how many. */
-  requeueFailed(): number {
+  /** Puts failed pages (all, or one) back in the queue with a fresh attempt budget; returns how many. */
+  requeueFailed(page?: number): number {
+    const one = page !== undefined ? 'AND no = ?' : '';
     return this.db
-      .prepare("UPDATE pages SET state = 'queued', retry_base = attempts, run_after = NULL WHERE job = ? AND state = 'failed'")
-      .run(this.job).changes;
+      .prepare(`UPDATE pages SET state = 'queued', retry_base = attempts, run_after = NULL WHERE job = ? AND state = 'failed' ${one}`)
+      .run(this.job, ...(page !== undefined ? [page] : [])).changes;
   }
 
   /** Marks the given pages 'failed' in one statement (at-most-once pages found running). */

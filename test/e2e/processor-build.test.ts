@@ -40,6 +40,20 @@ describe('building processors', () => {
     expect(readdirSync(join(dir, '.baton', 'build')).filter((f) => f.startsWith('fix-me-'))).toHaveLength(2);
   });
 
+  it('retries one failed page on its own, leaving the others failed', async () => {
+    const dir = tempDir();
+    const processor = join(dir, 'two-bugs.ts');
+    writeFileSync(processor, failing.replace('ctx.page.cursor === 1', 'ctx.page.cursor !== 0'));
+    baton = await Baton.open({ db: join(dir, 'baton.db') });
+    const job = await baton.start({ processor, jobId: 'one' });
+    expect(await job.done).toMatchObject({ state: 'failed', pages: { succeeded: 1, failed: 2 } });
+    const [first, second] = (await baton.status('one')).failures;
+    writeFileSync(processor, failing.replace("throw new Error('bug: divides by zero')", 'return { items: 5 }'));
+    expect(await job.retryFailed({ page: first!.page })).toBe(1);
+    expect(await job.done).toMatchObject({ state: 'failed', items: 6, pages: { succeeded: 2, failed: 1 } });
+    expect((await baton.status('one')).failures.map((f) => f.page)).toEqual([second!.page]);
+  });
+
   it("runs the failed pages of a job nobody runs, through baton.retryFailed", async () => {
     const dir = tempDir();
     const processor = join(dir, 'later.ts');
