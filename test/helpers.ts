@@ -37,3 +37,18 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 20_000
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The most attempts that overlapped at any instant, from their recorded start and end (an end and a start at the same instant do not overlap). */
+export function peakConcurrency(attempts: { startedAt: number; endedAt: number | null }[], from = 0): number {
+  const events = attempts
+    .filter((a) => (a.endedAt ?? Infinity) > from)
+    .flatMap((a) => [
+      [Math.max(a.startedAt, from), 1],
+      [a.endedAt ?? Infinity, -1],
+    ])
+    .sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!);
+  let now = 0;
+  let peak = 0;
+  for (const [, delta] of events) peak = Math.max(peak, (now += delta!));
+  return peak;
+}

@@ -36,6 +36,8 @@ const CANCEL_GRACE_MS = 2_000;
 const MAX_PAGES_PER_TASK = 32;
 /** Credits a thread may hold: children it may start at once, each a slot held for it. */
 const MAX_CREDITS_PER_THREAD = 64;
+/** Page numbers a thread holds for the children its pages enqueue (they cost nothing). */
+const NUMBERS_PER_THREAD = 64;
 const MAX_LOG_LINES_PER_ATTEMPT = 1_000;
 const MAX_LOG_LINE_CHARS = 8_192;
 /** Activity carries at most this many running and ended attempts; the rest are counted. */
@@ -142,9 +144,15 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private commitHooked = false;
   /** Runs started since the last send, to go out as tasks. */
   private startedRuns: RunningAttempt[] = [];
+  /** Running attempts per thread, once the thread is known. */
+  private readonly runningOn = new Map<number, number>();
   /** Credits outstanding per thread (see the 'grant' message), and their total. */
   private readonly credits = new Map<number, number>();
   private creditsOut = 0;
+  /** Page numbers each thread holds for children. */
+  private readonly numbersHeld = new Map<number, number>();
+  /** Children a thread holds until one of its pages ends (queued in SQLite meanwhile). */
+  private readonly deferred = new Map<number, { threadId: number; page: QueuedPage }>();
   private readonly revoking = new Set<number>();
   /** Children a thread started on credit that Baton refused (a repeat): their messages are dropped. */
   private readonly refused = new Set<number>();
@@ -272,7 +280,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
             for (const no of message.pages) {
               const run = this.running.get(no);
               if (run && run.threadId === null) {
-                run.threadId = threadId;
+                this.placeOn(run, threadId);
                 // Aborted while its task was on the way: the thread has not heard of it yet.
                 if (run.abortedAs) this.pool.send(threadId, { t: 'abort', targets: [[run.no, run.attempt]], reason: run.abortReason });
               }
@@ -285,7 +293,19 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
           case 'revoked':
             this.revoking.delete(threadId);
             this.takeCredits(threadId, message.unused);
+            for (const no of message.returned) this.undefer(no, now);
             break;
+          case 'deferred-start': {
+            const held = this.deferred.get(message.page);
+            if (!held) break;
+            this.deferred.delete(message.page);
+            // It started on the credit a page of its thread gave back just before in this batch.
+            this.takeCredits(threadId, 1);
+            const run = this.startAttempt(held.page, now);
+            this.placeOn(run, threadId);
+            this.pages.start(run.no, run.attempt, now);
+            break;
+          }
           case 'progress': {
             const run = this.current(message.page, message.attempt);
             if (run) {
@@ -299,7 +319,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
             break;
           case 'done':
           case 'failed':
-            this.onAttemptEnd(message, now);
+            this.onAttemptEnd(message, threadId, now);
             break;
         }
       }
@@ -315,7 +335,10 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
 
   private onEnqueue(message: Extract<WorkerMessage, { t: 'enqueue' }>, threadId: number, now: number): void {
     const { local } = message;
-    if (local !== null) this.takeCredits(threadId, 1);
+    if (local !== null) {
+      this.numbersHeld.set(threadId, (this.numbersHeld.get(threadId) ?? 1) - 1);
+      if (message.started) this.takeCredits(threadId, 1);
+    }
     const parent = this.current(message.page, message.attempt);
     if (!parent) {
       this.rejections.push({
@@ -338,7 +361,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     const page: QueuedPage = { no: local ?? this.counts.next_page++, cursor: message.cursor, size: message.size, attempts: 0, retryBase: 0, children: 0, runAfter: null };
     // Start it at once when nothing is ahead of it (or its thread already did, on a credit);
     // then it is recorded as running from the start.
-    const startNow = local !== null || (this.startsEarly && this.queue.readyCount === 0 && this.room(now) > 0 && this.admit(page, now));
+    const startNow = message.started || (local === null && this.startsEarly && this.queue.readyCount === 0 && this.room(now) > 0 && this.admit(page, now));
     const inserted = this.pages.insert({ no: page.no, parent: parent.no, ordinal: message.ordinal, cursor: page.cursor, size: page.size }, startNow ? now : null);
     if (!inserted) {
       if (startNow && local === null) this.rate.settle(page.size ?? 1, 0);
@@ -355,14 +378,30 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     }
     this.counts.pages_total++;
     this.counts.pages_queued++;
-    if (local !== null) {
+    if (message.started) {
       // Already running on that thread: record it, send nothing.
-      this.startAttempt(page, now).threadId = threadId;
+      this.placeOn(this.startAttempt(page, now), threadId);
+    } else if (local !== null) {
+      // Held by its thread until one of the thread's pages ends.
+      this.deferred.set(page.no, { threadId, page });
     } else if (startNow) {
       this.startedRuns.push(this.startAttempt(page, now));
     } else {
       this.queue.add(page, now);
     }
+  }
+
+  private placeOn(run: RunningAttempt, threadId: number): void {
+    run.threadId = threadId;
+    this.runningOn.set(threadId, (this.runningOn.get(threadId) ?? 0) + 1);
+  }
+
+  /** A deferred child comes back to the scheduler's queue (revoked, or its thread stopped). */
+  private undefer(no: number, now: number): void {
+    const held = this.deferred.get(no);
+    if (!held) return;
+    this.deferred.delete(no);
+    this.queue.add(held.page, now);
   }
 
   /** A child started on credit that is not a page after all: stop it and drop its messages. */
@@ -378,38 +417,59 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   }
 
   /**
-   * Tops up the credits of each thread while nothing waits in the queue, so chains continue on
-   * their own thread without a round trip; takes them back when the queue needs the room.
+   * Keeps chains on their own thread, without a round trip: tops up each thread running pages
+   * with page numbers for their children, and with credits (held slots) while there is room to
+   * spare; takes both back when the queue needs the room or the limits say stop.
    */
   private manageCredits(now: number): void {
-    if (this.creditsOut === 0 && !this.startsEarly) return;
+    if (!this.startsEarly) return;
     const waiting = this.queue.hasWaiting(now);
-    const mayGrant = this.startsEarly && !this.rate.limited && this.room(now) > 0 && !waiting;
-    if (!mayGrant) {
-      if (this.creditsOut > 0 && (waiting || this.room(now) < 0 || this.paused || this.stopping || this.cancelling || this.rate.limited)) {
-        for (const [threadId, held] of this.credits) {
-          if (held > 0 && !this.revoking.has(threadId)) {
-            this.revoking.add(threadId);
-            this.pool.send(threadId, { t: 'revoke' });
-          }
+    const room = this.room(now);
+    const stop = this.paused || this.stopping || this.cancelling || this.rate.limited;
+    if (stop || (waiting && room <= 0) || room < 0) {
+      if (this.creditsOut > 0 || this.deferred.size > 0) {
+        for (const threadId of this.pool.threadIds()) {
+          if (this.revoking.has(threadId) || (!this.credits.get(threadId) && !this.hasDeferred(threadId))) continue;
+          this.revoking.add(threadId);
+          this.pool.send(threadId, { t: 'revoke' });
         }
       }
       return;
     }
-    let spare = this.room(now);
-    const cap = Math.min(MAX_CREDITS_PER_THREAD, this.allowedParallel(now));
-    for (const threadId of this.pool.threadIds()) {
-      if (spare <= 0) break;
-      if (this.revoking.has(threadId)) continue;
-      const held = this.credits.get(threadId) ?? 0;
-      if (held * 2 >= cap) continue;
-      const give = Math.min(cap - held, spare);
-      const numbers = Array.from({ length: give }, () => this.counts.next_page++);
-      this.pool.send(threadId, { t: 'grant', numbers });
-      this.credits.set(threadId, held + give);
-      this.creditsOut += give;
-      spare -= give;
+    // A thread with no page running cannot use credits (only pages enqueue): take them back.
+    for (const [threadId, held] of this.credits) {
+      if (held > 0 && !this.runningOn.get(threadId) && !this.revoking.has(threadId)) {
+        this.revoking.add(threadId);
+        this.pool.send(threadId, { t: 'revoke' });
+      }
     }
+    const allowed = this.allowedParallel(now);
+    const cap = Math.min(MAX_CREDITS_PER_THREAD, allowed);
+    // Credits skip the round trip. Once granted, a thread keeps a credit as its pages end, so
+    // even one spare slot is worth granting: it will not come straight back.
+    const batch = 1;
+    let spare = waiting ? 0 : room;
+    for (const threadId of this.pool.threadIds()) {
+      // Only a thread running pages needs numbers or credits: its pages are the ones that enqueue.
+      if (this.revoking.has(threadId) || !this.runningOn.get(threadId)) continue;
+      const numbers = this.numbersHeld.get(threadId) ?? 0;
+      const held = this.credits.get(threadId) ?? 0;
+      const moreNumbers = numbers * 2 < NUMBERS_PER_THREAD ? NUMBERS_PER_THREAD - numbers : 0;
+      const moreCredits = spare >= batch && held * 2 < cap ? Math.min(cap - held, spare) : 0;
+      if (moreNumbers === 0 && moreCredits === 0) continue;
+      const give = Math.max(moreNumbers, moreCredits - numbers);
+      const grant = Array.from({ length: give }, () => this.counts.next_page++);
+      this.pool.send(threadId, { t: 'grant', numbers: grant, credits: moreCredits });
+      this.numbersHeld.set(threadId, numbers + give);
+      this.credits.set(threadId, held + moreCredits);
+      this.creditsOut += moreCredits;
+      spare -= moreCredits;
+    }
+  }
+
+  private hasDeferred(threadId: number): boolean {
+    for (const held of this.deferred.values()) if (held.threadId === threadId) return true;
+    return false;
   }
 
   /** A thread stopped: its credits are gone, and so are the pages it ran. */
@@ -417,7 +477,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     if (this.finished) return;
     this.takeCredits(threadId, this.credits.get(threadId) ?? 0);
     this.credits.delete(threadId);
+    this.numbersHeld.delete(threadId);
     this.revoking.delete(threadId);
+    this.runningOn.delete(threadId);
+    const now = Date.now();
+    for (const [no, held] of [...this.deferred]) if (held.threadId === threadId) this.undefer(no, now);
     const lost: TaskPage[] = [];
     for (const run of this.running.values()) if (run.threadId === threadId) lost.push([run.no, run.attempt, run.cursor, run.size]);
     // Let what the thread sent before it stopped arrive first.
@@ -443,7 +507,9 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     this.pages.log({ page: message.page, attempt: message.attempt, at: message.at, level, message: text });
   }
 
-  private onAttemptEnd(message: Extract<WorkerMessage, { t: 'done' | 'failed' }>, now: number): void {
+  private onAttemptEnd(message: Extract<WorkerMessage, { t: 'done' | 'failed' }>, threadId: number, now: number): void {
+    // Its slot stays with its thread, as a credit for the next child there.
+    if (message.kept) this.takeCredits(threadId, -1);
     const run = this.current(message.page, message.attempt);
     if (!run) {
       // An attempt already given up on stopped by itself: its thread need not be terminated.
@@ -460,6 +526,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   /** Records how an attempt ended and what happens to its page next. Call inside write(). */
   private endAttempt(run: RunningAttempt, outcome: EndOutcome, now: number, detail: AttemptEnd = {}): void {
     this.running.delete(run.no);
+    if (run.threadId !== null) this.runningOn.set(run.threadId, (this.runningOn.get(run.threadId) ?? 1) - 1);
     this.slots.release(run.slot);
     this.counts.pages_running--;
     const items = outcome === 'succeeded' ? (detail.items ?? run.items) : null;
@@ -862,7 +929,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   }
 
   private maybeFinish(): void {
-    if (this.finished || this.cancelling || this.running.size > 0 || this.retrying) return;
+    if (this.finished || this.cancelling || this.running.size > 0 || this.retrying || this.deferred.size > 0) return;
     // onPageFailed calls wait for the commit that records the failure, then run as tasks.
     if (this.pendingSideTasks > 0 || (this.gaveUp.length > 0 && this.processor.hasOnPageFailed)) return;
     if (this.stopping) void this.finish(null);

@@ -64,13 +64,20 @@ export type LogLevel = 'info' | 'warn' | 'error';
 export type WorkerMessage =
   /** These pages began to run on this thread (sent before any user code runs). */
   | { t: 'started'; pages: number[] }
-  /** `local`: the number of the child this thread started at once on a credit, or null. */
-  | { t: 'enqueue'; page: number; attempt: number; ordinal: number; cursor: string; size: number | null; request: number; local: number | null }
-  /** Answer to a revoke: the credits this thread had not used. */
-  | { t: 'revoked'; unused: number }
+  /**
+   * `local`: the number this thread gave the child, or null (the scheduler numbers it). With a
+   * number, `started` says the thread started it at once on a credit; otherwise the thread
+   * holds it (deferred) and starts it when one of its own pages ends.
+   */
+  | { t: 'enqueue'; page: number; attempt: number; ordinal: number; cursor: string; size: number | null; request: number; local: number | null; started: boolean }
+  /** A held child started on the credit a page of this thread just gave back (sent right after that page's end). */
+  | { t: 'deferred-start'; page: number }
+  /** Answer to a revoke: the credits this thread had not used, and the deferred children it gives back. */
+  | { t: 'revoked'; unused: number; returned: number[] }
   | { t: 'progress'; page: number; attempt: number; items: number }
   | { t: 'log'; page: number; attempt: number; level: LogLevel; message: string; at: number }
-  | { t: 'done'; page: number; attempt: number; items: number; aborted: boolean; startedAt: number; endedAt: number }
+  /** `kept`: the page ran on a credit, and the thread keeps that credit (its slot) for the next child. */
+  | { t: 'done'; page: number; attempt: number; items: number; aborted: boolean; kept: boolean; startedAt: number; endedAt: number }
   | {
       t: 'failed';
       page: number;
@@ -79,6 +86,7 @@ export type WorkerMessage =
       /** NonRetryableError, or a name listed in retry.nonRetryable. */
       nonRetryable: boolean;
       aborted: boolean;
+      kept: boolean;
       startedAt: number;
       endedAt: number;
     };
@@ -91,9 +99,10 @@ export type SchedulerMessage =
   /** Abort these attempts' signals ([page, attempt] pairs, or all), if they run on this thread. */
   | { t: 'abort'; targets: [page: number, attempt: number][] | 'all'; reason: string }
   /**
-   * Credits: the thread may start this many enqueued children at once, without a round trip,
-   * numbering them with these page numbers. Each is a slot the scheduler holds for it.
+   * Page numbers for the children this thread's pages enqueue, and credits: slots this thread
+   * owns, to start children at once, without a round trip. A page started on a credit gives it
+   * back to the thread when it ends; a child held for want of a credit starts in it then.
    */
-  | { t: 'grant'; numbers: number[] }
-  /** Give back unused credits; the thread answers with 'revoked'. */
+  | { t: 'grant'; numbers: number[]; credits: number }
+  /** Give back unused credits and deferred children; the thread answers with 'revoked'. */
   | { t: 'revoke' };

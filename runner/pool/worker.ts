@@ -123,6 +123,8 @@ interface PageRun {
   no: number;
   attempt: number;
   group: TaskGroup;
+  /** Started on a credit: its slot belongs to this thread. */
+  onCredit: boolean;
   /** Set once the bundle has loaded; always set by the time user code runs. */
   processor: LoadedProcessor | null;
   cursorJson: string;
@@ -137,8 +139,16 @@ interface PageRun {
 
 /** Attempts running on this thread, by `${page}/${attempt}`. */
 const runs = new Map<string, PageRun>();
-/** Page numbers granted for children this thread may start at once (see 'grant'). */
-let credits: number[] = [];
+/** Page numbers granted for children this thread's pages enqueue (see 'grant'). */
+let numbers: number[] = [];
+/** Credits: slots this thread owns and may start children in at once. */
+let credits = 0;
+/** Whether pages ending on a credit give it back to this thread (until the scheduler revokes). */
+let owning = false;
+/** Pages running on a credit: their slots come back to this thread when they end. */
+let onCredit = 0;
+/** Children held until a page of this thread ends and frees its slot. */
+let deferred: { page: TaskPage; processor: LoadedProcessor; group: TaskGroup }[] = [];
 
 // A child started here waits for this thread to be free; when the thread is busy with CPU work
 // the scheduler's dispatch to the least busy thread is better. Judged over a short window.
@@ -176,13 +186,20 @@ function onSchedulerMessage(message: SchedulerMessage): void {
       break;
     }
     case 'grant':
-      credits.push(...message.numbers);
+      numbers.push(...message.numbers);
+      credits += message.credits;
+      if (message.credits > 0) owning = true;
       break;
-    case 'revoke':
-      send({ t: 'revoked', unused: credits.length });
-      credits = [];
+    case 'revoke': {
+      const returned = deferred.map((child) => child.page[0]);
+      for (const child of deferred) if (--child.group.open === 0) child.group.ended();
+      send({ t: 'revoked', unused: credits, returned });
+      credits = 0;
+      owning = false;
+      deferred = [];
       flush();
       break;
+    }
     case 'abort': {
       const reason = new DOMException(message.reason, 'AbortError');
       if (message.targets === 'all') {
@@ -191,6 +208,7 @@ function onSchedulerMessage(message: SchedulerMessage): void {
         for (const [no, attempt] of message.targets) {
           const run = runs.get(`${no}/${attempt}`);
           if (run) abortRun(run, reason);
+          else dropDeferred(no);
         }
       }
       break;
@@ -254,17 +272,26 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       }
       const request = nextRequest++;
       const ordinal = run.ordinal++;
-      // On a credit, start the child now rather than after a round trip through the scheduler,
-      // unless it repeats this page's own cursor (a paginator stuck on its last page).
+      // Keep the child on this thread, so it starts without a round trip through the scheduler:
+      // at once on a credit, or in the slot of this thread's next page to end. Not when it
+      // repeats this page's own cursor (a paginator stuck on its last page), nor when the thread
+      // is busy with CPU work (the scheduler sends it to a free thread instead).
       const repeats = cursor === run.cursorJson && nextSize === run.size;
-      const local = credits.length > 0 && !repeats && run.abortReason === undefined && !threadIsBusy() ? credits.shift()! : null;
+      // Held children wait for a credit to come back, so hold one only while pages here run on credits.
+      const keep = numbers.length > 0 && (credits > 0 || (owning && onCredit > deferred.length)) && !repeats && run.abortReason === undefined && !threadIsBusy();
+      const local = keep ? numbers.shift()! : null;
+      const started = local !== null && credits > 0;
       const acknowledged = new Promise<void>((resolve, reject) => {
         requests.set(request, { resolve, reject });
-        send({ t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local });
+        send({ t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local, started });
       });
       if (local !== null) {
         const child: TaskPage = [local, 1, cursor, nextSize];
-        void runPage(registerRun(child, run.processor, run.group), child);
+        if (started) startOnCredit(child, run.processor!, run.group);
+        else {
+          run.group.open++;
+          deferred.push({ page: child, processor: run.processor!, group: run.group });
+        }
       }
       return acknowledged;
     },
@@ -295,10 +322,26 @@ function isNonRetryable(error: unknown, processor: LoadedProcessor): boolean {
 }
 
 function registerRun([no, attempt, cursorJson, size]: TaskPage, processor: LoadedProcessor | null, group: TaskGroup): PageRun {
-  const run: PageRun = { no, attempt, group, processor, cursorJson, size, controller: null, abortReason: undefined, items: 0, ordinal: 0, progressMessage: null };
+  const run: PageRun = { no, attempt, group, onCredit: false, processor, cursorJson, size, controller: null, abortReason: undefined, items: 0, ordinal: 0, progressMessage: null };
   runs.set(`${no}/${attempt}`, run);
   group.open++;
   return run;
+}
+
+function startOnCredit(page: TaskPage, processor: LoadedProcessor, group: TaskGroup): void {
+  credits--;
+  onCredit++;
+  const child = registerRun(page, processor, group);
+  child.onCredit = true;
+  void runPage(child, page);
+}
+
+/** A page ended: its credit, if it ran on one, comes back to this thread (the scheduler is told). */
+function giveBackSlot(run: PageRun): boolean {
+  if (!run.onCredit) return false;
+  onCredit--;
+  if (owning) credits++;
+  return owning;
 }
 
 async function runPage(run: PageRun, [no, attempt, cursorJson, size]: TaskPage): Promise<void> {
@@ -308,7 +351,7 @@ async function runPage(run: PageRun, [no, attempt, cursorJson, size]: TaskPage):
     const result = await processor.definition.run(createContext(run, cursorJson, size));
     const returned = result && typeof result === 'object' ? result.items : undefined;
     const items = typeof returned === 'number' && Number.isFinite(returned) && returned >= 0 ? returned : run.items;
-    send({ t: 'done', page: no, attempt, items, aborted: run.abortReason !== undefined, startedAt, endedAt: Date.now() });
+    send({ t: 'done', page: no, attempt, items, aborted: run.abortReason !== undefined, kept: giveBackSlot(run), startedAt, endedAt: Date.now() });
   } catch (error) {
     send({
       t: 'failed',
@@ -317,13 +360,30 @@ async function runPage(run: PageRun, [no, attempt, cursorJson, size]: TaskPage):
       error: serializeError(error),
       nonRetryable: isNonRetryable(error, processor),
       aborted: run.abortReason !== undefined,
+      kept: giveBackSlot(run),
       startedAt,
       endedAt: Date.now(),
     });
   } finally {
     runs.delete(`${no}/${attempt}`);
+    // A child held here takes the credit that just came back.
+    if (credits > 0) {
+      const next = deferred.shift();
+      if (next) {
+        send({ t: 'deferred-start', page: next.page[0] });
+        next.group.open--;
+        startOnCredit(next.page, next.processor, next.group);
+      }
+    }
     if (--run.group.open === 0) run.group.ended();
   }
+}
+
+function dropDeferred(no: number): void {
+  const index = deferred.findIndex((child) => child.page[0] === no);
+  if (index < 0) return;
+  const [child] = deferred.splice(index, 1);
+  if (--child!.group.open === 0) child!.group.ended();
 }
 
 async function runPages(task: PagesTask): Promise<number | TaskFailure> {

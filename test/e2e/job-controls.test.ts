@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rampedParallel } from '../../runner/engine/rampup.js';
-import { Baton, type AttemptInfo, type JobSnapshot } from '../../runner/index.js';
-import { fixture, sleep, tempDir, waitFor } from '../helpers.js';
+import { Baton, type JobSnapshot } from '../../runner/index.js';
+import { fixture, peakConcurrency, sleep, tempDir, waitFor } from '../helpers.js';
 
 const open: Baton[] = [];
 afterEach(async () => {
@@ -13,21 +13,6 @@ async function openBaton(db = join(tempDir(), 'baton.db')): Promise<Baton> {
   const baton = await Baton.open({ db });
   open.push(baton);
   return baton;
-}
-
-/** The most attempts that overlapped at any instant, from their recorded start and end. */
-function peakConcurrency(attempts: AttemptInfo[], from = 0): number {
-  const events = attempts
-    .filter((a) => (a.endedAt ?? Infinity) > from)
-    .flatMap((a) => [
-      [Math.max(a.startedAt, from), 1],
-      [a.endedAt ?? Infinity, -1],
-    ])
-    .sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!);
-  let now = 0;
-  let peak = 0;
-  for (const [, delta] of events) peak = Math.max(peak, (now += delta!));
-  return peak;
 }
 
 describe('pause and resume', () => {

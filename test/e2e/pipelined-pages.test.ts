@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
-import { fixture, tempDir } from '../helpers.js';
+import { fixture, peakConcurrency, tempDir } from '../helpers.js';
 
 let baton: Baton | undefined;
 afterEach(async () => {
@@ -44,6 +44,18 @@ describe('pipelined pages', () => {
     expect(summary.state).toBe('succeeded');
     expect(summary.items).toBe(400);
     expect(summary.maxInFlight).toBeGreaterThanOrEqual(4);
+  });
+
+  it('never runs more than maxParallel pages at once while a chain runs ahead of its slots', async () => {
+    const dir = tempDir();
+    baton = await Baton.open({ db: join(dir, 'baton.db') });
+    // Each page hands over its successor at once, then waits: the chain outruns 4 slots, and
+    // its pages wait on their thread for a slot to come back.
+    const job = await baton.start({ processor: fixture('sleeps.ts'), args: { ms: 25, chains: 1, pages: 80 }, maxParallel: 4, jobId: 'ahead' });
+    expect(await job.done).toMatchObject({ state: 'succeeded', items: 80, pages: { total: 80, succeeded: 80 }, attempts: 80, maxInFlight: 4 });
+    const attempts = await baton.attempts('ahead', { limit: 1000 });
+    expect(peakConcurrency(attempts)).toBeLessThanOrEqual(4);
+    expect(peakConcurrency(attempts)).toBeGreaterThanOrEqual(3);
   });
 
   it('runs more pages at once than there are threads', async () => {
