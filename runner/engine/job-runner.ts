@@ -37,7 +37,7 @@ const MAX_PAGES_PER_TASK = 32;
 /** Credits a thread may hold: children it may start at once, each a slot held for it. */
 const MAX_CREDITS_PER_THREAD = 64;
 /** Page numbers a thread holds for the children its pages enqueue (they cost nothing). */
-const NUMBERS_PER_THREAD = 64;
+const NUMBERS_PER_THREAD = 4_096;
 const MAX_LOG_LINES_PER_ATTEMPT = 1_000;
 const MAX_LOG_LINE_CHARS = 8_192;
 /** Activity carries at most this many running and ended attempts; the rest are counted. */
