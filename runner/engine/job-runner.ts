@@ -151,8 +151,9 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private creditsOut = 0;
   /** Page numbers each thread holds for children. */
   private readonly numbersHeld = new Map<number, number>();
-  /** Children a thread holds until one of its pages ends (queued in SQLite meanwhile). */
+  /** Children a thread holds until one of its pages ends (queued in SQLite meanwhile), and how many per thread. */
   private readonly deferred = new Map<number, { threadId: number; page: QueuedPage }>();
+  private readonly heldCount = new Map<number, number>();
   private readonly revoking = new Set<number>();
   /** Children a thread started on credit that Baton refused (a repeat): their messages are dropped. */
   private readonly refused = new Set<number>();
@@ -296,9 +297,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
             for (const no of message.returned) this.undefer(no, now);
             break;
           case 'deferred-start': {
-            const held = this.deferred.get(message.page);
+            const held = this.release(message.page);
             if (!held) break;
-            this.deferred.delete(message.page);
             // It started on the credit a page of its thread gave back just before in this batch.
             this.takeCredits(threadId, 1);
             const run = this.startAttempt(held.page, now);
@@ -383,7 +383,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       this.placeOn(this.startAttempt(page, now), threadId);
     } else if (local !== null) {
       // Held by its thread until one of the thread's pages ends.
-      this.deferred.set(page.no, { threadId, page });
+      this.hold(page.no, threadId, page);
     } else if (startNow) {
       this.startedRuns.push(this.startAttempt(page, now));
     } else {
@@ -398,10 +398,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
 
   /** A deferred child comes back to the scheduler's queue (revoked, or its thread stopped). */
   private undefer(no: number, now: number): void {
-    const held = this.deferred.get(no);
-    if (!held) return;
-    this.deferred.delete(no);
-    this.queue.add(held.page, now);
+    const held = this.release(no);
+    if (held) this.queue.add(held.page, now);
   }
 
   /** A child started on credit that is not a page after all: stop it and drop its messages. */
@@ -455,7 +453,10 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       const numbers = this.numbersHeld.get(threadId) ?? 0;
       const held = this.credits.get(threadId) ?? 0;
       const moreNumbers = numbers * 2 < NUMBERS_PER_THREAD ? NUMBERS_PER_THREAD - numbers : 0;
-      const moreCredits = spare >= batch && held * 2 < cap ? Math.min(cap - held, spare) : 0;
+      // Children held there start as soon as their credits arrive, ahead of the usual top-up.
+      const holding = this.heldOn(threadId);
+      const topUp = held * 2 < cap ? cap - held : 0;
+      const moreCredits = spare >= batch ? Math.min(Math.max(topUp, holding - held), spare) : 0;
       if (moreNumbers === 0 && moreCredits === 0) continue;
       const give = Math.max(moreNumbers, moreCredits - numbers);
       const grant = Array.from({ length: give }, () => this.counts.next_page++);
@@ -468,8 +469,26 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   }
 
   private hasDeferred(threadId: number): boolean {
-    for (const held of this.deferred.values()) if (held.threadId === threadId) return true;
-    return false;
+    return this.heldOn(threadId) > 0;
+  }
+
+  /** Children the thread holds. */
+  private heldOn(threadId: number): number {
+    return this.heldCount.get(threadId) ?? 0;
+  }
+
+  private hold(no: number, threadId: number, page: QueuedPage): void {
+    this.deferred.set(no, { threadId, page });
+    this.heldCount.set(threadId, this.heldOn(threadId) + 1);
+  }
+
+  /** The held child, no longer held (started, or back to the queue). */
+  private release(no: number): { threadId: number; page: QueuedPage } | undefined {
+    const held = this.deferred.get(no);
+    if (!held) return undefined;
+    this.deferred.delete(no);
+    this.heldCount.set(held.threadId, this.heldOn(held.threadId) - 1);
+    return held;
   }
 
   /** A thread stopped: its credits are gone, and so are the pages it ran. */
@@ -482,6 +501,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     this.runningOn.delete(threadId);
     const now = Date.now();
     for (const [no, held] of [...this.deferred]) if (held.threadId === threadId) this.undefer(no, now);
+    this.heldCount.delete(threadId);
     const lost: TaskPage[] = [];
     for (const run of this.running.values()) if (run.threadId === threadId) lost.push([run.no, run.attempt, run.cursor, run.size]);
     // Let what the thread sent before it stopped arrive first.

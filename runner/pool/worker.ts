@@ -189,6 +189,7 @@ function onSchedulerMessage(message: SchedulerMessage): void {
       numbers.push(...message.numbers);
       credits += message.credits;
       if (message.credits > 0) owning = true;
+      startHeld();
       break;
     case 'revoke': {
       const returned = deferred.map((child) => child.page[0]);
@@ -367,15 +368,18 @@ async function runPage(run: PageRun, [no, attempt, cursorJson, size]: TaskPage):
   } finally {
     runs.delete(`${no}/${attempt}`);
     // A child held here takes the credit that just came back.
-    if (credits > 0) {
-      const next = deferred.shift();
-      if (next) {
-        send({ t: 'deferred-start', page: next.page[0] });
-        next.group.open--;
-        startOnCredit(next.page, next.processor, next.group);
-      }
-    }
+    startHeld();
     if (--run.group.open === 0) run.group.ended();
+  }
+}
+
+/** Starts held children while there are credits for them. */
+function startHeld(): void {
+  while (credits > 0 && deferred.length > 0) {
+    const next = deferred.shift()!;
+    send({ t: 'deferred-start', page: next.page[0] });
+    next.group.open--;
+    startOnCredit(next.page, next.processor, next.group);
   }
 }
 

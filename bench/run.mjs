@@ -1,0 +1,121 @@
+// npm run bench: every scenario in a fresh process, baselines in the same run, and
+// bench/RESULTS.md rewritten with the machine, the date and Baton's figures as ratios.
+// `npm run bench -- --quick` runs smaller sizes (for a check, not for the record).
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+const quick = process.argv.includes('--quick');
+const here = import.meta.dirname;
+const tmp = join(here, '.tmp');
+rmSync(tmp, { recursive: true, force: true });
+mkdirSync(tmp, { recursive: true });
+
+function run(script, args = [], nodeFlags = []) {
+  process.stderr.write(`  ${script} ${args.join(' ')}\n`);
+  const out = execFileSync(process.execPath, [...nodeFlags, join(here, 'scenarios', script), ...args.map(String)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  return JSON.parse(out.trim().split('\n').at(-1));
+}
+
+const best = (runs, key) => runs.reduce((a, b) => (b[key] > a[key] ? b : a));
+const repeat = (n, fn) => Array.from({ length: n }, fn);
+const fmt = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const times = (x) => `${fmt(x, 2)}×`;
+
+process.stderr.write('orchestration overhead (no-op processor, 64 chains)\n');
+const noopPages = quick ? 128_000 : 640_000;
+const noopArgs = JSON.stringify({ chains: 64, pagesPerChain: noopPages / 64 });
+const baton1 = best(repeat(3, () => run('baton-noop.mjs', [noopPages, 64, 256, 1])), 'pagesPerSecond');
+const baton2 = best(repeat(3, () => run('baton-noop.mjs', [noopPages, 64, 256, 2])), 'pagesPerSecond');
+const piscina2 = best(repeat(3, () => run('piscina-noop.mjs', [quick ? 100_000 : 400_000, 2, 1])), 'tasksPerSecond');
+const piscina1 = best(repeat(3, () => run('piscina-noop.mjs', [quick ? 100_000 : 400_000, 1, 1])), 'tasksPerSecond');
+const piscina10 = best(repeat(3, () => run('piscina-noop.mjs', [quick ? 20_000 : 100_000, 2, 10])), 'pagesPerSecond');
+const serialNoop = best(repeat(3, () => run('in-process.mjs', ['noop', 'serial', noopArgs])), 'pagesPerSecond');
+const plimitNoop = best(repeat(3, () => run('in-process.mjs', ['noop', 'plimit', noopArgs, 256])), 'pagesPerSecond');
+const bullmq = run('bullmq-noop.mjs', [quick ? 50_000 : 200_000, 200]);
+
+process.stderr.write('pipelined speedup (one chain; process: 20 ms; fetch: a SQLite keyset query, then an HTTP round trip)\n');
+const table = join(tmp, 'items.db');
+const size = 10;
+{
+  const db = new Database(table);
+  db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, payload TEXT)');
+  const insert = db.prepare('INSERT INTO items (id, payload) VALUES (?, ?)');
+  db.transaction(() => {
+    for (let id = 1; id <= 40_000 * size; id++) insert.run(id, 'x'.repeat(32));
+  })();
+  db.close();
+}
+const api = spawn(process.execPath, [join(here, 'lib', 'items-api.mjs'), table], { stdio: ['ignore', 'pipe', 'inherit'] });
+const port = Number(await new Promise((resolve) => api.stdout.once('data', (data) => resolve(String(data).trim()))));
+const pipelines = [];
+for (const [name, fetchKind, fetchTarget, args] of [
+  ['io-bound', 'sqlite', table, (pages) => ({ table, pages, size, processMs: 20 })],
+  ['api-bound', 'http', port, (pages) => ({ port, pages, size, processMs: 20 })],
+]) {
+  const fetch = run('fetch-cost.mjs', [fetchKind, fetchTarget, size]);
+  const serial = run('in-process.mjs', [name, 'serial', JSON.stringify(args(quick ? 50 : 150))]);
+  const serialPageMs = 1000 / serial.pagesPerSecond;
+  const rows = [8, 32, 128].map((p) => {
+    const bound = Math.min(p, serialPageMs / fetch.fetchMs);
+    const pages = Math.round((quick ? 1.5 : 5) * bound * serial.pagesPerSecond);
+    const baton = best(repeat(quick ? 1 : 2, () => run('baton-io.mjs', [name, JSON.stringify(args(pages)), p, 2])), 'pagesPerSecond');
+    const plimit = run('in-process.mjs', [name, 'plimit', JSON.stringify(args(pages)), p]);
+    const speedup = baton.pagesPerSecond / serial.pagesPerSecond;
+    return { p, baton, plimit, bound, speedup, ofBound: speedup / bound };
+  });
+  pipelines.push({ name, fetch, serial, rows });
+}
+api.kill();
+
+process.stderr.write('memory over 1,000,000 pages\n');
+const memory = run('baton-memory.mjs', [quick ? 200_000 : 1_000_000, 64], ['--expose-gc']);
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const lines = [
+  '# Benchmark results',
+  '',
+  `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\`${quick ? ' --quick (smaller sizes: not for the record)' : ''} on ${cpu}, ${cpus().length} cores, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}, SQLite file on the local disk (WAL, synchronous = NORMAL). Each figure is the best of its runs; baselines ran in the same run. No timing is asserted in tests; these numbers live here.`,
+  '',
+  '## Orchestration overhead: no-op processor, 64 chains, every page durable',
+  '',
+  '| path | pages/s | Baton (1 thread) as a ratio |',
+  '|---|---:|---:|',
+  `| **Baton**, 1 worker thread, maxParallel 256 | **${fmt(baton1.pagesPerSecond)}** | 1.00× |`,
+  `| Baton, 2 worker threads, maxParallel 256 | ${fmt(baton2.pagesPerSecond)} | ${times(baton1.pagesPerSecond / baton2.pagesPerSecond)} |`,
+  bullmq.skipped
+    ? `| BullMQ 5 | skipped: ${bullmq.skipped} | |`
+    : `| BullMQ 5, one worker process, concurrency ${bullmq.concurrency}, local redis-server | ${fmt(bullmq.jobsPerSecond)} | ${times(baton1.pagesPerSecond / bullmq.jobsPerSecond)} |`,
+  `| bare Piscina, no-op tasks, 2 threads, 16 per thread (the architecture's limit at one page per task) | ${fmt(piscina2.tasksPerSecond)} | ${times(baton1.pagesPerSecond / piscina2.tasksPerSecond)} |`,
+  `| bare Piscina, 1 thread | ${fmt(piscina1.tasksPerSecond)} | ${times(baton1.pagesPerSecond / piscina1.tasksPerSecond)} |`,
+  `| bare Piscina, 2 threads, 10 pages per task | ${fmt(piscina10.pagesPerSecond)} | ${times(baton1.pagesPerSecond / piscina10.pagesPerSecond)} |`,
+  `| same processor, serial loop in process (no durability, no threads) | ${fmt(serialNoop.pagesPerSecond)} | ${times(baton1.pagesPerSecond / serialNoop.pagesPerSecond)} |`,
+  `| same processor, p-limit(256) in process (no durability, no threads) | ${fmt(plimitNoop.pagesPerSecond)} | ${times(baton1.pagesPerSecond / plimitNoop.pagesPerSecond)} |`,
+  '',
+  `Baton's main thread was busy ${fmt(baton1.mainThreadBusy * 100)}% of the run and the process used ${fmt(baton1.processCores, 2)} cores (1 thread); with 2 threads, ${fmt(baton2.mainThreadBusy * 100)}% and ${fmt(baton2.processCores, 2)} cores.`,
+  '',
+  '## Pipelined speedup: one chain, process = 20 ms, fetch well under 1 ms',
+  '',
+  'Bound = min(P, (fetch + process) / fetch), with fetch measured alone and fetch + process measured as the serial loop\'s time per page. Two fetches: a keyset query on a local SQLite table (so small that every P here is bounded by P: the chain must hand over a page every (fetch + process) / P), and a round trip to a paginated HTTP API in another process (`bench/lib/items-api.mjs`), where P = 128 is bounded by the chain instead.',
+  '',
+  ...pipelines.flatMap(({ name, fetch, serial, rows }) => [
+    `**${name === 'io-bound' ? 'fetch = SQLite keyset query' : 'fetch = HTTP round trip'}** (\`bench/processors/${name}.ts\`): fetch ${fmt(fetch.fetchMs * 1000, 1)} µs measured alone; serial loop ${fmt(serial.pagesPerSecond, 1)} pages/s (${fmt(1000 / serial.pagesPerSecond, 2)} ms a page).`,
+    '',
+    '| P (maxParallel) | Baton pages/s | speedup over serial | bound | Baton / bound | p-limit(P) in process, pages/s | Baton / p-limit |',
+    '|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((s) => `| ${s.p} | ${fmt(s.baton.pagesPerSecond)} | ${times(s.speedup)} | ${fmt(s.bound, 1)} | **${fmt(s.ofBound * 100, 1)}%** | ${fmt(s.plimit.pagesPerSecond)} | ${times(s.baton.pagesPerSecond / s.plimit.pagesPerSecond)} |`),
+    '',
+  ]),
+  `## Memory: ${fmt(memory.pages)} no-op pages, 64 chains (heap after a forced GC)`,
+  '',
+  '| pages done | heap used (MB) | RSS (MB) |',
+  '|---:|---:|---:|',
+  ...memory.samples.map((s) => `| ${fmt(s.pages)} | ${fmt(s.heapUsedMB, 1)} | ${fmt(s.rssMB, 1)} |`),
+  '',
+];
+const text = lines.join('\n');
+if (!quick) writeFileSync(join(here, 'RESULTS.md'), text);
+process.stdout.write(`${text}\n`);
+rmSync(tmp, { recursive: true, force: true });
