@@ -1,0 +1,34 @@
+// The pipelining processor: one chain over a real SQLite table. fetch = a keyset query for the
+// next `size` ids (well under 1 ms); process = 20 ms of waiting, standing in for remote I/O.
+import Database from 'better-sqlite3';
+import { definePageProcessor } from 'baton';
+
+export interface IoArgs {
+  table: string;
+  pages: number;
+  size: number;
+  processMs: number;
+}
+
+let db: Database.Database | undefined;
+let query: Database.Statement<[number, number], { id: number }> | undefined;
+
+/** The fetch step, also timed on its own by the benchmark. */
+export function fetchPage(file: string, after: number, size: number): number[] {
+  if (!db) {
+    db = new Database(file, { readonly: true });
+    query = db.prepare('SELECT id FROM items WHERE id > ? ORDER BY id LIMIT ?');
+  }
+  return query!.all(after, size).map((row) => row.id);
+}
+
+export default definePageProcessor<number, IoArgs>({
+  initialPages: [{ cursor: 0 }],
+  async run(ctx) {
+    const ids = fetchPage(ctx.args.table, ctx.page.cursor, ctx.args.size);
+    const last = ids.at(-1);
+    if (last !== undefined && last < ctx.args.pages * ctx.args.size) await ctx.enqueueNextPage({ cursor: last });
+    await new Promise((resolve) => setTimeout(resolve, ctx.args.processMs));
+    return { items: ids.length };
+  },
+});
