@@ -12,6 +12,7 @@ import { packageVersion } from './cli/package-version.js';
 import { EXIT_INPUT_ERROR, reportError } from './cli/report-error.js';
 import { runCommand } from './cli/run-command.js';
 import { statusCommand } from './cli/status-command.js';
+import { uiCommand } from './cli/ui-command.js';
 import { DEFAULT_TEMPLATE, listTemplates } from './scaffold.js';
 
 function dbOption(): Option {
@@ -83,6 +84,13 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(jsonOption('print the final status as JSON instead of progress'))
     .addOption(dbOption())
     .action(async (job: string, options) => setExitCode(await retryFailedCommand(job, options)));
+
+  program
+    .command('ui')
+    .description('show the progress panel in a browser: served on 127.0.0.1, at an address with a secret token')
+    .option('--port <n>', 'the port (default: 7788; 0 picks a free one)')
+    .addOption(dbOption())
+    .action(async (options) => setExitCode(await uiCommand(options)));
 
   const templates = listTemplates();
   program

@@ -220,8 +220,8 @@ export class Baton {
     return this.store.pages(this.store.require(jobId).no, options);
   }
 
-  /** Recent attempts of a job (newest first), or of one page, or those ended after a time. */
-  async attempts(jobId: string, options: { page?: number; limit?: number; endedAfter?: number } = {}): Promise<AttemptInfo[]> {
+  /** Attempts of a job, newest first: of one page, ended after or started before a time (ms). */
+  async attempts(jobId: string, options: { page?: number; limit?: number; endedAfter?: number; startedBefore?: number } = {}): Promise<AttemptInfo[]> {
     return this.store.attempts(this.store.require(jobId).no, options);
   }
 

@@ -50,10 +50,30 @@ export class JobFeed {
     const row = this.store.require(jobId);
     let lastSeq = -1;
     let lastRow = '';
+    /** The latest end time delivered, and the attempts that ended then (to tell them apart from new ones). */
+    let lastEndedAt = 0;
+    let endedAtLast = new Set<string>();
     let listening: Job | undefined;
     const onActivity = (activity: JobActivity) => {
       lastSeq = activity.seq;
+      for (const attempt of activity.ended) {
+        const key = `${attempt.page}/${attempt.attempt}`;
+        if (attempt.endedAt! > lastEndedAt) {
+          lastEndedAt = attempt.endedAt!;
+          endedAtLast = new Set([key]);
+        } else if (attempt.endedAt === lastEndedAt) endedAtLast.add(key);
+      }
       listener(activity);
+    };
+    /** Activities published between two reads are gone; the attempts they ended are in the store. */
+    const withMissed = (activity: JobActivity): JobActivity => {
+      if (lastSeq < 0 || activity.seq <= lastSeq + 1) return activity;
+      const inThis = new Set(activity.ended.map((a) => `${a.page}/${a.attempt}`));
+      const missed = this.store
+        .attempts(row.no, { endedAfter: lastEndedAt - 1, limit: 10_000 })
+        .filter((a) => a.outcome !== 'running' && !inThis.has(`${a.page}/${a.attempt}`) && !(a.endedAt === lastEndedAt && endedAtLast.has(`${a.page}/${a.attempt}`)))
+        .sort((a, b) => a.endedAt! - b.endedAt!);
+      return { ...activity, ended: [...missed, ...activity.ended] };
     };
     const poll = () => {
       const local = this.localJob(jobId);
@@ -67,12 +87,20 @@ export class JobFeed {
       }
       listening?.off('activity', onActivity);
       listening = undefined;
-      const live = this.store.readLive(row.no, lastSeq);
       const current = this.store.getByNo(row.no);
-      if (live && ownerIsLive(current)) {
-        onActivity(JSON.parse(live.activity) as JobActivity);
-        return;
+      const ownerLive = ownerIsLive(current);
+      const live = this.store.readLive(row.no, lastSeq);
+      if (live) {
+        const activity = JSON.parse(live.activity) as JobActivity;
+        // Whatever the live owner publishes; once it is gone, only its last word (live: false),
+        // not the leftovers of an owner that died mid-run.
+        if (ownerLive || !activity.snapshot.live) {
+          onActivity(withMissed(activity));
+          return;
+        }
       }
+      // Its owner is between two writes: wait for the next rather than report it idle.
+      if (ownerLive) return;
       // Nobody runs it: report its recorded state when that changes.
       const key = JSON.stringify(summarize(current));
       if (key !== lastRow) {

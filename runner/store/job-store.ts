@@ -335,13 +335,21 @@ export class JobStore {
     }));
   }
 
-  attempts(no: number, options: { page?: number; limit?: number; endedAfter?: number } = {}): AttemptInfo[] {
+  attempts(no: number, options: { page?: number; limit?: number; endedAfter?: number; startedBefore?: number } = {}): AttemptInfo[] {
     const where = options.page !== undefined ? 'a.job = ? AND a.page = ?' : 'a.job = ?';
     const params = options.page !== undefined ? [no, options.page] : [no];
-    const range = options.endedAfter !== undefined ? 'AND a.ended_at > ?' : '';
+    const ranges: string[] = [];
+    if (options.endedAfter !== undefined) {
+      ranges.push('AND a.ended_at > ?');
+      params.push(options.endedAfter);
+    }
+    if (options.startedBefore !== undefined) {
+      ranges.push('AND a.started_at < ?');
+      params.push(options.startedBefore);
+    }
     const rows = this.db
-      .prepare(`SELECT a.*, p.cursor FROM attempts a JOIN pages p ON p.job = a.job AND p.no = a.page WHERE ${where} ${range} ORDER BY a.started_at DESC LIMIT ?`)
-      .all(...params, ...(options.endedAfter !== undefined ? [options.endedAfter] : []), options.limit ?? 1000) as {
+      .prepare(`SELECT a.*, p.cursor FROM attempts a JOIN pages p ON p.job = a.job AND p.no = a.page WHERE ${where} ${ranges.join(' ')} ORDER BY a.started_at DESC LIMIT ?`)
+      .all(...params, options.limit ?? 1000) as {
       cursor: string;
       page: number;
       attempt: number;

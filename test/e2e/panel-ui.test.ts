@@ -1,0 +1,250 @@
+// The progress panel in a real browser (Debian's Chromium, driven by playwright-core) against
+// `baton ui`, with jobs run by `baton run` in other processes, as a user would have them.
+// Screenshots go to test-results/panel/; BATON_UPDATE_SCREENSHOTS=1 also refreshes docs/images.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import WebSocket from 'ws';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fixture, root, sleep, waitFor } from '../helpers.js';
+import { cliPath } from './cli-helpers.js';
+
+/** What the tests touch in the page, typed here: this suite is checked without the DOM library. */
+interface PageGlobals {
+  document: { body: { className: string; dataset: Record<string, string | undefined> } };
+  postMessage(message: unknown, targetOrigin: string): void;
+}
+
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(root, 'test-results', 'panel');
+
+interface Running {
+  child: ChildProcess;
+  stdout(): string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `baton <args>` in `cwd` for the whole suite (cli-helpers' startCli ends its children after each test). */
+function baton(args: string[], cwd: string): Running {
+  const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: { ...process.env, TMPDIR: cwd }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.resume();
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  children.push(child);
+  return { child, stdout: () => stdout, exited };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function startUi(port: number): Promise<{ ui: Running; url: string }> {
+  const ui = baton(['ui', '--port', String(port)], dir);
+  const url = await waitFor(() => /open (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(ui.stdout())?.[1], 20_000, 'baton ui to print its address');
+  return { ui, url };
+}
+
+const children: ChildProcess[] = [];
+let dir = '';
+let port = 0;
+let url = '';
+let ui: Running;
+let steady: Running;
+let browser: Browser;
+let page: Page;
+/** Errors the page logged; the reconnect test expects the browser's own about the lost socket. */
+const pageErrors: string[] = [];
+let expectSocketErrors = false;
+
+const count = async (id: string) => Number((await page.locator(`#${id}`).textContent())!.replace(/,/g, ''));
+
+describe.skipIf(!existsSync(CHROMIUM))('the progress panel in a browser (baton ui)', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'baton-panel-'));
+    mkdirSync(SHOTS, { recursive: true });
+    // Four chains of slow pages, one at a time to begin with.
+    steady = baton(['run', fixture('sleeps.ts'), '--args', '{"ms":150,"chains":4,"pages":2000}', '--parallel', '1', '--job', 'steady'], dir);
+    await waitFor(() => /steady running/.test(steady.stdout()), 20_000, 'the job to start');
+    port = await freePort();
+    ({ ui, url } = await startUi(port));
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => pageErrors.push(`${error.name}: ${error.message}`));
+    await page.goto(url);
+  });
+
+  afterEach(() => {
+    const unexpected = pageErrors.splice(0).filter((text) => !(expectSocketErrors && /WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/.test(text)));
+    expect(unexpected).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows the running job live: progress advances and attempts appear on the timeline', async () => {
+    await expect.poll(() => page.locator('#job-id').textContent(), { timeout: 20_000 }).toBe('steady');
+    await expect.poll(() => page.locator('#job-state').textContent()).toBe('running');
+    const before = await count('count-succeeded');
+    await expect.poll(() => count('count-succeeded'), { timeout: 20_000 }).toBeGreaterThan(before + 2);
+    await expect.poll(async () => Number(await page.locator('#timeline-canvas').getAttribute('data-bars')), { timeout: 20_000 }).toBeGreaterThan(3);
+    expect(await page.locator('#stat-items').textContent()).toMatch(/^\d/);
+  });
+
+  it('tells about an attempt when the pointer rests on its bar', async () => {
+    const canvas = page.locator('#timeline-canvas');
+    const box = (await canvas.boundingBox())!;
+    // Lane 0, near the present: the running page or the last ones that ended.
+    await waitFor(async () => {
+      for (const dx of [3, 8, 15, 25, 40]) {
+        await page.mouse.move(box.x + box.width - dx, box.y + 12);
+        if (await page.locator('#timeline-tooltip').isVisible()) return true;
+      }
+      return false;
+    }, 20_000, 'a tooltip over a bar');
+    expect(await page.locator('#timeline-tooltip').textContent()).toMatch(/^page \d+, attempt 1 \(slot 0\)\n(running|succeeded)/);
+    // The chart's own hover box, over its latest points.
+    const chart = (await page.locator('#throughput-canvas').boundingBox())!;
+    await page.mouse.move(chart.x + chart.width - 80, chart.y + chart.height / 2);
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height + 40);
+  });
+
+  it('raises the pages in flight when max parallel is raised', async () => {
+    expect(await count('count-running')).toBeLessThanOrEqual(1);
+    await page.locator('#max-parallel input').fill('4');
+    await page.locator('#apply-limits').click();
+    await expect.poll(() => page.locator('#control-message').textContent(), { timeout: 20_000 }).toBe('Done: setting limits (max parallel 4, no rate limit).');
+    await expect.poll(() => count('count-running'), { timeout: 20_000 }).toBeGreaterThan(1);
+    expect(await page.locator('#max-parallel input').inputValue()).toBe('4');
+  });
+
+  it('keeps screenshots in the light and the dark theme', async () => {
+    await page.waitForTimeout(1_500);
+    await page.screenshot({ path: join(SHOTS, 'panel-light.png') });
+    await page.locator('#theme-toggle').click();
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as PageGlobals).document.body.className)).toContain('vscode-dark');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(SHOTS, 'panel-dark.png') });
+    await page.locator('#theme-toggle').click();
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as PageGlobals).document.body.className)).toContain('vscode-light');
+    if (process.env.BATON_UPDATE_SCREENSHOTS === '1') {
+      for (const name of ['panel-light.png', 'panel-dark.png']) copyFileSync(join(SHOTS, name), join(root, 'docs', 'images', name));
+    }
+  });
+
+  it('stops starting pages on Pause, and starts them again on Resume', async () => {
+    await page.locator('#pause-resume').click();
+    await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 20_000 }).toBe('paused');
+    await expect.poll(() => count('count-running'), { timeout: 20_000 }).toBe(0);
+    expect(await page.locator('#pause-resume').textContent()).toBe('Resume');
+    const bars = await page.locator('#timeline-canvas').getAttribute('data-bars');
+    const succeeded = await count('count-succeeded');
+    // Several activities later, still nothing new has started.
+    await sleep(1_500);
+    expect(await page.locator('#timeline-canvas').getAttribute('data-bars')).toBe(bars);
+    expect(await count('count-succeeded')).toBe(succeeded);
+    expect(await count('count-running')).toBe(0);
+
+    await page.locator('#pause-resume').click();
+    await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 20_000 }).toBe('running');
+    await expect.poll(() => count('count-succeeded'), { timeout: 20_000 }).toBeGreaterThan(succeeded);
+  });
+
+  it('lists a failing page with its error, opens its stack, and retries it', async () => {
+    const marker = join(dir, 'broken.marker');
+    writeFileSync(marker, 'x');
+    const broken = baton(['run', fixture('cli-fails-until-fixed.ts'), '--args', JSON.stringify({ marker }), '--job', 'broken'], dir);
+    expect(await broken.exited).toBe(1);
+
+    await expect.poll(() => page.locator('#job-picker-label').isVisible(), { timeout: 20_000 }).toBe(true);
+    await expect.poll(() => page.locator('vscode-option[value="broken"]').textContent(), { timeout: 20_000 }).toContain('failed');
+    await page.locator('#job-picker').click();
+    await page.locator('vscode-option[value="broken"]').click();
+    await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 20_000 }).toBe('failed');
+    await page.locator('#tab-failures').click();
+    const row = page.locator('#failures-grid vscode-data-grid-row[data-page]');
+    await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(1);
+    expect(await row.textContent()).toContain(`Error: page 1 is broken while ${marker} exists`);
+    expect(await page.locator('#failures-badge').textContent()).toBe('1');
+
+    await row.locator('vscode-data-grid-cell[grid-column="3"]').click();
+    await expect.poll(() => page.locator('#page-detail .stack').first().textContent(), { timeout: 20_000 }).toContain('page 1 is broken');
+    expect(await page.locator('#page-detail h3').count()).toBe(2);
+
+    // State survives a reload: same job, same tab.
+    await page.reload();
+    await expect.poll(() => page.locator('#job-id').textContent(), { timeout: 20_000 }).toBe('broken');
+    expect(await page.locator('#tabs').getAttribute('activeid')).toBe('tab-page');
+
+    unlinkSync(marker);
+    await page.locator('#tab-failures').click();
+    await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(1);
+    await row.locator('vscode-button[data-action="retry"]').click();
+    await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 30_000 }).toBe('succeeded');
+    await expect.poll(() => page.locator('#failures-badge').textContent(), { timeout: 20_000 }).toBe('0');
+    expect(await page.locator('#failures-empty').isVisible()).toBe(true);
+  });
+
+  it('refuses every request and the WebSocket without the token', async () => {
+    const origin = `http://127.0.0.1:${port}`;
+    const token = new URL(url).searchParams.get('token')!;
+    expect((await fetch(`${origin}/`)).status).toBe(401);
+    expect((await fetch(`${origin}/?token=nope`)).status).toBe(401);
+    expect((await fetch(`${origin}/panel.js`)).status).toBe(401);
+    const ok = await fetch(url);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-security-policy')).toMatch(/^default-src 'none'; script-src 'nonce-[^']+'; /);
+    expect((await fetch(`${origin}/panel.js?token=${token}`)).status).toBe(200);
+    const refused = await new Promise<string>((resolve) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${port}/ws?token=nope`);
+      socket.on('error', (error) => resolve(error.message));
+      socket.on('open', () => resolve('opened'));
+    });
+    expect(refused).toMatch(/401/);
+  });
+
+  it('cancels the job only after the user confirms', async () => {
+    await page.locator('#job-picker').click();
+    await page.locator('vscode-option[value="steady"]').click();
+    await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 20_000 }).toBe('running');
+    await page.locator('#cancel').click();
+    await expect.poll(() => page.locator('#cancel-confirm').isVisible()).toBe(true);
+    await page.locator('#cancel-no').click();
+    expect(await page.locator('#cancel-confirm').isVisible()).toBe(false);
+    expect(await page.locator('#job-state').textContent()).toBe('running');
+
+    await page.locator('#cancel').click();
+    await page.locator('#cancel-yes').click();
+    await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 20_000 }).toBe('cancelled');
+    expect(await steady.exited).toBe(1);
+  });
+
+  it('shows that it is reconnecting while baton ui is down, and carries on when it is back', async () => {
+    expectSocketErrors = true;
+    ui.child.kill('SIGINT');
+    expect(await ui.exited).toBe(0);
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as PageGlobals).document.body.dataset.connection), { timeout: 20_000 }).toBe('reconnecting');
+    expect(await page.locator('#connection').isVisible()).toBe(true);
+    expect(await page.locator('#connection-text').textContent()).toMatch(/trying again/);
+
+    ({ ui } = await startUi(port));
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as PageGlobals).document.body.dataset.connection), { timeout: 20_000 }).toBe('connected');
+    expect(await page.locator('#connection').isVisible()).toBe(false);
+    expect(await page.locator('#job-id').textContent()).toBe('steady');
+    await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 20_000 }).toBe('cancelled');
+  });
+});

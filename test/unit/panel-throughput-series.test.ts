@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import type { JobSnapshot } from '../../runner/protocol.js';
+import { ThroughputSeries } from '../../webview/throughput-series.js';
+
+function snapshot(itemsPerSecond: number, inFlight: number, maxParallel: number, rateItems?: number): JobSnapshot {
+  return {
+    throughput: { itemsPerSecond, pagesPerSecond: itemsPerSecond / 10 },
+    inFlight,
+    limits: { maxParallel, ...(rateItems !== undefined ? { rateLimit: { itemsPerSecond: rateItems } } : {}) },
+  } as JobSnapshot;
+}
+
+describe('the throughput series', () => {
+  it('adds a point per snapshot for items/s, pages/s and pages in flight', () => {
+    const series = new ThroughputSeries();
+    series.push(1_000, snapshot(50, 4, 8));
+    series.push(1_250, snapshot(60, 5, 8));
+    expect(series.rates.itemsPerSecond).toEqual([{ x: 1_000, y: 50 }, { x: 1_250, y: 60 }]);
+    expect(series.rates.pagesPerSecond).toEqual([{ x: 1_000, y: 5 }, { x: 1_250, y: 6 }]);
+    expect(series.rates.inFlight).toEqual([{ x: 1_000, y: 4 }, { x: 1_250, y: 5 }]);
+    expect(series.span).toEqual({ from: 1_000, to: 1_250 });
+  });
+
+  it('keeps a limit as a step line: a point where it changes, the last one moved to the present', () => {
+    const series = new ThroughputSeries();
+    for (let t = 0; t <= 4; t++) series.push(t * 1_000, snapshot(1, 1, 8));
+    series.push(5_000, snapshot(1, 1, 16));
+    series.push(6_000, snapshot(1, 1, 16));
+    series.push(7_000, snapshot(1, 1, 16));
+    expect(series.limits.maxParallel).toEqual([
+      { x: 0, y: 8 },
+      { x: 4_000, y: 8 },
+      { x: 5_000, y: 16 },
+      { x: 7_000, y: 16 },
+    ]);
+  });
+
+  it('leaves a gap where there is no rate limit', () => {
+    const series = new ThroughputSeries();
+    series.push(0, snapshot(1, 1, 8));
+    series.push(1_000, snapshot(1, 1, 8, 100));
+    expect(series.limits.rateItems.map((point) => point.y)).toEqual([null, 100]);
+    expect(series.limits.ratePages.every((point) => point.y === null)).toBe(true);
+  });
+
+  it('never goes back in time: a late point replaces the last one', () => {
+    const series = new ThroughputSeries();
+    series.push(1_000, snapshot(10, 1, 8));
+    series.push(900, snapshot(20, 2, 8));
+    expect(series.rates.itemsPerSecond).toEqual([{ x: 1_000, y: 20 }]);
+  });
+
+  it('thins its older half past maxPoints, so hours of a run stay bounded', () => {
+    const series = new ThroughputSeries({ maxPoints: 100 });
+    for (let i = 0; i < 1_000; i++) series.push(i * 250, snapshot(i, i % 7, 8));
+    expect(series.length).toBeLessThanOrEqual(100);
+    const xs = series.rates.itemsPerSecond.map((point) => point.x);
+    expect(xs).toEqual([...xs].sort((a, b) => a - b));
+    expect(series.span!.to).toBe(999 * 250);
+    // In-flight keeps its peaks when thinned.
+    expect(Math.max(...series.rates.inFlight.map((point) => point.y ?? 0))).toBe(6);
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * The header: the job's name and state, a progress bar, pages by state, items done, rates, ETA,
+ * and the job picker when the database holds several jobs. Each update writes only the text
+ * that changed.
+ */
+import type { JobSnapshot, JobSummary } from '../runner/protocol.js';
+import { byId, h, setAttr, setText } from './dom.js';
+import { formatCount, formatDuration, formatEta, formatRate } from './format.js';
+
+const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
+
+export class Header {
+  private readonly picker = byId<HTMLElement & { value: string }>('job-picker');
+  private readonly pickerLabel = byId('job-picker-label');
+  private pickerKey = '';
+  private selected: string | null = null;
+
+  constructor(private readonly onPick: (jobId: string) => void) {
+    this.picker.addEventListener('change', () => {
+      const value = this.picker.value;
+      if (value && value !== this.selected) this.onPick(value);
+    });
+    // A click on an option is a choice even when the list's value already matched it (the list
+    // may have moved its selection itself when options were added).
+    this.picker.addEventListener('click', (event) => {
+      const option = (event.target as Element).closest('vscode-option');
+      const value = option?.getAttribute('value');
+      if (value && value !== this.selected) this.onPick(value);
+    });
+  }
+
+  /**
+   * Shows the selected job in the picker. The toolkit's list settles its own selection after
+   * its options change (on slotchange, later), so this runs again once it has.
+   */
+  private syncPicker(): void {
+    const apply = () => {
+      const picker = this.picker as typeof this.picker & { open?: boolean };
+      if (this.selected !== null && !picker.open && picker.value !== this.selected) picker.value = this.selected;
+    };
+    apply();
+    requestAnimationFrame(() => setTimeout(apply, 0));
+  }
+
+  /** The job list changed: refill the picker (shown when there are several jobs). */
+  setJobs(jobs: JobSummary[], selected: string | null): void {
+    const reselect = selected !== this.selected;
+    this.selected = selected;
+    let changed = false;
+    const key = JSON.stringify(jobs.map((job) => [job.jobId, job.name, job.state]));
+    if (key !== this.pickerKey) {
+      this.pickerKey = key;
+      // Options are updated in place, so that a list the user has open does not jump under the
+      // pointer. Newest first, the way a user looks for the job just started.
+      const existing = new Map<string, HTMLElement>();
+      for (const option of this.picker.querySelectorAll<HTMLElement>('vscode-option')) existing.set(option.getAttribute('value') ?? '', option);
+      const wanted = [...jobs].reverse();
+      wanted.forEach((job, index) => {
+        const label = `${job.jobId} (${job.name}, ${job.state})`;
+        let option = existing.get(job.jobId);
+        existing.delete(job.jobId);
+        if (option === undefined) option = h('vscode-option', { value: job.jobId }, label);
+        else setText(option, label);
+        const at = this.picker.querySelectorAll('vscode-option')[index];
+        if (at !== option) {
+          this.picker.insertBefore(option, at ?? null);
+          changed = true;
+        }
+      });
+      for (const stale of existing.values()) {
+        stale.remove();
+        changed = true;
+      }
+    }
+    this.pickerLabel.hidden = jobs.length < 2;
+    // Only when the options moved or the job changed: setting it at every tick would undo a
+    // choice the user is making in the open list.
+    if (changed || reselect) this.syncPicker();
+  }
+
+  /** The selected job changed; nothing known of it yet. */
+  select(jobId: string | null): void {
+    this.selected = jobId;
+    this.syncPicker();
+  }
+
+  /** A job's latest state: a live snapshot, or the summary of one nobody runs. */
+  update(job: JobSummary | JobSnapshot, now: number): void {
+    const live = 'throughput' in job ? job : null;
+    setText(byId('job-name'), job.name);
+    setText(byId('job-id'), job.jobId);
+    const state = byId('job-state');
+    const shown = job.state === 'running' && !job.live ? 'stopped' : job.state;
+    setText(state, shown);
+    setAttr(state, 'data-state', shown);
+    setAttr(state, 'title', job.live ? 'a process runs this job now' : FINISHED.has(job.state) ? 'this job has ended' : 'no process runs this job now: Resume runs it here');
+
+    const doneFraction = FINISHED.has(job.state) && job.state === 'succeeded' ? 1 : live?.percent != null ? live.percent / 100 : null;
+    const progress = byId('progress');
+    const fill = byId('progress-fill');
+    if (doneFraction === null) {
+      setAttr(progress, 'aria-valuenow', null);
+      // Pipelined pages: the total grows as pages enqueue the next; pages done so far is all we know.
+      setAttr(progress, 'data-indeterminate', job.state === 'running' && job.live ? 'true' : null);
+      const pagesDone = job.pages.total > 0 ? (job.pages.succeeded + job.pages.failed) / job.pages.total : 0;
+      fill.style.width = `${(pagesDone * 100).toFixed(2)}%`;
+      setText(byId('stat-percent'), job.pages.total > 0 ? `${formatCount(job.pages.succeeded + job.pages.failed)} of ${formatCount(job.pages.total)} pages so far` : '–');
+    } else {
+      setAttr(progress, 'aria-valuenow', (doneFraction * 100).toFixed(1));
+      setAttr(progress, 'data-indeterminate', null);
+      fill.style.width = `${(doneFraction * 100).toFixed(2)}%`;
+      setText(byId('stat-percent'), `${(doneFraction * 100).toFixed(doneFraction < 0.1 ? 2 : 1)}%`);
+    }
+    setAttr(progress, 'data-state', job.state);
+
+    setText(byId('stat-items'), formatCount(live?.itemsLive ?? job.items) + (job.estimatedTotalItems ? ` of ${formatCount(job.estimatedTotalItems)}` : ''));
+    setText(byId('stat-items-rate'), formatRate(live?.throughput.itemsPerSecond ?? 0));
+    setText(byId('stat-pages-rate'), formatRate(live?.throughput.pagesPerSecond ?? 0));
+    setText(byId('stat-eta'), FINISHED.has(job.state) ? 'done' : formatEta(live?.etaSeconds ?? null));
+    const started = Date.parse(job.startedAt);
+    const ended = job.endedAt ? Date.parse(job.endedAt) : now;
+    setText(byId('stat-elapsed'), Number.isFinite(started) ? formatDuration(Math.max(0, ended - started)) : '–');
+
+    setText(byId('count-queued'), formatCount(job.pages.queued));
+    setText(byId('count-running'), formatCount(live?.inFlight ?? job.pages.running));
+    setText(byId('count-succeeded'), formatCount(job.pages.succeeded));
+    setText(byId('count-failed'), formatCount(job.pages.failed));
+    setText(byId('count-total'), formatCount(job.pages.total));
+
+    const error = byId('job-error');
+    error.hidden = !job.lastError;
+    setText(error, job.lastError ?? '');
+  }
+}
