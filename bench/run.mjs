@@ -70,6 +70,9 @@ for (const [name, fetchKind, fetchTarget, args] of [
 }
 api.kill();
 
+process.stderr.write('the panel in Chromium: 100,000 pages, 1,000 page events per second\n');
+const panel = run('panel.mjs', quick ? [30_000, 1_000, 10] : []);
+
 process.stderr.write('memory over 1,000,000 pages\n');
 const memory = run('baton-memory.mjs', [quick ? 200_000 : 1_000_000, 64], ['--expose-gc']);
 
@@ -108,6 +111,20 @@ const lines = [
     ...rows.map((s) => `| ${s.p} | ${fmt(s.baton.pagesPerSecond)} | ${times(s.speedup)} | ${fmt(s.bound, 1)} | **${fmt(s.ofBound * 100, 1)}%** | ${fmt(s.plimit.pagesPerSecond)} | ${times(s.baton.pagesPerSecond / s.plimit.pagesPerSecond)} |`),
     '',
   ]),
+  '## The panel: frame time and bar latency in Chromium',
+  '',
+  ...(panel.skipped
+    ? [`Skipped: ${panel.skipped}.`, '']
+    : [
+        `${fmt(panel.pages)} pages at ${fmt(panel.eventsPerSecond)} page events per second, ${panel.lanes ?? 64} slots, in headless Chromium (\`bench/scenarios/panel.mjs\`): the bundle is fed activities as the runner sends them, four a second.`,
+        '',
+        '| measure | p50 | p95 | max |',
+        '|---|---:|---:|---:|',
+        `| frame time (ms) | ${fmt(panel.frameMsP50, 1)} | ${fmt(panel.frameMsP95, 1)} | ${fmt(panel.frameMsMax, 1)} |`,
+        `| a page ending → its bar drawn (ms), including the runner's 250 ms between activities | ${fmt(panel.barLatencyMsP50, 0)} | ${fmt(panel.barLatencyMsP95, 0)} | |`,
+        ...(panel.renderLatencyMsP50 !== undefined ? [`| an activity arriving → its bars drawn (ms) | ${fmt(panel.renderLatencyMsP50, 1)} | ${fmt(panel.renderLatencyMsP95, 1)} | |`] : []),
+        '',
+      ]),
   `## Memory: ${fmt(memory.pages)} no-op pages, 64 chains (heap after a forced GC)`,
   '',
   '| pages done | heap used (MB) | RSS (MB) |',
