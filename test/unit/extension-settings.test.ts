@@ -1,0 +1,35 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { databasePath, DEFAULT_SETTINGS, fillSettings, maxParallelProblem, threadsOption } from '../../extension/settings.js';
+
+describe('the baton.* settings', () => {
+  it('default to node on the PATH, .baton/baton.db, max parallel 8 and threads chosen by the runner', () => {
+    expect(fillSettings(() => undefined)).toEqual(DEFAULT_SETTINGS);
+    expect(DEFAULT_SETTINGS).toEqual({ nodePath: '', database: '', defaultMaxParallel: 8, threads: 0 });
+  });
+
+  it('fall back to their defaults when a value is of the wrong kind', () => {
+    const read = { nodePath: 42, database: ' db/jobs.db ', defaultMaxParallel: 0, threads: 2.5 } as Record<string, unknown>;
+    expect(fillSettings((key) => read[key])).toEqual({ nodePath: '', database: 'db/jobs.db', defaultMaxParallel: 8, threads: 0 });
+  });
+
+  it('put the database in the first workspace folder, relative paths from there', () => {
+    expect(databasePath('', '/work/shop')).toBe('/work/shop/.baton/baton.db');
+    expect(databasePath('db/jobs.db', '/work/shop')).toBe('/work/shop/db/jobs.db');
+    expect(databasePath('/var/baton.db', '/work/shop')).toBe('/var/baton.db');
+    expect(databasePath('~/baton.db', '/work/shop')).toBe(join(homedir(), 'baton.db'));
+    expect(databasePath('', undefined)).toBe(join(homedir(), '.baton', 'baton.db'));
+  });
+
+  it('leave the thread count to the runner at 0', () => {
+    expect(threadsOption({ ...DEFAULT_SETTINGS, threads: 0 })).toBeUndefined();
+    expect(threadsOption({ ...DEFAULT_SETTINGS, threads: 3 })).toBe(3);
+  });
+
+  it('take a max parallel of 1 or more, and explain anything else', () => {
+    expect(maxParallelProblem('8')).toBeNull();
+    expect(maxParallelProblem(' 16 ')).toBeNull();
+    for (const bad of ['', '0', '-1', '2.5', 'eight']) expect(maxParallelProblem(bad), bad).toBe('Max parallel must be a whole number of pages, 1 or more, such as 8');
+  });
+});
