@@ -977,7 +977,9 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       this.group.abort(error);
     }
     this.stopListening();
-    // Acks still owed (a stop at once) are moot: their pages were interrupted.
+    // What pages printed travels from their threads as messages: let it arrive before the
+    // threads stop. Acks still owed (a stop at once) are moot: their pages were interrupted.
+    await new Promise((resolve) => setTimeout(resolve, 20));
     await this.pool.destroy().catch(() => {});
     if (this.failure !== null) {
       this.rejectDone(this.failure);

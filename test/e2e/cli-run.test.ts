@@ -42,6 +42,15 @@ describe('baton run', () => {
     expect(status.failures[0]!.error.message).toContain('cannot reach the database');
   });
 
+  it("shows what a processor prints, the last page's lines included", async () => {
+    const dir = tempDir();
+    for (let run = 0; run < 3; run++) {
+      const result = await runCli(['run', fixture('prints.ts'), '--job', `prints-${run}`, '--threads', '1'], dir);
+      expect(result.code).toBe(0);
+      for (let page = 0; page <= 4; page++) expect(result.stdout).toContain(`printed by page ${page}`);
+    }
+  });
+
   it('prints plain progress lines and a final summary when stdout is not a terminal', async () => {
     const dir = tempDir();
     const result = await runCli(['run', fixture('counts-to.ts'), '--args', '{"total":300,"delayMs":20}', '--parallel', '2', '--job', 'plain'], dir);

@@ -55,7 +55,9 @@ describe('crash safety (kill -9, then resume)', () => {
   for (const afterRuns of [3, 40, 120]) {
     it(`at-least-once, killed after ${afterRuns} runs: loses no page, forks no chain, re-runs only pages not recorded done`, async () => {
       const crash = await runAndKill(fixture('logs-runs.ts'), afterRuns);
-      expect([...crash.recorded.values()]).toContain('running');
+      // Killed mid-run: some page was not done yet (pages may start before their row commits,
+      // so none need be recorded as running).
+      expect(crash.recorded.size < CHAINS * PAGES || [...crash.recorded.values()].some((state) => state !== 'succeeded')).toBe(true);
       baton = await Baton.open({ db: crash.db });
       const job = await baton.resume('crashy');
       const summary = await job.done;
