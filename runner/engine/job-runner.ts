@@ -251,10 +251,10 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     return this.processor.policy.mode === 'at-least-once';
   }
 
-  /** Runs SQL writes inside the shared transaction; a failure stops the job. */
-  private write<T>(writes: () => T): T | undefined {
+  /** Runs SQL writes inside the shared transaction; a failure stops the job. `events`: how many they record. */
+  private write<T>(writes: () => T, events = 0): T | undefined {
     try {
-      this.group.begin();
+      this.group.begin(events);
       const result = writes();
       this.hookCommit();
       return result;
@@ -323,7 +323,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
             break;
         }
       }
-    });
+    }, messages.length);
     this.dirty = true;
     this.pump();
   }

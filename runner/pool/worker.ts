@@ -51,18 +51,29 @@ let outbox: WorkerMessage[] = [];
 let flushScheduled = false;
 const pendingProgress = new Set<PageRun>();
 
+/** A batch this big goes at once: the scheduler starts on it while this thread goes on. */
+const FLUSH_AT = 64;
+
 function send(message: WorkerMessage): void {
   outbox.push(message);
+  if (outbox.length >= FLUSH_AT) {
+    flush();
+    return;
+  }
   if (!flushScheduled) {
     flushScheduled = true;
     // A microtask, not the next turn: everything sent in this run of the thread goes in one
     // batch, and the scheduler hears of an enqueue without waiting for the event loop.
-    queueMicrotask(flush);
+    queueMicrotask(flushSoon);
   }
 }
 
-function flush(): void {
+function flushSoon(): void {
   flushScheduled = false;
+  flush();
+}
+
+function flush(): void {
   for (const run of pendingProgress) run.progressMessage = null;
   pendingProgress.clear();
   if (outbox.length === 0) return;
