@@ -27,8 +27,8 @@ const times = (x) => `${fmt(x, 2)}×`;
 process.stderr.write('orchestration overhead (no-op processor, 64 chains)\n');
 const noopPages = quick ? 128_000 : 640_000;
 const noopArgs = JSON.stringify({ chains: 64, pagesPerChain: noopPages / 64 });
-const baton1 = best(repeat(3, () => run('baton-noop.mjs', [noopPages, 64, 256, 1])), 'pagesPerSecond');
-const baton2 = best(repeat(3, () => run('baton-noop.mjs', [noopPages, 64, 256, 2])), 'pagesPerSecond');
+const baton1 = best(repeat(3, () => run('baton-noop.mjs', [noopPages, 64, 512, 1])), 'pagesPerSecond');
+const baton2 = best(repeat(3, () => run('baton-noop.mjs', [noopPages, 64, 512, 2])), 'pagesPerSecond');
 const piscina2 = best(repeat(3, () => run('piscina-noop.mjs', [quick ? 100_000 : 400_000, 2, 1])), 'tasksPerSecond');
 const piscina1 = best(repeat(3, () => run('piscina-noop.mjs', [quick ? 100_000 : 400_000, 1, 1])), 'tasksPerSecond');
 const piscina10 = best(repeat(3, () => run('piscina-noop.mjs', [quick ? 20_000 : 100_000, 2, 10])), 'pagesPerSecond');
@@ -86,8 +86,8 @@ const lines = [
   '',
   '| path | pages/s | Baton (1 thread) as a ratio |',
   '|---|---:|---:|',
-  `| **Baton**, 1 worker thread, maxParallel 256 | **${fmt(baton1.pagesPerSecond)}** | 1.00× |`,
-  `| Baton, 2 worker threads, maxParallel 256 | ${fmt(baton2.pagesPerSecond)} | ${times(baton1.pagesPerSecond / baton2.pagesPerSecond)} |`,
+  `| **Baton**, 1 worker thread, maxParallel 512 | **${fmt(baton1.pagesPerSecond)}** | 1.00× |`,
+  `| Baton, 2 worker threads, maxParallel 512 | ${fmt(baton2.pagesPerSecond)} | ${times(baton1.pagesPerSecond / baton2.pagesPerSecond)} |`,
   bullmq.skipped
     ? `| BullMQ 5 | skipped: ${bullmq.skipped} | |`
     : `| BullMQ 5, one worker process, concurrency ${bullmq.concurrency}, local redis-server | ${fmt(bullmq.jobsPerSecond)} | ${times(baton1.pagesPerSecond / bullmq.jobsPerSecond)} |`,
