@@ -273,6 +273,9 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   /** Feeds a batch from a worker thread's channel. */
   onWorkerMessages(messages: WorkerMessage[], threadId: number): void {
     if (this.finished) return;
+    // Between two batches is a safe place to commit: the scheduler's state is whole.
+    this.group.commitIfDue();
+    if (this.finished) return;
     const now = Date.now();
     this.write(() => {
       for (const message of messages) {

@@ -3,7 +3,7 @@
  * processor bundle, builds each page's context and reports everything over its channel.
  */
 import { performance } from 'node:perf_hooks';
-import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
+import { MessageChannel, parentPort, receiveMessageOnPort, threadId, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { serializeError, type SerializedError } from '../errors.js';
 import { findNonJson, type JsonValue } from '../json-value.js';
@@ -80,6 +80,26 @@ function flush(): void {
   const batch = outbox;
   outbox = [];
   channel.port1.postMessage(batch);
+  takeSchedulerMessages();
+}
+
+let taking = false;
+
+/**
+ * Handles what the scheduler has sent without waiting for the event loop. Pages here end in
+ * bursts (timers that fall due together), and a message waits for the whole burst otherwise:
+ * an acknowledged enqueue would hold its page that long.
+ */
+function takeSchedulerMessages(): void {
+  if (taking) return;
+  taking = true;
+  try {
+    for (let received = receiveMessageOnPort(channel.port1); received; received = receiveMessageOnPort(channel.port1)) {
+      onSchedulerMessage(received.message as SchedulerMessage);
+    }
+  } finally {
+    taking = false;
+  }
 }
 
 interface LoadedProcessor {

@@ -8,6 +8,18 @@ import type { SqliteDatabase } from './database.js';
 const MIN_COMMIT_INTERVAL_MS = 1;
 /** A group this large means events are streaming in (about 100,000 a second). */
 const BUSY_GROUP_WRITES = 100;
+/**
+ * The oldest a group gets while events keep coming and the thread has time to spare. Under a
+ * burst of messages the event loop's poll phase does not drain, so a commit left to
+ * setImmediate would wait for the whole burst, and every enqueue in it with it.
+ */
+const MAX_GROUP_AGE_MS = 0.5;
+/**
+ * Above this share of busy time the thread is saturated: groups are then left to grow, since a
+ * commit costs about as much for ten writes as for a hundred, and throughput is what counts.
+ */
+const SATURATED = 0.8;
+const LOAD_WINDOW_MS = 50;
 
 export class GroupCommit {
   private readonly beginStmt;
@@ -18,7 +30,14 @@ export class GroupCommit {
   private callbacks: (() => void)[] = [];
   private readonly failureListeners = new Set<(error: unknown) => void>();
 
-  constructor(private readonly db: SqliteDatabase) {
+  /**
+   * `saturated` says whether this thread is busy nearly all the time (then groups grow instead
+   * of committing early); by default, measured over the last few tens of milliseconds.
+   */
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly saturated: (now: number) => boolean = threadSaturation(),
+  ) {
     this.beginStmt = db.prepare('BEGIN IMMEDIATE');
     this.commitStmt = db.prepare('COMMIT');
     this.rollbackStmt = db.prepare('ROLLBACK');
@@ -33,7 +52,18 @@ export class GroupCommit {
     if (this.open) return;
     this.beginStmt.run();
     this.open = true;
+    this.openedAt = performance.now();
     this.schedule();
+  }
+
+  /**
+   * Commits a group that has been open too long. Call it only between events (never halfway
+   * through a write), since the callbacks run at once.
+   */
+  commitIfDue(): void {
+    if (!this.open) return;
+    const now = performance.now();
+    if (now - this.openedAt >= MAX_GROUP_AGE_MS && !this.saturated(now)) this.commit();
   }
 
   /** Runs `callback` once what has been written so far is committed (soon if nothing is). */
@@ -49,6 +79,7 @@ export class GroupCommit {
   }
 
   private lastCommit = 0;
+  private openedAt = 0;
   /** Writes in the open transaction, and in the last one committed. */
   private writes = 0;
   private lastWrites = 0;
@@ -91,4 +122,20 @@ export class GroupCommit {
     this.callbacks = [];
     for (const callback of callbacks) callback();
   }
+}
+
+/** Whether the thread has been busy nearly all of the last few tens of milliseconds. */
+function threadSaturation(): (now: number) => boolean {
+  let mark = performance.eventLoopUtilization();
+  let at = 0;
+  let saturated = false;
+  return (now) => {
+    if (now - at >= LOAD_WINDOW_MS) {
+      const next = performance.eventLoopUtilization();
+      saturated = performance.eventLoopUtilization(next, mark).utilization > SATURATED;
+      mark = next;
+      at = now;
+    }
+    return saturated;
+  };
 }

@@ -1,0 +1,69 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type SqliteDatabase } from '../../runner/store/database.js';
+import { GroupCommit } from '../../runner/store/group-commit.js';
+
+/** Waits on the clock without yielding: a burst of events keeps the thread this busy. */
+function spin(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+describe('GroupCommit', () => {
+  let dir: string;
+  let db: SqliteDatabase;
+  let reader: Database.Database;
+  const rows = () => reader.prepare('SELECT count(*) FROM baton_meta WHERE key LIKE ?').pluck().get('test-%') as number;
+  const write = (group: GroupCommit, key: string) => {
+    group.begin();
+    db.prepare('INSERT INTO baton_meta (key, value) VALUES (?, ?)').run(key, 'x');
+  };
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'baton-group-'));
+    db = openDatabase(join(dir, 'baton.db'));
+    reader = new Database(join(dir, 'baton.db'), { readonly: true });
+  });
+  afterEach(() => {
+    reader.close();
+    if (db.open) db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('commits the writes of one turn together, then runs what waited for them', async () => {
+    const group = new GroupCommit(db);
+    const heard: number[] = [];
+    write(group, 'test-1');
+    group.afterCommit(() => heard.push(rows()));
+    write(group, 'test-2');
+    expect(rows()).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(heard).toEqual([2]);
+  });
+
+  it('commits a group older than half a millisecond between events, while the thread has time to spare', () => {
+    const group = new GroupCommit(db, () => false);
+    const heard: string[] = [];
+    write(group, 'test-1');
+    group.afterCommit(() => heard.push('committed'));
+    group.commitIfDue();
+    expect(rows()).toBe(0);
+    spin(1);
+    group.commitIfDue();
+    expect(rows()).toBe(1);
+    expect(heard).toEqual(['committed']);
+  });
+
+  it('lets the group grow when the thread is saturated', async () => {
+    const group = new GroupCommit(db, () => true);
+    write(group, 'test-1');
+    spin(1);
+    group.commitIfDue();
+    expect(rows()).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(rows()).toBe(1);
+  });
+});
