@@ -9,6 +9,8 @@ export interface ApiArgs {
   pages: number;
   size: number;
   processMs: number;
+  /** Process while the enqueue is being committed, and await it at the end (see docs/performance.md). */
+  overlap?: boolean;
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -32,8 +34,14 @@ export default definePageProcessor<number, ApiArgs>({
   async run(ctx) {
     const ids = await fetchIds(ctx.args.port, ctx.page.cursor, ctx.args.size);
     const last = ids.at(-1);
-    if (last !== undefined && last < ctx.args.pages * ctx.args.size) await ctx.enqueueNextPage({ cursor: last });
-    await new Promise((resolve) => setTimeout(resolve, ctx.args.processMs));
+    const handOver = () => (last !== undefined && last < ctx.args.pages * ctx.args.size ? ctx.enqueueNextPage({ cursor: last }) : undefined);
+    const process = () => new Promise((resolve) => setTimeout(resolve, ctx.args.processMs));
+    if (ctx.args.overlap) {
+      await Promise.all([handOver(), process()]);
+    } else {
+      await handOver();
+      await process();
+    }
     return { items: ids.length };
   },
 });
