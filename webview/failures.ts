@@ -17,7 +17,8 @@ export class FailuresTable {
   private readonly summary = byId('failures-summary');
   private readonly badge = byId('failures-badge');
   private failures: PageFailureInfo[] = [];
-  private drawn: PageFailureInfo[] | null = null;
+  /** What the grid shows, as a key: the same failures sent again are not redrawn. */
+  private drawn: string | null = null;
   private visible = false;
 
   constructor(
@@ -71,8 +72,13 @@ export class FailuresTable {
       this.summary,
       this.failures.length === 0 ? '' : this.failures.length > MAX_ROWS ? `showing the first ${MAX_ROWS} of ${formatCount(this.failures.length)}` : `${formatCount(this.failures.length)} page${this.failures.length === 1 ? '' : 's'}`,
     );
-    if (!this.visible || this.drawn === this.failures) return;
-    this.drawn = this.failures;
+    // Rebuilding rows under the pointer would swallow a click on their Retry buttons.
+    const key = this.failures
+      .slice(0, MAX_ROWS)
+      .map((failure) => `${failure.page}/${failure.attempts}/${failure.endedAt}/${failure.outcome}`)
+      .join(',');
+    if (!this.visible || this.drawn === key) return;
+    this.drawn = key;
     const header = h('vscode-data-grid-row', { 'row-type': 'sticky-header' }, ...COLUMNS.map((title, i) => h('vscode-data-grid-cell', { 'cell-type': 'columnheader', 'grid-column': String(i + 1) }, title)));
     const rows = this.failures.slice(0, MAX_ROWS).map((failure) => {
       const error = `${failure.error.name}: ${failure.error.message}`;
