@@ -52,7 +52,7 @@ describe('controlling a job another process runs', () => {
     await waitFor(() => /^S running .* pages \d+\/\d+ done [1-9]/m.test(runner.stdout()), 20_000, 'a progress line with pages running');
     runner.child.kill('SIGINT');
     const stopped = await runner.exited;
-    expect(stopped.code).toBe(130);
+    expect(stopped.code, `signal ${stopped.signal}; stdout:\n${stopped.stdout}\nstderr:\n${stopped.stderr}`).toBe(130);
     expect(stopped.stdout).toContain('pausing: running pages finish; Ctrl-C again to stop at once');
     expect(stopped.stderr).toMatch(/job S paused after \d+\/\d+ pages, \d+ items: resume it with `baton resume S`/);
 
@@ -71,7 +71,9 @@ describe('controlling a job another process runs', () => {
     const runner = startCli(['run', fixture('sleeps.ts'), '--args', '{"ms":5000,"chains":2,"pages":2}', '--parallel', '2', '--job', 'T'], dir);
     await waitFor(() => /^T running .* [1-9] running/m.test(runner.stdout()), 20_000, 'pages running');
     runner.child.kill('SIGINT');
-    await waitFor(() => runner.stdout().includes('pausing:'), 10_000, 'the pausing message');
+    await waitFor(() => runner.stdout().includes('pausing:'), 10_000, 'the pausing message').catch((error: Error) => {
+      throw new Error(`${error.message}; exit ${runner.child.exitCode} ${runner.child.signalCode}; stdout:\n${runner.stdout()}\nstderr:\n${runner.stderr()}`);
+    });
     runner.child.kill('SIGINT');
     const stopped = await runner.exited;
     expect(stopped.code).toBe(130);
