@@ -61,9 +61,15 @@ for (const [name, fetchKind, fetchTarget, args] of [
   const rows = [8, 32, 128].map((p) => {
     const bound = Math.min(p, serialPageMs / fetch.fetchMs);
     const pages = Math.round((quick ? 1.5 : 5) * bound * serial.pagesPerSecond);
-    const baton = best(repeat(quick ? 1 : 2, () => run('baton-io.mjs', [name, JSON.stringify(args(pages)), p, 2])), 'pagesPerSecond');
-    const overlapped = best(repeat(quick ? 1 : 2, () => run('baton-io.mjs', [name, JSON.stringify({ ...args(pages), overlap: true }), p, 2])), 'pagesPerSecond');
-    const plimit = run('in-process.mjs', [name, 'plimit', JSON.stringify(args(pages)), p]);
+    // Runs alternate, so that a slow spell of the machine does not fall on one variant only.
+    const runs = repeat(quick ? 1 : 3, () => ({
+      baton: run('baton-io.mjs', [name, JSON.stringify(args(pages)), p, 2]),
+      overlapped: run('baton-io.mjs', [name, JSON.stringify({ ...args(pages), overlap: true }), p, 2]),
+      plimit: run('in-process.mjs', [name, 'plimit', JSON.stringify(args(pages)), p]),
+    }));
+    const baton = best(runs.map((r) => r.baton), 'pagesPerSecond');
+    const overlapped = best(runs.map((r) => r.overlapped), 'pagesPerSecond');
+    const plimit = best(runs.map((r) => r.plimit), 'pagesPerSecond');
     const speedup = baton.pagesPerSecond / serial.pagesPerSecond;
     const overlappedOfBound = overlapped.pagesPerSecond / serial.pagesPerSecond / bound;
     return { p, baton, overlapped, overlappedOfBound, plimit, bound, speedup, ofBound: speedup / bound };
