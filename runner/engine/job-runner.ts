@@ -559,19 +559,24 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       this.ended.shift();
       this.endedDropped++;
     }
-    this.ended.push([run.no, run.attempt, run.slot, outcome, run.cursor, detail.startedAt ?? run.dispatchedAt, endedAt, items, detail.error ?? null]);
-    this.pages.recordAttempt({
-      page: run.no,
-      attempt: run.attempt,
-      slot: run.slot,
-      outcome,
-      startedAt: detail.startedAt ?? run.dispatchedAt,
-      endedAt,
-      items,
-      errorName: detail.error?.name ?? null,
-      errorMessage: detail.error?.message ?? null,
-      errorStack: detail.error?.stack ?? null,
-    });
+    const startedAt = detail.startedAt ?? run.dispatchedAt;
+    this.ended.push([run.no, run.attempt, run.slot, outcome, run.cursor, startedAt, endedAt, items, detail.error ?? null]);
+    // Most pages succeed at once: their one attempt lives in the page's row (see the schema).
+    const only = outcome === 'succeeded' && run.attempt === 1 ? { slot: run.slot, startedAt } : null;
+    if (!only) {
+      this.pages.recordAttempt({
+        page: run.no,
+        attempt: run.attempt,
+        slot: run.slot,
+        outcome,
+        startedAt,
+        endedAt,
+        items,
+        errorName: detail.error?.name ?? null,
+        errorMessage: detail.error?.message ?? null,
+        errorStack: detail.error?.stack ?? null,
+      });
+    }
     let state: 'queued' | 'succeeded' | 'failed' = 'queued';
     let retryBase = run.retryBase;
     let runAfter: number | null = null;
@@ -595,7 +600,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       // Interrupted or cancelled by Baton: it runs again and this attempt does not count.
       retryBase++;
     }
-    this.pages.end({ no: run.no, state, attempts: run.attempt, retryBase, children: run.children, items, runAfter, endedAt });
+    this.pages.end({ no: run.no, state, attempts: run.attempt, retryBase, children: run.children, items, runAfter, endedAt, only });
     if (state === 'queued') {
       this.counts.pages_queued++;
       if (!this.cancelling) {

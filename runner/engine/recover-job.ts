@@ -50,6 +50,7 @@ export function recoverJob(db: SqliteDatabase, jobs: JobStore, pages: PageStore,
         items: null,
         runAfter: null,
         endedAt: now,
+        only: null,
       });
     }
     const nos = running.map((page) => page.no);

@@ -336,20 +336,36 @@ export class JobStore {
   }
 
   attempts(no: number, options: { page?: number; limit?: number; endedAfter?: number; startedBefore?: number } = {}): AttemptInfo[] {
-    const where = options.page !== undefined ? 'a.job = ? AND a.page = ?' : 'a.job = ?';
-    const params = options.page !== undefined ? [no, options.page] : [no];
-    const ranges: string[] = [];
-    if (options.endedAfter !== undefined) {
-      ranges.push('AND a.ended_at > ?');
-      params.push(options.endedAfter);
-    }
-    if (options.startedBefore !== undefined) {
-      ranges.push('AND a.started_at < ?');
-      params.push(options.startedBefore);
-    }
+    // Attempts with a row of their own, and the only attempts that pages keep in their own row.
+    const filters = (page: string, ended: string, started: string): { sql: string; params: number[] } => {
+      const sql: string[] = [];
+      const params: number[] = [];
+      if (options.page !== undefined) {
+        sql.push(`AND ${page} = ?`);
+        params.push(options.page);
+      }
+      if (options.endedAfter !== undefined) {
+        sql.push(`AND ${ended} > ?`);
+        params.push(options.endedAfter);
+      }
+      if (options.startedBefore !== undefined) {
+        sql.push(`AND ${started} < ?`);
+        params.push(options.startedBefore);
+      }
+      return { sql: sql.join(' '), params };
+    };
+    const own = filters('a.page', 'a.ended_at', 'a.started_at');
+    const kept = filters('p.no', 'p.ended_at', 'p.started_at');
     const rows = this.db
-      .prepare(`SELECT a.*, p.cursor FROM attempts a JOIN pages p ON p.job = a.job AND p.no = a.page WHERE ${where} ${ranges.join(' ')} ORDER BY a.started_at DESC LIMIT ?`)
-      .all(...params, options.limit ?? 1000) as {
+      .prepare(
+        `SELECT a.page, a.attempt, a.slot, a.outcome, a.started_at, a.ended_at, a.items, a.error_name, a.error_message, a.error_stack, p.cursor
+         FROM attempts a JOIN pages p ON p.job = a.job AND p.no = a.page WHERE a.job = ? ${own.sql}
+         UNION ALL
+         SELECT p.no, 1, p.slot, 'succeeded', p.started_at, p.ended_at, p.items, NULL, NULL, NULL, p.cursor
+         FROM pages p WHERE p.job = ? AND p.slot IS NOT NULL ${kept.sql}
+         ORDER BY 5 DESC LIMIT ?`,
+      )
+      .all(no, ...own.params, no, ...kept.params, options.limit ?? 1000) as {
       cursor: string;
       page: number;
       attempt: number;

@@ -34,6 +34,11 @@ export interface PageEnd {
   items: number | null;
   runAfter: number | null;
   endedAt: number;
+  /**
+   * The attempt that just ended, when it is the page's first and it succeeded: it is kept in the
+   * page's row instead of a row of its own.
+   */
+  only: { slot: number; startedAt: number } | null;
 }
 
 export interface AttemptRecord {
@@ -96,7 +101,7 @@ export class PageStore {
     this.duplicateStmt = db.prepare<[number, string, number | null], number>('SELECT no FROM pages WHERE job = ? AND cursor = ? AND ifnull(size, -1) = ifnull(?, -1)').pluck();
     this.startStmt = db.prepare("UPDATE pages SET state = 'running', attempts = ?, started_at = ? WHERE job = ? AND no = ?");
     this.endStmt = db.prepare(
-      'UPDATE pages SET state = ?, attempts = ?, retry_base = ?, children = ?, items = ?, run_after = ?, ended_at = ? WHERE job = ? AND no = ?',
+      'UPDATE pages SET state = ?, attempts = ?, retry_base = ?, children = ?, items = ?, run_after = ?, ended_at = ?, slot = ?, started_at = ifnull(?, started_at) WHERE job = ? AND no = ?',
     );
     this.attemptStmt = db.prepare(
       'INSERT OR REPLACE INTO attempts (job, page, attempt, slot, outcome, started_at, ended_at, items, error_name, error_message, error_stack) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -126,7 +131,19 @@ export class PageStore {
   }
 
   end(page: PageEnd): void {
-    this.endStmt.run(page.state, page.attempts, page.retryBase, page.children, page.items, page.runAfter, page.endedAt, this.job, page.no);
+    this.endStmt.run(
+      page.state,
+      page.attempts,
+      page.retryBase,
+      page.children,
+      page.items,
+      page.runAfter,
+      page.endedAt,
+      page.only?.slot ?? null,
+      page.only?.startedAt ?? null,
+      this.job,
+      page.no,
+    );
   }
 
   recordAttempt(a: AttemptRecord): void {
@@ -168,8 +185,14 @@ export class PageStore {
       .all(this.job);
   }
 
+  /** Attempts recorded: rows in attempts, and pages that keep their only attempt themselves. */
   attemptTotal(): number {
-    return this.db.prepare<[number], number>('SELECT count(*) FROM attempts WHERE job = ?').pluck().get(this.job) ?? 0;
+    return (
+      this.db
+        .prepare<[number, number], number>('SELECT (SELECT count(*) FROM attempts WHERE job = ?) + (SELECT count(*) FROM pages WHERE job = ? AND slot IS NOT NULL)')
+        .pluck()
+        .get(this.job, this.job) ?? 0
+    );
   }
 
   maxPageNo(): number {

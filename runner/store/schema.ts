@@ -1,5 +1,5 @@
 /** The SQLite schema. Times are milliseconds since the epoch; cursors and args are JSON text. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const SCHEMA = `
 CREATE TABLE baton_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -61,6 +61,9 @@ CREATE TABLE pages (
   items REAL,
   started_at INTEGER,
   ended_at INTEGER,
+  -- Set only for a page whose one and only attempt succeeded: that attempt is this row (its
+  -- slot, started_at, ended_at, items) and has no row in attempts, a write fewer per page.
+  slot INTEGER,
   PRIMARY KEY (job, no)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX pages_cursor ON pages (job, cursor, ifnull(size, -1));
@@ -113,5 +116,9 @@ CREATE TABLE IF NOT EXISTS job_live (
   activity TEXT NOT NULL
 );
 
+`,
+  3: `
+-- A page whose one and only attempt succeeded keeps that attempt in its own row.
+ALTER TABLE pages ADD COLUMN slot INTEGER;
 `,
 };

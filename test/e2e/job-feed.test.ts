@@ -83,14 +83,18 @@ describe('an older database', () => {
     await (await first.start({ processor: fixture('plain.js'), jobId: 'old' })).done;
     await first.close();
     const raw = new Database(file);
-    raw.exec("DROP TABLE job_live; UPDATE baton_meta SET value = '1' WHERE key = 'schema_version'");
+    // What schema 1 lacked: job_live (2), and pages keeping their only attempt (3).
+    raw.exec("DROP TABLE job_live; ALTER TABLE pages DROP COLUMN slot; UPDATE baton_meta SET value = '1' WHERE key = 'schema_version'");
     raw.close();
 
     baton = await Baton.open({ db: file });
     expect((await baton.status('old')).state).toBe('succeeded');
-    await (await baton.start({ processor: fixture('plain.js'), jobId: 'new' })).done;
+    const done = await (await baton.start({ processor: fixture('plain.js'), jobId: 'new' })).done;
+    const attempts = await baton.attempts('new');
+    expect(attempts).toHaveLength(done.pages.succeeded);
+    expect(attempts.every((attempt) => attempt.outcome === 'succeeded' && attempt.attempt === 1)).toBe(true);
     const check = new Database(file, { readonly: true });
-    expect(check.prepare("SELECT value FROM baton_meta WHERE key = 'schema_version'").pluck().get()).toBe('2');
+    expect(check.prepare("SELECT value FROM baton_meta WHERE key = 'schema_version'").pluck().get()).toBe('3');
     expect(check.prepare('SELECT count(*) FROM job_live').pluck().get()).toBeGreaterThan(0);
     check.close();
   });

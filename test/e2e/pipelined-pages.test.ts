@@ -75,23 +75,37 @@ describe('pipelined pages', () => {
     expect(readdirSync(join(dir, 'state', 'build')).some((file) => file.startsWith('plain-') && file.endsWith('.mjs'))).toBe(true);
   });
 
-  it('records every page and attempt in the SQLite file', async () => {
+  it('records every page and attempt in the SQLite file; a page that succeeds at once keeps its attempt in its own row', async () => {
     const dir = tempDir();
     const file = join(dir, 'baton.db');
     baton = await Baton.open({ db: file });
     const job = await baton.start({ processor: fixture('counts-to.ts'), args: { total: 50 }, jobId: 'recorded' });
     await job.done;
+    const attempts = await baton.attempts('recorded');
     await baton.close();
     baton = undefined;
     expect(existsSync(file)).toBe(true);
     const db = new Database(file, { readonly: true });
-    const pages = db.prepare("SELECT cursor, state, attempts, items FROM pages WHERE job = (SELECT no FROM jobs WHERE id = 'recorded') ORDER BY no").all();
-    const attempts = db.prepare('SELECT outcome FROM attempts').all() as { outcome: string }[];
+    const pages = db.prepare("SELECT cursor, state, attempts, items, slot, started_at <= ended_at AS timed FROM pages WHERE job = (SELECT no FROM jobs WHERE id = 'recorded') ORDER BY no").all();
+    const attemptRows = db.prepare('SELECT count(*) FROM attempts').pluck().get();
     db.close();
     expect(pages).toHaveLength(5);
-    expect(pages[0]).toEqual({ cursor: '0', state: 'succeeded', attempts: 1, items: 10 });
-    expect(attempts.every((a) => a.outcome === 'succeeded')).toBe(true);
+    expect(pages[0]).toEqual({ cursor: '0', state: 'succeeded', attempts: 1, items: 10, slot: expect.any(Number), timed: 1 });
+    // One write fewer per page: no attempt row when the first attempt succeeds.
+    expect(attemptRows).toBe(0);
     expect(attempts).toHaveLength(5);
+    expect(attempts.every((a) => a.outcome === 'succeeded' && a.attempt === 1 && a.items === 10 && a.slot >= 0 && a.error === null)).toBe(true);
+  });
+
+  it('keeps a row for every attempt of a page that needed more than one', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    await (await baton.start({ processor: fixture('throws-once.ts'), args: { pages: 3 }, jobId: 'retried' })).done;
+    const attempts = await baton.attempts('retried');
+    const retried = attempts.filter((a) => a.outcome === 'failed');
+    expect(retried).toHaveLength(3);
+    for (const failed of retried) {
+      expect(attempts.find((a) => a.page === failed.page && a.attempt === failed.attempt + 1)).toMatchObject({ outcome: 'succeeded' });
+    }
   });
 
   it('spreads a chain of CPU-bound pages over the threads rather than queueing them on one', async () => {
