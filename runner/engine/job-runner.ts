@@ -303,10 +303,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
             const held = this.release(message.page);
             if (!held) break;
             // It started on the credit a page of its thread gave back just before in this batch.
+            // Its row stays 'queued' until it ends: a write fewer, and after a crash a queued
+            // page runs again anyway (at-least-once; at-most-once never holds children).
             this.takeCredits(threadId, 1);
             const run = this.startAttempt(held.page, now);
             this.placeOn(run, threadId);
-            this.pages.start(run.no, run.attempt, now);
             break;
           }
           case 'progress': {

@@ -56,6 +56,7 @@ export function recoverJob(db: SqliteDatabase, jobs: JobStore, pages: PageStore,
     const nos = running.map((page) => page.no);
     if (policy.mode === 'at-most-once') pages.failPages(nos, now);
     else pages.requeuePages(nos);
+    pages.adoptChildren();
 
     const counters: JobCounters = {
       pages_total: 0,

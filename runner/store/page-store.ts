@@ -178,6 +178,21 @@ export class PageStore {
     return counts;
   }
 
+  /**
+   * Queued pages that already enqueued children (a page a thread held and started leaves its row
+   * 'queued' until it ends, so a crash can find it so): their children count comes from the
+   * child rows, so that their re-run does not enqueue those children again.
+   */
+  adoptChildren(): number {
+    return this.db
+      .prepare(
+        `UPDATE pages SET children = c.n
+         FROM (SELECT parent, max(ordinal) + 1 AS n FROM pages WHERE job = ? AND parent != 0 GROUP BY parent) AS c
+         WHERE pages.job = ? AND pages.no = c.parent AND pages.state = 'queued' AND pages.children < c.n`,
+      )
+      .run(this.job, this.job).changes;
+  }
+
   /** Page counts by state, and items of succeeded pages. */
   counts(): { state: PageState; n: number; items: number }[] {
     return this.db

@@ -112,4 +112,31 @@ describe('crash safety (kill -9, then resume)', () => {
     await job.setLimits({ maxParallel: 50 });
     await job.cancel();
   });
+
+  it('does not enqueue again the children of a page that its thread started and a crash cut off while still recorded as queued', async () => {
+    const db = join(tempDir(), 'baton.db');
+    baton = await Baton.open({ db });
+    await (await baton.start({ processor: fixture('counts-to.ts'), args: { total: 30 }, jobId: 'held' })).done;
+    await baton.close();
+    baton = undefined;
+    // What a crash leaves of a page a thread held and started (its row is written when it ends):
+    // the page at cursor 10 still 'queued' with no children counted, though its child, the page
+    // at cursor 20, is recorded.
+    const raw = new Database(db);
+    const job = raw.prepare("SELECT no FROM jobs WHERE id = 'held'").pluck().get() as number;
+    const page = (cursor: number) => raw.prepare('SELECT no, parent FROM pages WHERE job = ? AND cursor = ?').get(job, String(cursor)) as { no: number; parent: number };
+    const [second, third] = [page(10), page(20)];
+    expect(third.parent).toBe(second.no);
+    raw
+      .prepare(`UPDATE pages SET state = 'queued', attempts = 0, children = 0, items = NULL, started_at = NULL, ended_at = NULL, slot = NULL WHERE job = ? AND no IN (?, ?)`)
+      .run(job, second.no, third.no);
+    raw.prepare("UPDATE jobs SET state = 'running', ended_at = NULL, owner = NULL, owner_pid = NULL, owner_host = NULL WHERE no = ?").run(job);
+    raw.close();
+
+    baton = await Baton.open({ db });
+    const summary = await (await baton.resume('held')).done;
+    expect(summary).toMatchObject({ state: 'succeeded', items: 30, pages: { total: 3, succeeded: 3 } });
+    // Its re-run matched its enqueue to page 3 by call order, not by the cursor's duplicate.
+    expect((await baton.logs('held', second.no)).filter((line) => line.message.includes('already page'))).toEqual([]);
+  });
 });
