@@ -33,7 +33,6 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
   const view = createProgressView(progressMode(options.json));
   const onUpdate = view.update.bind(view);
   job.on('update', onUpdate);
-  view.update(job.snapshot());
 
   // What the signals started: a drain (first Ctrl-C), a stop at once (second Ctrl-C, SIGTERM).
   const stops: { draining: Promise<void> | null; now: Promise<void> | null } = { draining: null, now: null };
@@ -57,6 +56,8 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', stopNow);
+  // Only now the first line: whoever reads it may press Ctrl-C at once.
+  view.update(job.snapshot());
 
   let summary: JobSummary;
   try {

@@ -63,7 +63,7 @@ describe('GroupCommit', () => {
     spin(1);
     group.commitIfDue();
     expect(rows()).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(rows()).toBe(1);
+    // Committed at the end of the turn instead.
+    await expect.poll(rows).toBe(1);
   });
 });
