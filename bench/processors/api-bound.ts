@@ -3,6 +3,7 @@
 // 1 ms; process = 20 ms of waiting, standing in for remote work on the items.
 import { Agent, request } from 'node:http';
 import { definePageProcessor } from 'baton';
+import { handOverAndProcess } from './hand-over.js';
 
 export interface ApiArgs {
   port: number;
@@ -34,14 +35,8 @@ export default definePageProcessor<number, ApiArgs>({
   async run(ctx) {
     const ids = await fetchIds(ctx.args.port, ctx.page.cursor, ctx.args.size);
     const last = ids.at(-1);
-    const handOver = () => (last !== undefined && last < ctx.args.pages * ctx.args.size ? ctx.enqueueNextPage({ cursor: last }) : undefined);
-    const process = () => new Promise((resolve) => setTimeout(resolve, ctx.args.processMs));
-    if (ctx.args.overlap) {
-      await Promise.all([handOver(), process()]);
-    } else {
-      await handOver();
-      await process();
-    }
+    const next = last !== undefined && last < ctx.args.pages * ctx.args.size ? last : undefined;
+    await handOverAndProcess(ctx, next, ctx.args.processMs, ctx.args.overlap);
     return { items: ids.length };
   },
 });

@@ -2,6 +2,7 @@
 // next `size` ids (well under 1 ms); process = 20 ms of waiting, standing in for remote I/O.
 import Database from 'better-sqlite3';
 import { definePageProcessor } from 'baton';
+import { handOverAndProcess } from './hand-over.js';
 
 export interface IoArgs {
   table: string;
@@ -29,14 +30,8 @@ export default definePageProcessor<number, IoArgs>({
   async run(ctx) {
     const ids = fetchPage(ctx.args.table, ctx.page.cursor, ctx.args.size);
     const last = ids.at(-1);
-    const handOver = () => (last !== undefined && last < ctx.args.pages * ctx.args.size ? ctx.enqueueNextPage({ cursor: last }) : undefined);
-    const process = () => new Promise((resolve) => setTimeout(resolve, ctx.args.processMs));
-    if (ctx.args.overlap) {
-      await Promise.all([handOver(), process()]);
-    } else {
-      await handOver();
-      await process();
-    }
+    const next = last !== undefined && last < ctx.args.pages * ctx.args.size ? last : undefined;
+    await handOverAndProcess(ctx, next, ctx.args.processMs, ctx.args.overlap);
     return { items: ids.length };
   },
 });

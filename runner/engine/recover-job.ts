@@ -20,7 +20,6 @@ export interface Recovery {
 export function recoverJob(db: SqliteDatabase, jobs: JobStore, pages: PageStore, row: JobRow, policy: RetryPolicy, now = Date.now()): Recovery {
   return db.transaction((): Recovery => {
     const running = pages.running();
-    const children = pages.childCounts(running.map((page) => page.no));
     const interrupted = {
       name: 'Interrupted',
       message: policy.mode === 'at-most-once'
@@ -40,22 +39,11 @@ export function recoverJob(db: SqliteDatabase, jobs: JobStore, pages: PageStore,
         errorMessage: interrupted.message,
         errorStack: null,
       });
-      // Keep the chain from forking: the page's re-run matches enqueues already committed.
-      pages.end({
-        no: page.no,
-        state: 'running',
-        attempts: page.attempts,
-        retryBase: page.retryBase,
-        children: Math.max(page.children, children.get(page.no) ?? 0),
-        items: null,
-        runAfter: null,
-        endedAt: now,
-        only: null,
-      });
     }
     const nos = running.map((page) => page.no);
     if (policy.mode === 'at-most-once') pages.failPages(nos, now);
     else pages.requeuePages(nos);
+    // Keep chains from forking: a page that runs again matches the enqueues already committed.
     pages.adoptChildren();
 
     const counters: JobCounters = {

@@ -2,11 +2,11 @@
  * The worker-thread entry that Piscina loads. It runs page tasks for one job: loads the
  * processor bundle, builds each page's context and reports everything over its channel.
  */
-import { performance } from 'node:perf_hooks';
 import { MessageChannel, parentPort, receiveMessageOnPort, threadId, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { serializeError, type SerializedError } from '../errors.js';
 import { findNonJson, type JsonValue } from '../json-value.js';
+import { busyMoreThan } from '../thread-load.js';
 import { PROCESSOR_MARK, type PageContext, type PageProcessorDefinition, type PageSpec } from '../processor-api.js';
 import type {
   ChannelOpenMessage,
@@ -185,23 +185,12 @@ let deferred: { page: TaskPage; processor: LoadedProcessor; group: TaskGroup }[]
 // the scheduler's dispatch to the least busy thread is better. Judged over a short window; the
 // bar is high because I/O-bound pages keep a thread half busy on this machine (an HTTP client
 // at a thousand pages a second) and still gain most from staying on it.
-const BUSY_SHARE = 0.8;
-const BUSY_WINDOW_MS = 50;
-let busyMark = performance.eventLoopUtilization();
-let busyAt = performance.now();
-let busy = false;
+const busyNow = busyMoreThan(0.8, 50);
 
 function threadIsBusy(): boolean {
-  if (boot.threads === 1) return false;
-  const now = performance.now();
-  if (now - busyAt >= BUSY_WINDOW_MS) {
-    const mark = performance.eventLoopUtilization();
-    busy = performance.eventLoopUtilization(mark, busyMark).utilization > BUSY_SHARE;
-    busyMark = mark;
-    busyAt = now;
-  }
-  return busy;
+  return boot.threads > 1 && busyNow();
 }
+
 let nextRequest = 1;
 const requests = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
 

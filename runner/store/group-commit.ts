@@ -3,6 +3,7 @@
  * event loop. Writes go in as events arrive; whatever must wait for durability (acknowledging
  * an enqueue, starting an at-most-once page) waits for the commit.
  */
+import { busyMoreThan } from '../thread-load.js';
 import type { SqliteDatabase } from './database.js';
 
 const MIN_COMMIT_INTERVAL_MS = 1;
@@ -36,7 +37,7 @@ export class GroupCommit {
    */
   constructor(
     private readonly db: SqliteDatabase,
-    private readonly saturated: (now: number) => boolean = threadSaturation(),
+    private readonly saturated: (now: number) => boolean = busyMoreThan(SATURATED, LOAD_WINDOW_MS),
   ) {
     this.beginStmt = db.prepare('BEGIN IMMEDIATE');
     this.commitStmt = db.prepare('COMMIT');
@@ -124,18 +125,3 @@ export class GroupCommit {
   }
 }
 
-/** Whether the thread has been busy nearly all of the last few tens of milliseconds. */
-function threadSaturation(): (now: number) => boolean {
-  let mark = performance.eventLoopUtilization();
-  let at = 0;
-  let saturated = false;
-  return (now) => {
-    if (now - at >= LOAD_WINDOW_MS) {
-      const next = performance.eventLoopUtilization();
-      saturated = performance.eventLoopUtilization(next, mark).utilization > SATURATED;
-      mark = next;
-      at = now;
-    }
-    return saturated;
-  };
-}

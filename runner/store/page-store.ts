@@ -167,28 +167,17 @@ export class PageStore {
     return rows.map((row) => ({ ...toQueued(row), startedAt: row.started_at }));
   }
 
-  /** How many children each of these pages has enqueued, from the child rows themselves. */
-  childCounts(parents: number[]): Map<number, number> {
-    const counts = new Map<number, number>();
-    if (parents.length === 0) return counts;
-    const stmt = this.db.prepare<[number, string], { parent: number; n: number }>(
-      'SELECT parent, max(ordinal) + 1 AS n FROM pages WHERE job = ? AND parent IN (SELECT value FROM json_each(?)) GROUP BY parent',
-    );
-    for (const row of stmt.all(this.job, JSON.stringify(parents))) counts.set(row.parent, row.n);
-    return counts;
-  }
-
   /**
-   * Queued pages that already enqueued children (a page a thread held and started leaves its row
-   * 'queued' until it ends, so a crash can find it so): their children count comes from the
-   * child rows, so that their re-run does not enqueue those children again.
+   * Pages that may run again (queued, or failed and retried later) count the children they
+   * already enqueued from the child rows: a page that was running at a crash, or one its thread
+   * started while its row still said 'queued', then does not enqueue those children again.
    */
   adoptChildren(): number {
     return this.db
       .prepare(
         `UPDATE pages SET children = c.n
          FROM (SELECT parent, max(ordinal) + 1 AS n FROM pages WHERE job = ? AND parent != 0 GROUP BY parent) AS c
-         WHERE pages.job = ? AND pages.no = c.parent AND pages.state = 'queued' AND pages.children < c.n`,
+         WHERE pages.job = ? AND pages.no = c.parent AND pages.state != 'succeeded' AND pages.children < c.n`,
       )
       .run(this.job, this.job).changes;
   }
