@@ -13,7 +13,10 @@ import { fixture, root, tempDir } from '../helpers.js';
 
 /** What the tests touch in the page, typed here: this suite is checked without the DOM library. */
 interface PageGlobals {
-  document: { body: { className: string; dataset: Record<string, string | undefined> } };
+  document: {
+    body: { className: string; dataset: Record<string, string | undefined> };
+    querySelector(selector: string): { dataset: Record<string, string | undefined> } | null;
+  };
   postMessage(message: unknown, targetOrigin: string): void;
 }
 
@@ -140,5 +143,33 @@ describe.skipIf(!existsSync(CHROMIUM))('the panel in a VS Code-like webview', ()
     await expect.poll(() => page!.locator('#job-id').textContent(), { timeout: 20_000 }).toBe('first');
     expect(requests[0]).toEqual({ type: 'ready', jobId: 'first' });
     expect(await page.locator('#tabs').getAttribute('activeid')).toBe('tab-failures');
+  });
+  it('keeps the failures rows when the same list comes again, so a click on their Retry button is not lost', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    await (await baton.start({ processor: fixture('always-fails.ts'), args: { failuresFile: join(tempDir(), 'failures.jsonl') }, jobId: 'broken' })).done;
+    page = await openWebview(baton, [], { value: undefined });
+    await expect.poll(() => page!.locator('#job-id').textContent(), { timeout: 20_000 }).toBe('broken');
+    await page.locator('#tab-failures').click();
+    const row = page.locator('#failures-grid vscode-data-grid-row[data-page]');
+    await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(1);
+
+    // Mark the row's element, send the list again, then a message whose effect shows it was read.
+    const ROW = '#failures-grid vscode-data-grid-row[data-page]';
+    const mark = () => page!.evaluate((selector) => ((globalThis as unknown as PageGlobals).document.querySelector(selector)!.dataset.mark = 'drawn-once'), ROW);
+    const marked = () => page!.evaluate((selector) => (globalThis as unknown as PageGlobals).document.querySelector(selector)?.dataset.mark ?? null, ROW);
+    const send = async (message: unknown, sync: string) => {
+      await page!.evaluate((m) => (globalThis as unknown as PageGlobals).postMessage(m, '*'), message);
+      await page!.evaluate((text) => (globalThis as unknown as PageGlobals).postMessage({ type: 'connection', state: 'reconnecting', message: text }, '*'), sync);
+      await expect.poll(() => page!.locator('#connection-text').textContent()).toBe(sync);
+    };
+    const { failures } = await baton.status('broken');
+    await mark();
+    await send({ type: 'failures', jobId: 'broken', failures }, 'the same list was read');
+    expect(await marked()).toBe('drawn-once');
+
+    // A list that differs is drawn anew.
+    await send({ type: 'failures', jobId: 'broken', failures: failures.map((failure) => ({ ...failure, attempts: failure.attempts + 1 })) }, 'a new list was read');
+    expect(await marked()).toBeNull();
+    expect(await row.textContent()).toContain('4');
   });
 });
