@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -56,6 +56,22 @@ describe('pipelined pages', () => {
     const attempts = await baton.attempts('ahead', { limit: 1000 });
     expect(peakConcurrency(attempts)).toBeLessThanOrEqual(4);
     expect(peakConcurrency(attempts)).toBeGreaterThanOrEqual(3);
+  });
+
+  it('hands a page its acknowledgement while timers that fell due together still run on its thread', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'ack.jsonl');
+    baton = await Baton.open({ db: join(dir, 'baton.db') });
+    const job = await baton.start({ processor: fixture('acks-in-burst.ts'), args: { out }, threads: 1, maxParallel: 4 });
+    expect(await job.done).toMatchObject({ state: 'succeeded', pages: { succeeded: 3 } });
+    // Taken when the thread next sends (a log line), not once all 40 timers have run: an
+    // enqueue would otherwise wait for every timer due with it.
+    const { ticksAtAck, timers } = JSON.parse(readFileSync(out, 'utf8')) as { ticksAtAck: number; timers: number };
+    // Without that, 18 to all 40 of the 30-ms timers had run here; with it, 2. Five leaves the
+    // scheduler 120 ms to commit.
+    expect(ticksAtAck).toBeGreaterThan(0);
+    expect(ticksAtAck).toBeLessThanOrEqual(5);
+    expect(timers).toBe(40);
   });
 
   it('runs more pages at once than there are threads', async () => {
