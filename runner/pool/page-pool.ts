@@ -17,6 +17,7 @@ import type {
   WorkerBootData,
   WorkerMessage,
 } from './worker-messages.js';
+import { decodeBatch, type WireMessage } from './wire.js';
 
 /** The compiled worker entry: beside this file in dist/, or dist/ when running from sources. */
 export function workerFilename(): string {
@@ -82,7 +83,7 @@ export class PagePool {
 
   private addChannel({ batonChannel, threadId }: ChannelOpenMessage): void {
     this.channels.set(threadId, batonChannel);
-    batonChannel.on('message', (messages: WorkerMessage[]) => this.handler(messages, threadId));
+    batonChannel.on('message', (batch: WireMessage[]) => this.handler(decodeBatch(batch), threadId));
     batonChannel.on('close', () => {
       this.channels.delete(threadId);
       if (!this.destroyed) this.exitHandler(threadId);

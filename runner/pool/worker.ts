@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { serializeError, type SerializedError } from '../errors.js';
 import { findNonJson, type JsonValue } from '../json-value.js';
 import { busyMoreThan } from '../thread-load.js';
+import { encode, type WireMessage } from './wire.js';
 import { PROCESSOR_MARK, type PageContext, type PageProcessorDefinition, type PageSpec } from '../processor-api.js';
 import type {
   ChannelOpenMessage,
@@ -47,7 +48,7 @@ process.on('unhandledRejection', (reason) => {
   process.emitWarning(`unhandled rejection in a page processor: ${error.message}`);
 });
 
-let outbox: WorkerMessage[] = [];
+let outbox: WireMessage[] = [];
 let flushScheduled = false;
 const pendingProgress = new Set<PageRun>();
 
@@ -55,7 +56,7 @@ const pendingProgress = new Set<PageRun>();
 const FLUSH_AT = 64;
 
 function send(message: WorkerMessage): void {
-  outbox.push(message);
+  outbox.push(encode(message));
   if (outbox.length >= FLUSH_AT) {
     flush();
     return;
