@@ -541,10 +541,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       this.refused.delete(message.page);
       return;
     }
-    const times = { startedAt: message.startedAt, endedAt: message.endedAt };
-    if (message.aborted && run.abortedAs) this.endAttempt(run, run.abortedAs, now, times);
-    else if (message.t === 'done') this.endAttempt(run, 'succeeded', now, { ...times, items: message.items });
-    else this.endAttempt(run, 'failed', now, { ...times, error: message.error, nonRetryable: message.nonRetryable });
+    const { startedAt, endedAt } = message;
+    // Literals, not spreads: this runs for every page, and spreading costs several times more.
+    if (message.aborted && run.abortedAs) this.endAttempt(run, run.abortedAs, now, { startedAt, endedAt });
+    else if (message.t === 'done') this.endAttempt(run, 'succeeded', now, { startedAt, endedAt, items: message.items });
+    else this.endAttempt(run, 'failed', now, { startedAt, endedAt, error: message.error, nonRetryable: message.nonRetryable });
   }
 
   /** Records how an attempt ended and what happens to its page next. Call inside write(). */
