@@ -72,12 +72,13 @@ export class FailuresTable {
       this.summary,
       this.failures.length === 0 ? '' : this.failures.length > MAX_ROWS ? `showing the first ${MAX_ROWS} of ${formatCount(this.failures.length)}` : `${formatCount(this.failures.length)} page${this.failures.length === 1 ? '' : 's'}`,
     );
+    if (!this.visible) return;
     // Rebuilding rows under the pointer would swallow a click on their Retry buttons.
     const key = this.failures
       .slice(0, MAX_ROWS)
       .map((failure) => `${failure.page}/${failure.attempts}/${failure.endedAt}/${failure.outcome}`)
       .join(',');
-    if (!this.visible || this.drawn === key) return;
+    if (this.drawn === key) return;
     this.drawn = key;
     const header = h('vscode-data-grid-row', { 'row-type': 'sticky-header' }, ...COLUMNS.map((title, i) => h('vscode-data-grid-cell', { 'cell-type': 'columnheader', 'grid-column': String(i + 1) }, title)));
     const rows = this.failures.slice(0, MAX_ROWS).map((failure) => {

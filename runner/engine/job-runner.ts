@@ -273,7 +273,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   /** Feeds a batch from a worker thread's channel. */
   onWorkerMessages(messages: WorkerMessage[], threadId: number): void {
     if (this.finished) return;
-    // Between two batches is a safe place to commit: the scheduler's state is whole.
+    // Between two batches is a safe place to commit: the scheduler's state is whole. The commit
+    // runs what waited for it, which may finish the job.
     this.group.commitIfDue();
     if (this.finished) return;
     const now = Date.now();

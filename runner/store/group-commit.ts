@@ -124,4 +124,3 @@ export class GroupCommit {
     for (const callback of callbacks) callback();
   }
 }
-

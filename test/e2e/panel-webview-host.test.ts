@@ -144,17 +144,18 @@ describe.skipIf(!existsSync(CHROMIUM))('the panel in a VS Code-like webview', ()
     expect(requests[0]).toEqual({ type: 'ready', jobId: 'first' });
     expect(await page.locator('#tabs').getAttribute('activeid')).toBe('tab-failures');
   });
+
   it('keeps the failures rows when the same list comes again, so a click on their Retry button is not lost', async () => {
     baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
     await (await baton.start({ processor: fixture('always-fails.ts'), args: { failuresFile: join(tempDir(), 'failures.jsonl') }, jobId: 'broken' })).done;
     page = await openWebview(baton, [], { value: undefined });
     await expect.poll(() => page!.locator('#job-id').textContent(), { timeout: 20_000 }).toBe('broken');
     await page.locator('#tab-failures').click();
-    const row = page.locator('#failures-grid vscode-data-grid-row[data-page]');
+    const ROW = '#failures-grid vscode-data-grid-row[data-page]';
+    const row = page.locator(ROW);
     await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(1);
 
     // Mark the row's element, send the list again, then a message whose effect shows it was read.
-    const ROW = '#failures-grid vscode-data-grid-row[data-page]';
     const mark = () => page!.evaluate((selector) => ((globalThis as unknown as PageGlobals).document.querySelector(selector)!.dataset.mark = 'drawn-once'), ROW);
     const marked = () => page!.evaluate((selector) => (globalThis as unknown as PageGlobals).document.querySelector(selector)?.dataset.mark ?? null, ROW);
     const send = async (message: unknown, sync: string) => {
