@@ -212,21 +212,26 @@ export class Baton {
   async status(jobId: string): Promise<JobStatus> {
     this.checkOpen();
     const row = this.store.require(jobId);
+    // Page writes this process has kept for its next commit go in first (see GroupCommit).
+    this.group.flush();
     return { ...this.summaryOf(row), failures: this.store.failures(row.no) };
   }
 
   /** A job's pages in page order, optionally in one state; `after` pages through them. */
   async pages(jobId: string, options: { state?: PageState; after?: number; limit?: number } = {}): Promise<PageRecord[]> {
+    this.group.flush();
     return this.store.pages(this.store.require(jobId).no, options);
   }
 
   /** Attempts of a job, newest first: of one page, ended after or started before a time (ms). */
   async attempts(jobId: string, options: { page?: number; limit?: number; endedAfter?: number; startedBefore?: number } = {}): Promise<AttemptInfo[]> {
+    this.group.flush();
     return this.store.attempts(this.store.require(jobId).no, options);
   }
 
   /** Log lines of a page, of one attempt or all. */
   async logs(jobId: string, page: number, attempt?: number): Promise<LogLine[]> {
+    this.group.flush();
     return this.store.logs(this.store.require(jobId).no, page, attempt);
   }
 
@@ -312,7 +317,8 @@ export class Baton {
   }
 
   private createPool(jobId: string, argsJson: string, threads: number): PagePool {
-    return new PagePool({ boot: { jobId, argsJson, threads }, threads });
+    const direct = { file: resolve(this.dbPath), jobId, synchronous: this.durability === 'full' ? 'FULL' : 'NORMAL', lock: this.group.lock.buffer } as const;
+    return new PagePool({ boot: { jobId, argsJson, threads, direct }, threads });
   }
 
   private async describe(pool: PagePool, bundle: string, source: string, withInitialPages: boolean): Promise<DescribeResult> {

@@ -157,6 +157,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private readonly revoking = new Set<number>();
   /** Children a thread started on credit that Baton refused (a repeat): their messages are dropped. */
   private readonly refused = new Set<number>();
+  /** Children committed by a thread after their parent's attempt was given up on: page -> children. */
+  private readonly lateChildren = new Map<number, number>();
 
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAt = Number.POSITIVE_INFINITY;
@@ -195,7 +197,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     this.processor = options.processor;
     this.owner = options.owner;
     this.rebuild = options.rebuild;
-    this.pages = new PageStore(this.db, row.no);
+    this.pages = new PageStore(this.db, row.no, this.group);
     this.paused = row.paused === 1;
     this.state = this.paused ? 'paused' : 'running';
     this.maxParallel = row.max_parallel;
@@ -264,6 +266,20 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     }
   }
 
+  /**
+   * Like write(), for events whose statements the PageStore keeps for the commit: the write lock
+   * is not taken (see GroupCommit), unless one of them must run now.
+   */
+  private record(writes: () => void, events: number): void {
+    try {
+      this.group.note(events);
+      writes();
+      this.hookCommit();
+    } catch (error) {
+      this.group.abort(error);
+    }
+  }
+
   private hookCommit(): void {
     if (this.commitHooked) return;
     this.commitHooked = true;
@@ -278,7 +294,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     this.group.commitIfDue();
     if (this.finished) return;
     const now = Date.now();
-    this.write(() => {
+    this.record(() => {
       for (const message of messages) {
         switch (message.t) {
           case 'started': {
@@ -345,7 +361,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       if (message.started) this.takeCredits(threadId, 1);
     }
     const parent = this.current(message.page, message.attempt);
-    if (!parent) {
+    if (!parent && !message.durable) {
       this.rejections.push({
         threadId,
         request: message.request,
@@ -355,25 +371,32 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       if (local !== null) this.refuse(local, threadId, 'its parent attempt was given up on');
       return;
     }
-    this.ack(threadId, message.request);
-    if (message.ordinal < parent.children) {
-      // A retried attempt repeating an enqueue its page already made: the chain goes on from
-      // the page recorded the first time.
-      if (local !== null) this.refuse(local, threadId, 'it repeats an enqueue its page made on an earlier attempt');
-      return;
+    if (!message.durable) this.ack(threadId, message.request);
+    if (parent) {
+      if (message.ordinal < parent.children) {
+        // A retried attempt repeating an enqueue its page already made: the chain goes on from
+        // the page recorded the first time.
+        if (local !== null) this.refuse(local, threadId, 'it repeats an enqueue its page made on an earlier attempt');
+        return;
+      }
+      parent.children = message.ordinal + 1;
+    } else {
+      // Committed by its thread just as its parent's attempt was given up on: the row is in the
+      // database, so the chain goes on from it, and the parent's next attempt does not repeat it.
+      this.lateChildren.set(message.page, Math.max(this.lateChildren.get(message.page) ?? 0, message.ordinal + 1));
     }
-    parent.children = message.ordinal + 1;
     const page: QueuedPage = { no: local ?? this.counts.next_page++, cursor: message.cursor, size: message.size, attempts: 0, retryBase: 0, children: 0, runAfter: null };
     // Start it at once when nothing is ahead of it (or its thread already did, on a credit);
     // then it is recorded as running from the start.
     const startNow = message.started || (local === null && this.startsEarly && this.queue.readyCount === 0 && this.room(now) > 0 && this.admit(page, now));
-    const inserted = this.pages.insert({ no: page.no, parent: parent.no, ordinal: message.ordinal, cursor: page.cursor, size: page.size }, startNow ? now : null);
+    // A durable child's thread wrote its row (as running, when it started it).
+    const inserted = message.durable || this.pages.insert({ no: page.no, parent: message.page, ordinal: message.ordinal, cursor: page.cursor, size: page.size }, startNow ? now : null);
     if (!inserted) {
       if (startNow && local === null) this.rate.settle(page.size ?? 1, 0);
       const original = this.pages.duplicateOf(page.cursor, page.size);
       this.pages.log({
-        page: parent.no,
-        attempt: parent.attempt,
+        page: message.page,
+        attempt: message.attempt,
         at: now,
         level: 'warn',
         message: `enqueueNextPage: cursor ${truncate(page.cursor)}${page.size !== null ? ` with size ${page.size}` : ''} is already page ${original}'s; not enqueued again`,
@@ -508,7 +531,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     for (const [no, held] of [...this.deferred]) if (held.threadId === threadId) this.undefer(no, now);
     this.heldCount.delete(threadId);
     const lost: TaskPage[] = [];
-    for (const run of this.running.values()) if (run.threadId === threadId) lost.push([run.no, run.attempt, run.cursor, run.size]);
+    for (const run of this.running.values()) if (run.threadId === threadId) lost.push([run.no, run.attempt, run.cursor, run.size, run.children]);
     // Let what the thread sent before it stopped arrive first.
     if (lost.length > 0) setTimeout(() => this.onTaskLost(lost, new Error(`worker thread ${threadId} stopped`)), 25);
   }
@@ -595,7 +618,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         runAfter = now + (outcome === 'stuck' ? Math.max(decision.delayMs, STUCK_GRACE_MS + HOUSEKEEPING_MS) : decision.delayMs);
       } else {
         state = 'failed';
-        this.gaveUp.push({ page: [run.no, run.attempt, run.cursor, run.size], error: detail.error ?? { name: 'Error', message: outcome } });
+        this.gaveUp.push({ page: [run.no, run.attempt, run.cursor, run.size, run.children], error: detail.error ?? { name: 'Error', message: outcome } });
       }
     } else if (outcome === 'interrupted' && this.processor.policy.mode === 'at-most-once') {
       state = 'failed';
@@ -641,13 +664,13 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     const room = this.room(now);
     const pages = room > 0 && !this.queue.isEmpty ? this.queue.take(now, room, (page) => this.admit(page, now)) : [];
     if (pages.length > 0) {
-      this.write(() => {
+      this.record(() => {
         for (const page of pages) {
           const run = this.startAttempt(page, now);
           this.pages.start(run.no, run.attempt, now);
           this.startedRuns.push(run);
         }
-      });
+      }, pages.length);
     }
     // Credits first: a thread then has them before the pages sent next can enqueue.
     this.manageCredits(now);
@@ -669,7 +692,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       slot: this.slots.acquire(),
       dispatchedAt: now,
       retryBase: page.retryBase,
-      children: page.children,
+      children: this.childrenOf(page),
       items: 0,
       expectedItems: page.size ?? 1,
       threadId: null,
@@ -684,6 +707,13 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     if (this.running.size > this.counts.max_in_flight) this.counts.max_in_flight = this.running.size;
     this.dirty = true;
     return run;
+  }
+
+  private childrenOf(page: QueuedPage): number {
+    const late = this.lateChildren.get(page.no);
+    if (late === undefined) return page.children;
+    this.lateChildren.delete(page.no);
+    return Math.max(page.children, late);
   }
 
   /** Everything written so far is durable: answer enqueues and start held pages. */
@@ -715,7 +745,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       const pages: TaskPage[] = [];
       for (let j = i; j < Math.min(i + perTask, runs.length); j++) {
         const run = runs[j]!;
-        pages.push([run.no, run.attempt, run.cursor, run.size]);
+        pages.push([run.no, run.attempt, run.cursor, run.size, run.children]);
       }
       this.pool.runPages(bundle, pages).catch((error: unknown) => {
         // Let outcomes the thread sent before it died arrive first.

@@ -23,6 +23,7 @@ type EnqueueWire = [
   request: number,
   local: number | null,
   started: boolean,
+  durable: boolean,
 ];
 type DoneWire = [tag: typeof DONE, page: number, attempt: number, items: number, aborted: boolean, kept: boolean, startedAt: number, endedAt: number];
 
@@ -31,7 +32,7 @@ export type WireMessage = EnqueueWire | DoneWire | Exclude<WorkerMessage, Enqueu
 export function encode(message: WorkerMessage): WireMessage {
   switch (message.t) {
     case 'enqueue':
-      return [ENQUEUE, message.page, message.attempt, message.ordinal, message.cursor, message.size, message.request, message.local, message.started];
+      return [ENQUEUE, message.page, message.attempt, message.ordinal, message.cursor, message.size, message.request, message.local, message.started, message.durable];
     case 'done':
       return [DONE, message.page, message.attempt, message.items, message.aborted, message.kept, message.startedAt, message.endedAt];
     default:
@@ -42,8 +43,8 @@ export function encode(message: WorkerMessage): WireMessage {
 export function decode(wire: WireMessage): WorkerMessage {
   if (!Array.isArray(wire)) return wire;
   if (wire[0] === ENQUEUE) {
-    const [, page, attempt, ordinal, cursor, size, request, local, started] = wire;
-    return { t: 'enqueue', page, attempt, ordinal, cursor, size, request, local, started };
+    const [, page, attempt, ordinal, cursor, size, request, local, started, durable] = wire;
+    return { t: 'enqueue', page, attempt, ordinal, cursor, size, request, local, started, durable };
   }
   const [, page, attempt, items, aborted, kept, startedAt, endedAt] = wire;
   return { t: 'done', page, attempt, items, aborted, kept, startedAt, endedAt };

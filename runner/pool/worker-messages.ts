@@ -5,6 +5,7 @@
  */
 import type { SerializedError } from '../errors.js';
 import type { RetryOptions } from '../processor-api.js';
+import type { DirectEnqueueTarget } from './direct-enqueue.js';
 
 /** Data every worker of a job's pool starts with (Piscina's workerData). */
 export interface WorkerBootData {
@@ -13,6 +14,8 @@ export interface WorkerBootData {
   argsJson: string;
   /** Threads in the pool: with one, starting children on credit never costs parallelism. */
   threads: number;
+  /** Where a thread may commit its pages' children itself (see direct-enqueue.ts); null: never. */
+  direct: DirectEnqueueTarget | null;
 }
 
 /** Sent once by each worker on parentPort when it starts: its end of the page channel. */
@@ -21,8 +24,11 @@ export interface ChannelOpenMessage {
   threadId: number;
 }
 
-/** A page as it travels in a task: [page number, attempt, cursor JSON, size or null]. */
-export type TaskPage = [no: number, attempt: number, cursorJson: string, size: number | null];
+/**
+ * A page as it travels in a task: [page number, attempt, cursor JSON, size or null, children
+ * already recorded (enqueues with a lower ordinal repeat an earlier attempt's)].
+ */
+export type TaskPage = [no: number, attempt: number, cursorJson: string, size: number | null, children: number];
 
 /** Load the processor and report its definition; compute initial pages for a new job. */
 export interface DescribeTask {
@@ -67,9 +73,10 @@ export type WorkerMessage =
   /**
    * `local`: the number this thread gave the child, or null (the scheduler numbers it). With a
    * number, `started` says the thread started it at once on a credit; otherwise the thread
-   * holds it (deferred) and starts it when one of its own pages ends.
+   * holds it (deferred) and starts it when one of its own pages ends. `durable`: the thread
+   * committed the child's row itself (with a local number only), and nothing waits for an answer.
    */
-  | { t: 'enqueue'; page: number; attempt: number; ordinal: number; cursor: string; size: number | null; request: number; local: number | null; started: boolean }
+  | { t: 'enqueue'; page: number; attempt: number; ordinal: number; cursor: string; size: number | null; request: number; local: number | null; started: boolean; durable: boolean }
   /** A held child started on the credit a page of this thread just gave back (sent right after that page's end). */
   | { t: 'deferred-start'; page: number }
   /** Answer to a revoke: the credits this thread had not used, and the deferred children it gives back. */

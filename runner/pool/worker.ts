@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { serializeError, type SerializedError } from '../errors.js';
 import { findNonJson, type JsonValue } from '../json-value.js';
 import { busyMoreThan } from '../thread-load.js';
+import { DirectEnqueue } from './direct-enqueue.js';
 import { encode, type WireMessage } from './wire.js';
 import { PROCESSOR_MARK, type PageContext, type PageProcessorDefinition, type PageSpec } from '../processor-api.js';
 import type {
@@ -74,14 +75,30 @@ function flushSoon(): void {
   flush();
 }
 
-function flush(): void {
+/** `take`: also handle what the scheduler sent meanwhile (not from inside a page's call, where it could start other pages). */
+function flush(take = true): void {
   for (const run of pendingProgress) run.progressMessage = null;
   pendingProgress.clear();
   if (outbox.length === 0) return;
   const batch = outbox;
   outbox = [];
   channel.port1.postMessage(batch);
-  takeSchedulerMessages();
+  if (take) takeSchedulerMessages();
+}
+
+let direct: DirectEnqueue | null | undefined;
+
+/** This thread's connection for committing children itself, opened on first use; null if it cannot. */
+function directEnqueue(): DirectEnqueue | null {
+  if (direct === undefined) {
+    try {
+      direct = boot.direct ? new DirectEnqueue(boot.direct) : null;
+    } catch {
+      // The scheduler's path works without it.
+      direct = null;
+    }
+  }
+  return direct;
 }
 
 let taking = false;
@@ -159,6 +176,8 @@ interface PageRun {
   onCredit: boolean;
   /** Set once the bundle has loaded; always set by the time user code runs. */
   processor: LoadedProcessor | null;
+  /** Children recorded by earlier attempts: enqueues below this ordinal are repeats. */
+  recorded: number;
   cursorJson: string;
   size: number | null;
   /** Made on first use of ctx.signal: most pages never look at it, and it is not free. */
@@ -295,7 +314,6 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       } catch (error) {
         return Promise.reject(error);
       }
-      const request = nextRequest++;
       const ordinal = run.ordinal++;
       // Keep the child on this thread, so it starts without a round trip through the scheduler:
       // at once on a credit, or in the slot of this thread's next page to end. Not when it
@@ -306,12 +324,27 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       const keep = numbers.length > 0 && (credits > 0 || (owning && onCredit > deferred.length)) && !repeats && run.abortReason === undefined && !threadIsBusy();
       const local = keep ? numbers.shift()! : null;
       const started = local !== null && credits > 0;
-      const acknowledged = new Promise<void>((resolve, reject) => {
-        requests.set(request, { resolve, reject });
-        send({ t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local, started });
-      });
+      // Committed here when it can be: the page need not wait for the scheduler's round trip.
+      const durable =
+        local !== null &&
+        ordinal >= run.recorded &&
+        (directEnqueue()?.tryCommit({ no: local, parent: run.no, ordinal, cursor, size: nextSize, startedAt: started ? Date.now() : null }) ?? false);
+      let acknowledged: Promise<void>;
+      if (durable) {
+        send({ t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request: 0, local, started, durable });
+        // At once: the row is in the database, and the scheduler must hear of it even if a page
+        // started next blocks this thread.
+        flush(false);
+        acknowledged = Promise.resolve();
+      } else {
+        const request = nextRequest++;
+        acknowledged = new Promise<void>((resolve, reject) => {
+          requests.set(request, { resolve, reject });
+          send({ t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local, started, durable });
+        });
+      }
       if (local !== null) {
-        const child: TaskPage = [local, 1, cursor, nextSize];
+        const child: TaskPage = [local, 1, cursor, nextSize, 0];
         if (started) startOnCredit(child, run.processor!, run.group);
         else {
           run.group.open++;
@@ -346,8 +379,8 @@ function isNonRetryable(error: unknown, processor: LoadedProcessor): boolean {
   return (error as { nonRetryable?: unknown }).nonRetryable === true || error.name === 'NonRetryableError' || processor.nonRetryable.has(error.name);
 }
 
-function registerRun([no, attempt, cursorJson, size]: TaskPage, processor: LoadedProcessor | null, group: TaskGroup): PageRun {
-  const run: PageRun = { no, attempt, group, onCredit: false, processor, cursorJson, size, controller: null, abortReason: undefined, items: 0, ordinal: 0, progressMessage: null };
+function registerRun([no, attempt, cursorJson, size, recorded]: TaskPage, processor: LoadedProcessor | null, group: TaskGroup): PageRun {
+  const run: PageRun = { no, attempt, group, onCredit: false, processor, recorded, cursorJson, size, controller: null, abortReason: undefined, items: 0, ordinal: 0, progressMessage: null };
   runs.set(`${no}/${attempt}`, run);
   group.open++;
   return run;

@@ -2,9 +2,16 @@
  * One write transaction shared by every job this process runs, committed once per turn of the
  * event loop. Writes go in as events arrive; whatever must wait for durability (acknowledging
  * an enqueue, starting an at-most-once page) waits for the commit.
+ *
+ * Writes that nothing reads back before the commit (a page's end, its log lines) are kept and
+ * run at the commit, so SQLite's write lock is held only while the commit runs: worker threads
+ * commit their pages' children between groups (runner/pool/direct-enqueue.ts), and a group held
+ * open while events keep coming would turn them all back to the scheduler.
  */
 import { busyMoreThan } from '../thread-load.js';
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.js';
+import { WriteLock } from './write-lock.js';
 
 const MIN_COMMIT_INTERVAL_MS = 1;
 /** A group this large means events are streaming in (about 100,000 a second). */
@@ -27,9 +34,15 @@ export class GroupCommit {
   private readonly commitStmt;
   private readonly rollbackStmt;
   private open = false;
+  /** A group has started: writes are kept, or the transaction is open. */
+  private started = false;
   private scheduled = false;
   private callbacks: (() => void)[] = [];
+  /** Kept writes, in order: a statement, then its parameters. */
+  private later: (Statement | unknown[])[] = [];
   private readonly failureListeners = new Set<(error: unknown) => void>();
+  /** Held while the transaction is open; worker threads of this process commit between groups. */
+  readonly lock = new WriteLock();
 
   /**
    * `saturated` says whether this thread is busy nearly all the time (then groups grow instead
@@ -45,16 +58,50 @@ export class GroupCommit {
   }
 
   /**
-   * Opens the shared transaction if it is not open, and schedules its commit. `writes` says how
-   * many events the caller is about to record (it tells a heavy stream from a trickle).
+   * Counts `writes` events into the group and schedules its commit, without opening the
+   * transaction: for callers whose statements are all kept (see `defer`) or who call `begin`
+   * before a statement that must run now.
    */
-  begin(writes = 1): void {
+  note(writes = 1): void {
     this.writes += writes;
-    if (this.open) return;
-    this.beginStmt.run();
-    this.open = true;
+    if (this.started) return;
+    this.started = true;
     this.openedAt = performance.now();
     this.schedule();
+  }
+
+  /**
+   * Opens the shared transaction if it is not open, runs the kept writes, and schedules its
+   * commit: after this, statements run inside the group and reads see every write before them.
+   */
+  begin(writes = 1): void {
+    this.note(writes);
+    this.openNow();
+  }
+
+  private openNow(): void {
+    if (!this.open) {
+      this.lock.acquire();
+      try {
+        this.beginStmt.run();
+      } catch (error) {
+        this.lock.release();
+        throw error;
+      }
+      this.open = true;
+    }
+    if (this.later.length > 0) this.runLater();
+  }
+
+  /** Runs `statement` with `params` at the commit, or at the next `begin`, whichever comes first. */
+  defer(statement: Statement, params: unknown[]): void {
+    this.later.push(statement, params);
+    this.note(0);
+  }
+
+  /** Opens the transaction if writes were kept, so that reads see them. */
+  flush(): void {
+    if (this.later.length > 0) this.begin(0);
   }
 
   /**
@@ -62,7 +109,7 @@ export class GroupCommit {
    * through a write), since the callbacks run at once.
    */
   commitIfDue(): void {
-    if (!this.open) return;
+    if (!this.started) return;
     const now = performance.now();
     if (now - this.openedAt >= MAX_GROUP_AGE_MS && !this.saturated(now)) this.commit();
   }
@@ -81,7 +128,7 @@ export class GroupCommit {
 
   private lastCommit = 0;
   private openedAt = 0;
-  /** Writes in the open transaction, and in the last one committed. */
+  /** Writes in the open group, and in the last one committed. */
   private writes = 0;
   private lastWrites = 0;
 
@@ -96,28 +143,45 @@ export class GroupCommit {
     else setTimeout(() => this.commit(), wait);
   }
 
+  private runLater(): void {
+    const later = this.later;
+    this.later = [];
+    for (let i = 0; i < later.length; i += 2) (later[i] as Statement).run(...(later[i + 1] as unknown[]));
+  }
+
   /** A write failed: roll back what is pending and tell every job; their state stays resumable. */
   abort(error: unknown): void {
-    if (this.open && this.db.inTransaction) this.rollbackStmt.run();
+    const wasOpen = this.open;
     this.open = false;
+    this.started = false;
+    this.later = [];
     this.callbacks = [];
-    for (const listener of this.failureListeners) listener(error);
+    try {
+      if (wasOpen && this.db.inTransaction) this.rollbackStmt.run();
+    } finally {
+      if (wasOpen) this.lock.release();
+      for (const listener of this.failureListeners) listener(error);
+    }
   }
 
   /** Commits now; then runs the callbacks waiting for it. */
   commit(): void {
     this.scheduled = false;
     this.lastCommit = performance.now();
+    this.lock.threadsMayWrite = !this.saturated(this.lastCommit);
     this.lastWrites = this.writes;
     this.writes = 0;
-    if (this.open) {
+    this.started = false;
+    if (this.open || this.later.length > 0) {
       try {
+        this.openNow();
         this.commitStmt.run();
       } catch (error) {
         this.abort(error);
         return;
       }
       this.open = false;
+      this.lock.release();
     }
     const callbacks = this.callbacks;
     this.callbacks = [];

@@ -4,7 +4,15 @@
  */
 import type { AttemptOutcome, PageState } from '../protocol.js';
 import type { LogLevel } from '../pool/worker-messages.js';
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.js';
+
+/** The part of GroupCommit a PageStore writes through. */
+export interface WriteGroup {
+  defer(statement: Statement, params: unknown[]): void;
+  begin(writes?: number): void;
+  flush(): void;
+}
 
 export interface NewPage {
   no: number;
@@ -91,9 +99,15 @@ export class PageStore {
   private readonly logStmt;
   private readonly queuedStmt;
 
+  /**
+   * With `group`, writes that nothing reads back at once (a page's start and end, attempts, log
+   * lines) are kept to run at the group's commit, and every other statement runs inside the
+   * group, after them. Without it, each runs at once.
+   */
   constructor(
     private readonly db: SqliteDatabase,
     private readonly job: number,
+    private readonly group: WriteGroup | null = null,
   ) {
     this.insertStmt = db.prepare(
       'INSERT OR IGNORE INTO pages (job, no, parent, ordinal, cursor, size, state, attempts, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -112,26 +126,43 @@ export class PageStore {
     );
   }
 
+  private keep(statement: Statement, params: unknown[]): void {
+    if (this.group) this.group.defer(statement, params);
+    else statement.run(...params);
+  }
+
+  /** Before a statement that must run now: inside the group, after the writes kept. */
+  private now(): void {
+    this.group?.begin(0);
+  }
+
+  /** Before a read: the writes kept so far must be in the database. */
+  private read(): void {
+    this.group?.flush();
+  }
+
   /**
    * Inserts a page, queued or, when `startedAt` is given, already running its first attempt.
    * Returns false when its cursor and size are already in the job.
    */
   insert(page: NewPage, startedAt: number | null = null): boolean {
+    this.now();
     const state = startedAt === null ? 'queued' : 'running';
     return this.insertStmt.run(this.job, page.no, page.parent, page.ordinal, page.cursor, page.size, state, startedAt === null ? 0 : 1, startedAt).changes === 1;
   }
 
   /** The page that already holds this cursor and size. */
   duplicateOf(cursor: string, size: number | null): number | undefined {
+    this.read();
     return this.duplicateStmt.get(this.job, cursor, size);
   }
 
   start(no: number, attempt: number, at: number): void {
-    this.startStmt.run(attempt, at, this.job, no);
+    this.keep(this.startStmt, [attempt, at, this.job, no]);
   }
 
   end(page: PageEnd): void {
-    this.endStmt.run(
+    this.keep(this.endStmt, [
       page.state,
       page.attempts,
       page.retryBase,
@@ -143,24 +174,26 @@ export class PageStore {
       page.only?.startedAt ?? null,
       this.job,
       page.no,
-    );
+    ]);
   }
 
   recordAttempt(a: AttemptRecord): void {
-    this.attemptStmt.run(this.job, a.page, a.attempt, a.slot, a.outcome, a.startedAt, a.endedAt, a.items, a.errorName, a.errorMessage, a.errorStack);
+    this.keep(this.attemptStmt, [this.job, a.page, a.attempt, a.slot, a.outcome, a.startedAt, a.endedAt, a.items, a.errorName, a.errorMessage, a.errorStack]);
   }
 
   log(line: LogRecord): void {
-    this.logStmt.run(this.job, line.page, line.attempt, line.at, line.level, line.message);
+    this.keep(this.logStmt, [this.job, line.page, line.attempt, line.at, line.level, line.message]);
   }
 
   /** Queued pages from page number `from` on, in order. */
   queued(from: number, limit: number): QueuedPage[] {
+    this.read();
     return this.queuedStmt.all(this.job, from, limit).map(toQueued);
   }
 
   /** Pages in 'running' state: what was running when the last owner stopped or crashed. */
   running(): (QueuedPage & { startedAt: number | null })[] {
+    this.read();
     const rows = this.db
       .prepare("SELECT no, cursor, size, attempts, retry_base, children, run_after, started_at FROM pages WHERE job = ? AND state = 'running'")
       .all(this.job) as (QueuedRow & { started_at: number | null })[];
@@ -173,6 +206,7 @@ export class PageStore {
    * started while its row still said 'queued', then does not enqueue those children again.
    */
   adoptChildren(): number {
+    this.now();
     return this.db
       .prepare(
         `UPDATE pages SET children = c.n
@@ -184,6 +218,7 @@ export class PageStore {
 
   /** Page counts by state, and items of succeeded pages. */
   counts(): { state: PageState; n: number; items: number }[] {
+    this.read();
     return this.db
       .prepare<[number], { state: PageState; n: number; items: number }>('SELECT state, count(*) AS n, ifnull(sum(items), 0) AS items FROM pages WHERE job = ? GROUP BY state')
       .all(this.job);
@@ -191,6 +226,7 @@ export class PageStore {
 
   /** Attempts recorded: rows in attempts, and pages that keep their only attempt themselves. */
   attemptTotal(): number {
+    this.read();
     return (
       this.db
         .prepare<[number, number], number>('SELECT (SELECT count(*) FROM attempts WHERE job = ?) + (SELECT count(*) FROM pages WHERE job = ? AND slot IS NOT NULL)')
@@ -200,16 +236,19 @@ export class PageStore {
   }
 
   maxPageNo(): number {
+    this.read();
     return this.db.prepare<[number], number | null>('SELECT max(no) FROM pages WHERE job = ?').pluck().get(this.job) ?? 0;
   }
 
   /** The lowest failed page number, or null. */
   firstFailed(): number | null {
+    this.read();
     return this.db.prepare<[number], number | null>("SELECT min(no) FROM pages WHERE job = ? AND state = 'failed'").pluck().get(this.job) ?? null;
   }
 
   /** Puts failed pages (all, or one) back in the queue with a fresh attempt budget; returns how many. */
   requeueFailed(page?: number): number {
+    this.now();
     const one = page !== undefined ? 'AND no = ?' : '';
     return this.db
       .prepare(`UPDATE pages SET state = 'queued', retry_base = attempts, run_after = NULL WHERE job = ? AND state = 'failed' ${one}`)
@@ -218,6 +257,7 @@ export class PageStore {
 
   /** Marks the given pages 'failed' in one statement (at-most-once pages found running). */
   failPages(nos: number[], at: number): void {
+    this.now();
     this.db
       .prepare("UPDATE pages SET state = 'failed', ended_at = ? WHERE job = ? AND no IN (SELECT value FROM json_each(?))")
       .run(at, this.job, JSON.stringify(nos));
@@ -225,6 +265,7 @@ export class PageStore {
 
   /** Puts the given pages back to 'queued' and does not count their last attempt. */
   requeuePages(nos: number[]): void {
+    this.now();
     this.db
       .prepare("UPDATE pages SET state = 'queued', retry_base = retry_base + 1, run_after = NULL WHERE job = ? AND no IN (SELECT value FROM json_each(?))")
       .run(this.job, JSON.stringify(nos));

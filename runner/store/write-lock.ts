@@ -1,0 +1,65 @@
+/**
+ * A lock in shared memory between the scheduler and the worker threads of this process, over
+ * SQLite's write lock. SQLite would keep two writers apart on its own, but its busy handler
+ * sleeps a whole millisecond: with this, a worker thread that finds the scheduler's transaction
+ * open hands its write to the scheduler instead of waiting, and the scheduler waits only the
+ * few microseconds a thread's commit takes.
+ */
+const FREE = 0;
+const HELD = 1;
+/** Held, and someone sleeps on it: the holder wakes them when it lets go. */
+const CONTENDED = 2;
+
+/** How long the scheduler spins before it sleeps: a thread's commit takes about 20 µs. */
+const SPIN_MS = 0.2;
+
+export class WriteLock {
+  private readonly word: Int32Array;
+
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(8)) {
+    this.word = new Int32Array(buffer);
+  }
+
+  /**
+   * Whether worker threads should write at all. The scheduler says no while it is saturated:
+   * then its groups are large, a commit costs it least per page, and every lock it has to wait
+   * for is time it does not have.
+   */
+  get threadsMayWrite(): boolean {
+    return Atomics.load(this.word, 1) === 0;
+  }
+
+  set threadsMayWrite(may: boolean) {
+    Atomics.store(this.word, 1, may ? 0 : 1);
+  }
+
+  /** Takes the lock if it is free; never waits. */
+  tryAcquire(): boolean {
+    return Atomics.compareExchange(this.word, 0, FREE, HELD) === FREE;
+  }
+
+  /**
+   * Takes the lock, waiting up to `maxWaitMs` for its holder. A thread holds it only for one
+   * commit, but a thread terminated in the middle of one never gives it back: past the wait the
+   * lock is taken anyway, and SQLite's own lock keeps the writes apart.
+   */
+  acquire(maxWaitMs = 5): void {
+    if (this.tryAcquire()) return;
+    const start = performance.now();
+    // Spin first: sleeping and being woken costs more than the wait on this kind of machine.
+    while (performance.now() - start < SPIN_MS) {
+      if (Atomics.load(this.word, 0) === FREE && this.tryAcquire()) return;
+    }
+    for (;;) {
+      // Mark it contended, so the holder wakes this thread; a free lock is taken as contended.
+      if (Atomics.exchange(this.word, 0, CONTENDED) === FREE) return;
+      const left = start + maxWaitMs - performance.now();
+      if (left <= 0) return;
+      Atomics.wait(this.word, 0, CONTENDED, left);
+    }
+  }
+
+  release(): void {
+    if (Atomics.exchange(this.word, 0, FREE) === CONTENDED) Atomics.notify(this.word, 0);
+  }
+}
