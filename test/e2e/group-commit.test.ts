@@ -66,4 +66,50 @@ describe('GroupCommit', () => {
     // Committed at the end of the turn instead.
     await expect.poll(rows).toBe(1);
   });
+
+  it('keeps writes for the commit without taking the write lock, so worker threads can write meanwhile', async () => {
+    const group = new GroupCommit(db, () => false);
+    const insert = db.prepare('INSERT INTO baton_meta (key, value) VALUES (?, ?)');
+    group.defer(insert, ['test-1', 'x']);
+    expect(group.lock.tryAcquire()).toBe(true);
+    group.lock.release();
+    expect(rows()).toBe(0);
+    await expect.poll(rows).toBe(1);
+  });
+
+  it('runs kept writes before a statement that must run now, and before a read', () => {
+    const group = new GroupCommit(db, () => false);
+    const insert = db.prepare('INSERT INTO baton_meta (key, value) VALUES (?, ?)');
+    const mine = () => db.prepare('SELECT key FROM baton_meta WHERE key LIKE ? ORDER BY rowid').pluck().all('test-%');
+    group.defer(insert, ['test-1', 'x']);
+    group.begin();
+    insert.run('test-2', 'x');
+    expect(mine()).toEqual(['test-1', 'test-2']);
+    group.defer(insert, ['test-3', 'x']);
+    expect(mine()).toEqual(['test-1', 'test-2']);
+    group.flush();
+    expect(mine()).toEqual(['test-1', 'test-2', 'test-3']);
+    group.commit();
+    expect(rows()).toBe(3);
+  });
+
+  it('holds the write lock while its transaction is open', () => {
+    const group = new GroupCommit(db, () => false);
+    write(group, 'test-1');
+    expect(group.lock.tryAcquire()).toBe(false);
+    group.commit();
+    expect(group.lock.tryAcquire()).toBe(true);
+  });
+
+  it('tells worker threads to leave their writes to it while it is saturated', () => {
+    let saturated = true;
+    const group = new GroupCommit(db, () => saturated);
+    write(group, 'test-1');
+    group.commit();
+    expect(group.lock.threadsMayWrite).toBe(false);
+    saturated = false;
+    write(group, 'test-2');
+    group.commit();
+    expect(group.lock.threadsMayWrite).toBe(true);
+  });
 });

@@ -1,0 +1,107 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Baton } from '../../runner/index.js';
+import { DirectEnqueue } from '../../runner/pool/direct-enqueue.js';
+import { WriteLock } from '../../runner/store/write-lock.js';
+import { fixture, tempDir, waitFor } from '../helpers.js';
+
+let baton: Baton | undefined;
+afterEach(async () => {
+  await baton?.close({ stop: 'now' });
+  baton = undefined;
+});
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe("a page's thread committing its child itself", () => {
+  it('resolves an awaited enqueue while the scheduler thread is blocked', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'baton.db');
+    const rounds = 5;
+    baton = await Baton.open({ db });
+    const job = await baton.start({ processor: fixture('enqueues-while-blocked.ts'), args: { dir, rounds }, threads: 1, maxParallel: 4 });
+    const reader = new Database(db, { readonly: true });
+    const childRows = (n: number) => reader.prepare('SELECT count(*) FROM pages WHERE cursor = ?').pluck().get(String(n + 1)) as number;
+    // Each round blocks this thread, which is Baton's scheduler, once the page is ready to
+    // enqueue. A round can miss (the scheduler's own transaction was open when it blocked, and a
+    // thread never waits for it), so a few rounds are allowed; through the scheduler, all miss.
+    let resolvedWhileBlocked = -1;
+    for (let n = 0; n < rounds - 1 && resolvedWhileBlocked < 0; n++) {
+      await waitFor(() => existsSync(join(dir, `ready-${n}`)), 10_000, `page ${n} to start`);
+      await nextTurn();
+      await nextTurn();
+      writeFileSync(join(dir, `go-${n}`), '');
+      const until = Date.now() + 2_000;
+      while (Date.now() < until && !existsSync(join(dir, `resolved-${n}`))) {
+        // Blocked: no message from a worker thread is read, no commit runs.
+      }
+      if (existsSync(join(dir, `resolved-${n}`))) {
+        resolvedWhileBlocked = n;
+        // Resolved means durable: the child's row is in the file for any other connection.
+        expect(childRows(n)).toBe(1);
+      }
+    }
+    for (let n = 0; n < rounds; n++) writeFileSync(join(dir, `go-${n}`), '');
+    expect(resolvedWhileBlocked).toBeGreaterThanOrEqual(0);
+    expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: rounds, succeeded: rounds } });
+    reader.close();
+  });
+
+  it('goes on from a child committed after its parent was given up on, and the retry does not fork the chain', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    const job = await baton.start({ processor: fixture('enqueues-after-given-up.ts'), jobId: 'late', threads: 1, maxParallel: 4 });
+    expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 2, succeeded: 2, failed: 0 } });
+    const pages = await baton.pages('late');
+    expect(pages.map((p) => p.cursor)).toEqual(['root', 'child-from-attempt-1']);
+    expect((await baton.attempts('late', { page: pages[0]!.page })).map((a) => a.outcome)).toEqual(['succeeded', 'stuck']);
+  });
+});
+
+describe('DirectEnqueue', () => {
+  async function jobFile(): Promise<string> {
+    const file = join(tempDir(), 'baton.db');
+    baton = await Baton.open({ db: file });
+    await (await baton.start({ processor: fixture('counts-to.ts'), args: { total: 10 }, jobId: 'j' })).done;
+    return file;
+  }
+  const child = { parent: 1, ordinal: 5, size: null, startedAt: null };
+
+  it('commits a child as queued, or as running its first attempt when its thread started it', async () => {
+    const file = await jobFile();
+    const lock = new WriteLock();
+    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"held"' })).toBe(true);
+    expect(direct.tryCommit({ ...child, no: 101, ordinal: 6, cursor: '"started"', startedAt: 1234 })).toBe(true);
+    direct.close();
+    const rows = new Database(file, { readonly: true })
+      .prepare("SELECT no, parent, ordinal, cursor, state, attempts, started_at FROM pages WHERE no >= 100 ORDER BY no")
+      .all();
+    expect(rows).toEqual([
+      { no: 100, parent: 1, ordinal: 5, cursor: '"held"', state: 'queued', attempts: 0, started_at: null },
+      { no: 101, parent: 1, ordinal: 6, cursor: '"started"', state: 'running', attempts: 1, started_at: 1234 },
+    ]);
+    expect(lock.tryAcquire()).toBe(true);
+  });
+
+  it("leaves the child to the scheduler when the write lock is held, when the scheduler says so, or when the cursor is a page's already", async () => {
+    const file = await jobFile();
+    const lock = new WriteLock();
+    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
+    lock.tryAcquire();
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe(false);
+    lock.release();
+    lock.threadsMayWrite = false;
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe(false);
+    lock.threadsMayWrite = true;
+    // counts-to's first page has cursor 0.
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '0', size: 10 })).toBe(false);
+    direct.close();
+    const reader = new Database(file, { readonly: true });
+    expect(reader.prepare('SELECT count(*) FROM pages WHERE no >= 100').pluck().get()).toBe(0);
+    // Nothing left open: the lock is free, and so is SQLite's.
+    expect(lock.tryAcquire()).toBe(true);
+    reader.close();
+  });
+});
