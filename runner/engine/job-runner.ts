@@ -274,10 +274,15 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     try {
       this.group.note(events);
       writes();
-      this.hookCommit();
+      if (this.awaitsCommit()) this.hookCommit();
     } catch (error) {
       this.group.abort(error);
     }
+  }
+
+  /** Something waits for the next commit: an answer to an enqueue, a start, a failure to report. */
+  private awaitsCommit(): boolean {
+    return this.acks.size > 0 || this.rejections.length > 0 || this.heldRuns.length > 0 || this.gaveUp.length > 0;
   }
 
   private hookCommit(): void {
@@ -676,7 +681,10 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     this.manageCredits(now);
     if (this.startedRuns.length > 0) {
       if (this.startsEarly) this.sendTasks(this.startedRuns);
-      else this.heldRuns.push(...this.startedRuns);
+      else {
+        this.heldRuns.push(...this.startedRuns);
+        this.hookCommit();
+      }
       this.startedRuns = [];
     }
     this.armWakeTimer(now);

@@ -1,7 +1,8 @@
 /**
- * One write transaction shared by every job this process runs, committed once per turn of the
- * event loop. Writes go in as events arrive; whatever must wait for durability (acknowledging
- * an enqueue, starting an at-most-once page) waits for the commit.
+ * One write transaction shared by every job this process runs. Writes go in as events arrive;
+ * whatever must wait for durability (acknowledging an enqueue, starting an at-most-once page)
+ * waits for the commit, which then comes at the end of the event loop's turn; a group that
+ * nothing waits for is committed within a few milliseconds.
  *
  * Writes that nothing reads back before the commit (a page's end, its log lines) are kept and
  * run at the commit, so SQLite's write lock is held only while the commit runs: worker threads
@@ -14,6 +15,12 @@ import type { SqliteDatabase } from './database.js';
 import { WriteLock } from './write-lock.js';
 
 const MIN_COMMIT_INTERVAL_MS = 1;
+/**
+ * How long kept writes wait for a commit when nothing waits for them: a page's end need not be
+ * durable at once (a crash before the commit runs the page again, as at-least-once allows), and
+ * every commit takes the write lock from the worker threads for a while.
+ */
+const LAZY_COMMIT_MS = 5;
 /** A group this large means events are streaming in (about 100,000 a second). */
 const BUSY_GROUP_WRITES = 100;
 /**
@@ -27,6 +34,12 @@ const MAX_GROUP_AGE_MS = 0.5;
  * commit costs about as much for ten writes as for a hundred, and throughput is what counts.
  */
 const SATURATED = 0.8;
+/**
+ * Above this share of busy time, worker threads leave their children to this thread: it is then
+ * near saturation, and its large groups cost it less per page than waiting for the threads'
+ * commits would (an I/O-bound chain keeps it about a third busy; no-op pages, nearly always).
+ */
+const THREADS_WRITE_BELOW = 0.5;
 const LOAD_WINDOW_MS = 50;
 
 export class GroupCommit {
@@ -36,7 +49,9 @@ export class GroupCommit {
   private open = false;
   /** A group has started: writes are kept, or the transaction is open. */
   private started = false;
-  private scheduled = false;
+  /** A commit is scheduled: soon, or lazily (only kept writes, nothing waiting for them). */
+  private scheduled: 'no' | 'lazy' | 'soon' = 'no';
+  private lazyTimer: NodeJS.Timeout | null = null;
   private callbacks: (() => void)[] = [];
   /** Kept writes, in order: a statement, then its parameters. */
   private later: (Statement | unknown[])[] = [];
@@ -46,11 +61,13 @@ export class GroupCommit {
 
   /**
    * `saturated` says whether this thread is busy nearly all the time (then groups grow instead
-   * of committing early); by default, measured over the last few tens of milliseconds.
+   * of committing early), `tooBusyForThreads` whether worker threads should leave their writes
+   * to it; by default both are measured over the last few tens of milliseconds.
    */
   constructor(
     private readonly db: SqliteDatabase,
     private readonly saturated: (now: number) => boolean = busyMoreThan(SATURATED, LOAD_WINDOW_MS),
+    private readonly tooBusyForThreads: (now: number) => boolean = busyMoreThan(THREADS_WRITE_BELOW, LOAD_WINDOW_MS),
   ) {
     this.beginStmt = db.prepare('BEGIN IMMEDIATE');
     this.commitStmt = db.prepare('COMMIT');
@@ -67,7 +84,7 @@ export class GroupCommit {
     if (this.started) return;
     this.started = true;
     this.openedAt = performance.now();
-    this.schedule();
+    this.schedule(false);
   }
 
   /**
@@ -77,6 +94,8 @@ export class GroupCommit {
   begin(writes = 1): void {
     this.note(writes);
     this.openNow();
+    // An open transaction holds the write lock: it must not wait for a lazy commit.
+    this.schedule(true);
   }
 
   private openNow(): void {
@@ -109,7 +128,7 @@ export class GroupCommit {
    * through a write), since the callbacks run at once.
    */
   commitIfDue(): void {
-    if (!this.started) return;
+    if (!this.started || (!this.open && this.callbacks.length === 0)) return;
     const now = performance.now();
     if (now - this.openedAt >= MAX_GROUP_AGE_MS && !this.saturated(now)) this.commit();
   }
@@ -117,7 +136,7 @@ export class GroupCommit {
   /** Runs `callback` once what has been written so far is committed (soon if nothing is). */
   afterCommit(callback: () => void): void {
     this.callbacks.push(callback);
-    this.schedule();
+    this.schedule(true);
   }
 
   /** Hears of a commit that failed: the writes of every job in it are lost. */
@@ -132,15 +151,27 @@ export class GroupCommit {
   private writes = 0;
   private lastWrites = 0;
 
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
+  private schedule(soon: boolean): void {
+    if (this.scheduled === 'soon' || (!soon && this.scheduled === 'lazy')) return;
+    if (!soon) {
+      this.scheduled = 'lazy';
+      this.lazyTimer = setTimeout(() => this.commit(), LAZY_COMMIT_MS);
+      return;
+    }
+    this.cancelLazy();
+    this.scheduled = 'soon';
     // Under a heavy stream of writes, one commit a millisecond at most: larger groups cost less
     // per page, and the commit is the main thread's biggest cost. Otherwise commit at once, for
     // the least latency.
     const wait = this.lastWrites >= BUSY_GROUP_WRITES ? this.lastCommit + MIN_COMMIT_INTERVAL_MS - performance.now() : 0;
     if (wait <= 0) setImmediate(() => this.commit());
     else setTimeout(() => this.commit(), wait);
+  }
+
+  private cancelLazy(): void {
+    if (this.lazyTimer === null) return;
+    clearTimeout(this.lazyTimer);
+    this.lazyTimer = null;
   }
 
   private runLater(): void {
@@ -166,9 +197,10 @@ export class GroupCommit {
 
   /** Commits now; then runs the callbacks waiting for it. */
   commit(): void {
-    this.scheduled = false;
+    this.scheduled = 'no';
+    this.cancelLazy();
     this.lastCommit = performance.now();
-    this.lock.threadsMayWrite = !this.saturated(this.lastCommit);
+    this.lock.threadsMayWrite = !this.tooBusyForThreads(this.lastCommit);
     this.lastWrites = this.writes;
     this.writes = 0;
     this.started = false;

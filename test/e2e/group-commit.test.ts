@@ -77,6 +77,19 @@ describe('GroupCommit', () => {
     await expect.poll(rows).toBe(1);
   });
 
+  it('commits kept writes that nothing waits for a few milliseconds later, not at the end of the turn', async () => {
+    const group = new GroupCommit(db, () => false);
+    group.defer(db.prepare('INSERT INTO baton_meta (key, value) VALUES (?, ?)'), ['test-1', 'x']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(rows()).toBe(0);
+    await expect.poll(rows).toBe(1);
+    // Something waiting for the commit brings it to the end of the turn.
+    group.defer(db.prepare('INSERT INTO baton_meta (key, value) VALUES (?, ?)'), ['test-2', 'x']);
+    group.afterCommit(() => {});
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(rows()).toBe(2);
+  });
+
   it('runs kept writes before a statement that must run now, and before a read', () => {
     const group = new GroupCommit(db, () => false);
     const insert = db.prepare('INSERT INTO baton_meta (key, value) VALUES (?, ?)');
@@ -101,9 +114,9 @@ describe('GroupCommit', () => {
     expect(group.lock.tryAcquire()).toBe(true);
   });
 
-  it('tells worker threads to leave their writes to it while it is saturated', () => {
+  it('tells worker threads to leave their writes to it while it is busy', () => {
     let saturated = true;
-    const group = new GroupCommit(db, () => saturated);
+    const group = new GroupCommit(db, () => false, () => saturated);
     write(group, 'test-1');
     group.commit();
     expect(group.lock.threadsMayWrite).toBe(false);
