@@ -9,7 +9,7 @@
  * commit their pages' children between groups (runner/pool/direct-enqueue.ts), and a group held
  * open while events keep coming would turn them all back to the scheduler.
  */
-import { busyMoreThan } from '../thread-load.js';
+import { busyAbove, busyMoreThan } from '../thread-load.js';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.js';
 import { WriteLock } from './write-lock.js';
@@ -35,10 +35,13 @@ const MAX_GROUP_AGE_MS = 0.5;
  */
 const SATURATED = 0.8;
 /**
- * Above this share of busy time, worker threads leave their children to this thread: it is then
- * near saturation, and its large groups cost it less per page than waiting for the threads'
- * commits would (an I/O-bound chain keeps it about a third busy; no-op pages, nearly always).
+ * Above the first share of busy time, worker threads leave their children to this thread until
+ * it is below the second again: near saturation its large groups cost it less per page than
+ * waiting for the threads' commits would (no-op pages keep it busy nearly all the time; an
+ * I/O-bound chain about a third). Two bars, since the switch moves the load: the scheduler's
+ * path makes this thread busier.
  */
+const THREADS_STOP_ABOVE = 0.8;
 const THREADS_WRITE_BELOW = 0.5;
 const LOAD_WINDOW_MS = 50;
 
@@ -67,7 +70,7 @@ export class GroupCommit {
   constructor(
     private readonly db: SqliteDatabase,
     private readonly saturated: (now: number) => boolean = busyMoreThan(SATURATED, LOAD_WINDOW_MS),
-    private readonly tooBusyForThreads: (now: number) => boolean = busyMoreThan(THREADS_WRITE_BELOW, LOAD_WINDOW_MS),
+    private readonly tooBusyForThreads: (now: number) => boolean = busyAbove(THREADS_STOP_ABOVE, THREADS_WRITE_BELOW, LOAD_WINDOW_MS),
   ) {
     this.beginStmt = db.prepare('BEGIN IMMEDIATE');
     this.commitStmt = db.prepare('COMMIT');
