@@ -1,7 +1,8 @@
 /**
- * Runs one job in this process. Page events from the worker threads are written to SQLite as
- * they arrive, inside the process's shared write transaction (GroupCommit); an enqueue is
- * acknowledged only once that transaction has committed.
+ * Runs one job in this process. Page events from the worker threads are recorded as they
+ * arrive, in the process's shared write group (GroupCommit: ends and starts are kept for its
+ * commit); an enqueue is acknowledged only once that group has committed. A child its thread
+ * committed itself (`durable`) is only booked here: its row is already in the database.
  *
  * In at-least-once mode a new page may start before the commit that records it: if the process
  * dies first, its parent is still 'running' in SQLite, so both run again on resume, which
