@@ -59,6 +59,25 @@ describe("a page's thread committing its child itself", () => {
   });
 });
 
+describe('reads while page ends wait for their commit', () => {
+  it("shows a page's end through baton.pages() as soon as the job counts it", async () => {
+    const dir = tempDir();
+    baton = await Baton.open({ db: join(dir, 'baton.db') });
+    const job = await baton.start({ processor: fixture('enqueues-while-blocked.ts'), args: { dir, rounds: 2 }, jobId: 'reads', threads: 1, maxParallel: 4 });
+    await waitFor(() => existsSync(join(dir, 'ready-0')), 10_000, 'page 0 to start');
+    writeFileSync(join(dir, 'go-0'), '');
+    // Polled every turn: the end is counted in the turn its message arrives, and its row is
+    // written only at the group's commit, a few milliseconds later, unless a read asks first.
+    while ((await baton.status('reads')).pages.succeeded < 1) await nextTurn();
+    expect((await baton.pages('reads')).map((p) => [p.cursor, p.state])).toEqual([
+      [0, 'succeeded'],
+      [1, expect.stringMatching(/queued|running/)],
+    ]);
+    writeFileSync(join(dir, 'go-1'), '');
+    expect(await job.done).toMatchObject({ state: 'succeeded', pages: { succeeded: 2 } });
+  });
+});
+
 describe('DirectEnqueue', () => {
   async function jobFile(): Promise<string> {
     const file = join(tempDir(), 'baton.db');
