@@ -2,8 +2,9 @@
  * A worker thread's own connection to the job's database, for the one write that a page waits
  * for: its enqueued child. Through the scheduler that write costs two hops between threads and
  * a wait for the group's commit (about 1 to 2 ms under load on a 2-core machine, 5 to 10% of a
- * 20 ms page); here it is one small transaction, about 20 µs. It is tried only when nothing can
- * make it wrong: the scheduler's group is not open (the shared write lock is free), the child's
+ * 20 ms page); here it is one small transaction, about 15 µs. It is tried only when nothing can
+ * make it wrong and the scheduler can spare the lock: the scheduler lets threads write (it is not
+ * near saturation) and its transaction is not open (the shared write lock is free), the child's
  * number was granted to this thread, and the page has no recorded child at this ordinal. Anything
  * else, a duplicate cursor included, goes through the scheduler as before.
  */

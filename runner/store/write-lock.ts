@@ -21,9 +21,9 @@ export class WriteLock {
   }
 
   /**
-   * Whether worker threads should write at all. The scheduler says no while it is saturated:
-   * then its groups are large, a commit costs it least per page, and every lock it has to wait
-   * for is time it does not have.
+   * Whether worker threads should write at all. The scheduler says no while it is near
+   * saturation (see GroupCommit): then its groups are large, a commit costs it least per page,
+   * and every lock it has to wait for is time it does not have.
    */
   get threadsMayWrite(): boolean {
     return Atomics.load(this.word, 1) === 0;
