@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -112,6 +112,28 @@ describe('GroupCommit', () => {
     expect(group.lock.tryAcquire()).toBe(false);
     group.commit();
     expect(group.lock.tryAcquire()).toBe(true);
+  });
+
+  it('checkpoints the WAL right after its commit while worker threads write, and leaves checkpoints to SQLite otherwise', async () => {
+    let busy = false;
+    const group = new GroupCommit(db, () => false, () => busy);
+    const walSize = () => statSync(join(dir, 'baton.db-wal')).size;
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    write(group, 'test-1');
+    group.commit();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    write(group, 'test-2');
+    group.commit();
+    const afterCheckpoint = walSize();
+    write(group, 'test-3');
+    group.commit();
+    // Every frame was copied into the database after the second commit, so the third one
+    // starts the WAL over instead of growing it.
+    expect(walSize()).toBe(afterCheckpoint);
+    busy = true;
+    write(group, 'test-4');
+    group.commit();
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
   });
 
   it('tells worker threads to leave their writes to it while it is busy', () => {
