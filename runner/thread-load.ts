@@ -39,10 +39,3 @@ export function hysteresis(high: number, low: number): (value: number) => boolea
     return on;
   };
 }
-
-/** Busy above `high` share of the last `windowMs`, until below `low` again (see hysteresis). */
-export function busyAbove(high: number, low: number, windowMs: number): (now?: number) => boolean {
-  const load = busyShare(windowMs);
-  const busy = hysteresis(high, low);
-  return (now) => busy(load(now));
-}

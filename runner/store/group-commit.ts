@@ -9,7 +9,7 @@
  * commit their pages' children between groups (runner/pool/direct-enqueue.ts), and a group held
  * open while events keep coming would turn them all back to the scheduler.
  */
-import { busyAbove, busyMoreThan } from '../thread-load.js';
+import { busyShare, hysteresis } from '../thread-load.js';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.js';
 import { WriteLock } from './write-lock.js';
@@ -55,10 +55,11 @@ const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 
 export class GroupCommit {
   private readonly beginStmt;
-  private readonly checkpointStmt;
-  private lastCheckpoint = 0;
   private readonly commitStmt;
   private readonly rollbackStmt;
+  private readonly checkpointStmt;
+  private readonly saturated: (now: number) => boolean;
+  private readonly tooBusyForThreads: (now: number) => boolean;
   private open = false;
   /** A group has started: writes are kept, or the transaction is open. */
   private started = false;
@@ -69,24 +70,36 @@ export class GroupCommit {
   /** Kept writes, in order: a statement, then its parameters. */
   private later: (Statement | unknown[])[] = [];
   private readonly failureListeners = new Set<(error: unknown) => void>();
+  private openedAt = 0;
+  private lastCommit = 0;
+  private lastCheckpoint = 0;
+  /** Writes in the open group, and in the last one committed. */
+  private writes = 0;
+  private lastWrites = 0;
   /** Held while the transaction is open; worker threads of this process commit between groups. */
   readonly lock = new WriteLock();
 
   /**
    * `saturated` says whether this thread is busy nearly all the time (then groups grow instead
    * of committing early), `tooBusyForThreads` whether worker threads should leave their writes
-   * to it; by default both are measured over the last few tens of milliseconds.
+   * to it; by default both read one measure of this thread's load over the last few tens of
+   * milliseconds.
    */
   constructor(
     private readonly db: SqliteDatabase,
-    private readonly saturated: (now: number) => boolean = busyMoreThan(SATURATED, LOAD_WINDOW_MS),
-    private readonly tooBusyForThreads: (now: number) => boolean = busyAbove(THREADS_STOP_ABOVE, THREADS_WRITE_BELOW, LOAD_WINDOW_MS),
+    saturated?: (now: number) => boolean,
+    tooBusyForThreads?: (now: number) => boolean,
   ) {
-    this.checkpointStmt = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-    this.threadsWrite(true);
+    const load = busyShare(LOAD_WINDOW_MS);
+    const threadsStop = hysteresis(THREADS_STOP_ABOVE, THREADS_WRITE_BELOW);
+    this.saturated = saturated ?? ((now) => load(now) > SATURATED);
+    this.tooBusyForThreads = tooBusyForThreads ?? ((now) => threadsStop(load(now)));
     this.beginStmt = db.prepare('BEGIN IMMEDIATE');
     this.commitStmt = db.prepare('COMMIT');
     this.rollbackStmt = db.prepare('ROLLBACK');
+    this.checkpointStmt = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+    // Threads may write until the first commit says otherwise; checkpoints follow (threadsWrite).
+    db.pragma('wal_autocheckpoint = 0');
   }
 
   /**
@@ -160,12 +173,6 @@ export class GroupCommit {
     return () => this.failureListeners.delete(listener);
   }
 
-  private lastCommit = 0;
-  private openedAt = 0;
-  /** Writes in the open group, and in the last one committed. */
-  private writes = 0;
-  private lastWrites = 0;
-
   private schedule(soon: boolean): void {
     if (this.scheduled === 'soon' || (!soon && this.scheduled === 'lazy')) return;
     if (!soon) {
@@ -185,13 +192,10 @@ export class GroupCommit {
 
   /** Tells the worker threads whether they may write, and moves checkpoints out of the way if so. */
   private threadsWrite(may: boolean): void {
-    if (may === this.lock.threadsMayWrite && this.checkpointsSet) return;
-    this.checkpointsSet = true;
+    if (may === this.lock.threadsMayWrite) return;
     this.lock.threadsMayWrite = may;
     this.db.pragma(`wal_autocheckpoint = ${may ? 0 : SQLITE_AUTOCHECKPOINT_PAGES}`);
   }
-
-  private checkpointsSet = false;
 
   private cancelLazy(): void {
     if (this.lazyTimer === null) return;
