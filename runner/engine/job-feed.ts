@@ -10,6 +10,8 @@ import type { Job } from './job.js';
 /** How often the feed reads what other processes published. */
 export const FEED_POLL_MS = 250;
 const JOBS_POLL_MS = 1_000;
+/** How far apart in time two pages' ends may reach the owner out of order (threads report them separately). */
+const REORDER_MS = 2_000;
 
 export type Unsubscribe = () => void;
 
@@ -50,19 +52,17 @@ export class JobFeed {
     const row = this.store.require(jobId);
     let lastSeq = -1;
     let lastRow = '';
-    /** The latest end time delivered, and the attempts that ended then (to tell them apart from new ones). */
+    /** The latest end time delivered, and the attempts delivered that ended within REORDER_MS of it. */
     let lastEndedAt = 0;
-    let endedAtLast = new Set<string>();
+    const delivered = new Map<string, number>();
     let listening: Job | undefined;
     const onActivity = (activity: JobActivity) => {
       lastSeq = activity.seq;
       for (const attempt of activity.ended) {
-        const key = `${attempt.page}/${attempt.attempt}`;
-        if (attempt.endedAt! > lastEndedAt) {
-          lastEndedAt = attempt.endedAt!;
-          endedAtLast = new Set([key]);
-        } else if (attempt.endedAt === lastEndedAt) endedAtLast.add(key);
+        delivered.set(`${attempt.page}/${attempt.attempt}`, attempt.endedAt!);
+        if (attempt.endedAt! > lastEndedAt) lastEndedAt = attempt.endedAt!;
       }
+      for (const [key, endedAt] of delivered) if (endedAt < lastEndedAt - REORDER_MS) delivered.delete(key);
       listener(activity);
     };
     /** Activities published between two reads are gone; the attempts they ended are in the store. */
@@ -70,8 +70,8 @@ export class JobFeed {
       if (lastSeq < 0 || activity.seq <= lastSeq + 1) return activity;
       const inThis = new Set(activity.ended.map((a) => `${a.page}/${a.attempt}`));
       const missed = this.store
-        .attempts(row.no, { endedAfter: lastEndedAt - 1, limit: 10_000 })
-        .filter((a) => a.outcome !== 'running' && !inThis.has(`${a.page}/${a.attempt}`) && !(a.endedAt === lastEndedAt && endedAtLast.has(`${a.page}/${a.attempt}`)))
+        .attempts(row.no, { endedAfter: lastEndedAt - REORDER_MS, limit: 10_000 })
+        .filter((a) => a.outcome !== 'running' && !inThis.has(`${a.page}/${a.attempt}`) && !delivered.has(`${a.page}/${a.attempt}`))
         .sort((a, b) => a.endedAt! - b.endedAt!);
       return { ...activity, ended: [...missed, ...activity.ended] };
     };

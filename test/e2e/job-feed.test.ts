@@ -2,7 +2,10 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { JobFeed, restingActivity } from '../../runner/engine/job-feed.js';
 import { Baton, type JobActivity, type JobSummary } from '../../runner/index.js';
+import { openDatabase } from '../../runner/store/database.js';
+import { JobStore } from '../../runner/store/job-store.js';
 import { fixture, root, tempDir, waitFor } from '../helpers.js';
 
 let baton: Baton | undefined;
@@ -59,6 +62,40 @@ describe('following a job live', () => {
     const first = activities.findIndex((a) => a.snapshot.live);
     expect(activities.slice(first, -1).every((a) => a.snapshot.live && a.snapshot.state === 'running')).toBe(true);
     expect(new Set(activities.flatMap((a) => a.ended).map((a) => a.page)).size).toBe(80);
+  });
+
+  it('recovers the ends of activities it missed, even those that reached the owner out of order', async () => {
+    const db = join(tempDir(), 'baton.db');
+    baton = await Baton.open({ db });
+    await (await baton.start({ processor: fixture('sleeps.ts'), args: { ms: 1, pages: 3 }, maxParallel: 1, jobId: 'order' })).done;
+    await baton.close();
+    baton = undefined;
+    // What an owner in another process leaves: pages 1 and 3 published at once, then page 2,
+    // which ended 5 ms before page 3 on another thread, in an activity the reader never sees.
+    const sqlite = openDatabase(db);
+    const store = new JobStore(sqlite);
+    const row = store.require('order');
+    const [one, two, three] = store.pages(row.no).map((record) => record.page);
+    const t = Date.now() - 60_000;
+    const setEnd = sqlite.prepare('UPDATE pages SET ended_at = ? WHERE job = ? AND no = ?');
+    setEnd.run(t, row.no, one);
+    setEnd.run(t + 10, row.no, two);
+    setEnd.run(t + 15, row.no, three);
+    store.claim(row.no, 'another-process');
+    const ended = (pages: number[]) => store.attempts(row.no).filter((a) => pages.includes(a.page));
+    const publish = (seq: number, pages: number[]) => {
+      const resting = restingActivity(store.getByNo(row.no), seq);
+      const activity: JobActivity = { ...resting, snapshot: { ...resting.snapshot, state: 'running', live: true }, ended: ended(pages) };
+      store.writeLive(row.no, seq, Date.now(), JSON.stringify(activity));
+    };
+    publish(1, [one!, three!]);
+    const heard: number[][] = [];
+    const stop = new JobFeed(store, () => undefined).watch('order', (activity) => heard.push(activity.ended.map((a) => a.page)));
+    publish(3, []);
+    await waitFor(() => heard.length === 2, 5_000, 'the second activity');
+    stop();
+    sqlite.close();
+    expect(heard.map((pages) => pages.sort((x, y) => x - y))).toEqual([[one, three], [two]]);
   });
 
   it('lists jobs as they change, a job another process starts included', async () => {
