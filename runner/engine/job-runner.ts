@@ -360,14 +360,15 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     return run && run.attempt === attempt ? run : undefined;
   }
 
-  private onEnqueue(message: Extract<WorkerMessage, { t: 'enqueue' }>, threadId: number, now: number): void {
+  /** `unsent`: read from a thread that stopped before sending it; nobody waits for an answer. */
+  private onEnqueue(message: Extract<WorkerMessage, { t: 'enqueue' }>, threadId: number, now: number, unsent = false): void {
     const { local } = message;
     if (local !== null) {
       this.numbersHeld.set(threadId, (this.numbersHeld.get(threadId) ?? 1) - 1);
       if (message.started) this.takeCredits(threadId, 1);
     }
     const parent = this.current(message.page, message.attempt);
-    if (!parent && !message.durable) {
+    if (!parent && !message.durable && !unsent) {
       this.rejections.push({
         threadId,
         request: message.request,
@@ -377,7 +378,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       if (local !== null) this.refuse(local, threadId, 'its parent attempt was given up on');
       return;
     }
-    if (!message.durable) this.ack(threadId, message.request);
+    if (!message.durable && !unsent) this.ack(threadId, message.request);
     if (parent) {
       if (message.ordinal < parent.children) {
         // A retried attempt repeating an enqueue its page already made: the chain goes on from
@@ -387,8 +388,9 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       }
       parent.children = message.ordinal + 1;
     } else {
-      // Committed by its thread just as its parent's attempt was given up on: the row is in the
-      // database, so the chain goes on from it, and the parent's next attempt does not repeat it.
+      // Committed by its thread just as its parent's attempt was given up on (or started by a
+      // thread that stopped before telling): the child is recorded, so the chain goes on from
+      // it, and the parent's next attempt does not repeat it.
       this.lateChildren.set(message.page, Math.max(this.lateChildren.get(message.page) ?? 0, message.ordinal + 1));
     }
     const page: QueuedPage = { no: local ?? this.counts.next_page++, cursor: message.cursor, size: message.size, attempts: 0, retryBase: 0, children: 0, runAfter: null };
@@ -528,6 +530,9 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   /** A thread stopped: its credits are gone, and so are the pages it ran. */
   onThreadExit(threadId: number): void {
     if (this.finished) return;
+    // Children it started but never told of (one may be what blocked it): known and recorded
+    // now, they are lost with the thread's other pages below and run again.
+    for (const enqueue of this.pool.unsentEnqueues(threadId)) this.onEnqueue(enqueue, threadId, Date.now(), true);
     this.takeCredits(threadId, this.credits.get(threadId) ?? 0);
     this.credits.delete(threadId);
     this.numbersHeld.delete(threadId);

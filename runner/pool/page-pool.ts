@@ -17,6 +17,7 @@ import type {
   WorkerBootData,
   WorkerMessage,
 } from './worker-messages.js';
+import { readUnsentEnqueues, type UnsentEnqueue } from './unsent-enqueues.js';
 import { decodeBatch, type WireMessage } from './wire.js';
 
 /** The compiled worker entry: beside this file in dist/, or dist/ when running from sources. */
@@ -56,6 +57,7 @@ export class ProcessorLoadError extends Error {
 export class PagePool {
   private readonly piscina: Piscina;
   private readonly channels = new Map<number, MessagePort>();
+  private readonly unsent = new Map<number, SharedArrayBuffer>();
   /** Threads this pool terminated on purpose (for a stuck page). */
   readonly terminated = new Set<number>();
   private handler: WorkerMessageHandler = () => {};
@@ -81,13 +83,24 @@ export class PagePool {
     this.piscina.on('error', () => {});
   }
 
-  private addChannel({ batonChannel, threadId }: ChannelOpenMessage): void {
+  private addChannel({ batonChannel, threadId, unsent }: ChannelOpenMessage): void {
     this.channels.set(threadId, batonChannel);
+    this.unsent.set(threadId, unsent);
     batonChannel.on('message', (batch: WireMessage[]) => this.handler(decodeBatch(batch), threadId));
     batonChannel.on('close', () => {
       this.channels.delete(threadId);
-      if (!this.destroyed) this.exitHandler(threadId);
+      try {
+        if (!this.destroyed) this.exitHandler(threadId);
+      } finally {
+        this.unsent.delete(threadId);
+      }
     });
+  }
+
+  /** The enqueues a thread made and had not sent when it stopped (see unsent-enqueues.ts). */
+  unsentEnqueues(threadId: number): UnsentEnqueue[] {
+    const buffer = this.unsent.get(threadId);
+    return buffer ? readUnsentEnqueues(buffer) : [];
   }
 
   /** Where channel messages go; set once the job's runner exists (no page runs before). */

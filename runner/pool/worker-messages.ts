@@ -22,6 +22,8 @@ export interface WorkerBootData {
 export interface ChannelOpenMessage {
   batonChannel: import('node:worker_threads').MessagePort;
   threadId: number;
+  /** The thread's enqueues not sent yet, for the scheduler to read if the thread stops (see unsent-enqueues.ts). */
+  unsent: SharedArrayBuffer;
 }
 
 /**

@@ -8,6 +8,7 @@ import { serializeError, type SerializedError } from '../errors.js';
 import { findNonJson, type JsonValue } from '../json-value.js';
 import { busyMoreThan } from '../thread-load.js';
 import { DirectEnqueue } from './direct-enqueue.js';
+import { createUnsentBuffer, UnsentEnqueues, type UnsentEnqueue } from './unsent-enqueues.js';
 import { encode, type WireMessage } from './wire.js';
 import { PROCESSOR_MARK, type PageContext, type PageProcessorDefinition, type PageSpec } from '../processor-api.js';
 import type {
@@ -39,7 +40,8 @@ export interface TaskFailure {
 // One long-lived channel per thread: creating a MessagePort per task costs two thirds of
 // Piscina's dispatch rate (DESIGN.md §8).
 const channel = new MessageChannel();
-const open: ChannelOpenMessage = { batonChannel: channel.port2, threadId };
+const unsent = new UnsentEnqueues(createUnsentBuffer());
+const open: ChannelOpenMessage = { batonChannel: channel.port2, threadId, unsent: unsent.buffer };
 parentPort!.postMessage(open, [channel.port2]);
 channel.port1.on('message', (message: SchedulerMessage) => onSchedulerMessage(message));
 
@@ -75,8 +77,37 @@ function flushSoon(): void {
   flush();
 }
 
+/** Places in the outbox kept for enqueues still being decided; nothing is sent until they are filled. */
+let reserved = 0;
+/** Waiting for the reserved places to be filled and sent. */
+let onFilled: (() => void)[] = [];
+
+/**
+ * Keeps the outbox's next place for a message decided later, so that what the pages started
+ * meanwhile send goes after it: the scheduler must hear of a child before it hears from it.
+ */
+function reserve(): (message: WorkerMessage) => void {
+  const box = outbox;
+  const at = box.push(encode({ t: 'log', page: 0, attempt: 0, level: 'info', message: '', at: 0 })) - 1;
+  reserved++;
+  return (message) => {
+    box[at] = encode(message);
+    if (--reserved > 0) return;
+    flush(false);
+    for (const resolve of onFilled.splice(0)) resolve();
+  };
+}
+
+/** Sends the outbox once nothing in it is reserved. */
+async function flushFilled(): Promise<void> {
+  if (reserved > 0) await new Promise<void>((resolve) => onFilled.push(resolve));
+  flush();
+}
+
 /** `take`: also handle what the scheduler sent meanwhile (not from inside a page's call, where it could start other pages). */
 function flush(take = true): void {
+  // The whole batch waits for its reserved places (see reserve).
+  if (reserved > 0) return;
   for (const run of pendingProgress) run.progressMessage = null;
   pendingProgress.clear();
   if (outbox.length === 0) return;
@@ -321,14 +352,25 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       // is busy with CPU work (the scheduler sends it to a free thread instead).
       const repeats = cursor === run.cursorJson && nextSize === run.size;
       // Held children wait for a credit to come back, so hold one only while pages here run on credits.
-      const keep = numbers.length > 0 && (credits > 0 || (owning && onCredit > deferred.length)) && !repeats && run.abortReason === undefined && !threadIsBusy();
+      // Nor when an earlier attempt of this page already made this enqueue: the scheduler answers
+      // it from the record, and the chain goes on from the child recorded then.
+      const keep =
+        numbers.length > 0 &&
+        (credits > 0 || (owning && onCredit > deferred.length)) &&
+        ordinal >= run.recorded &&
+        !repeats &&
+        run.abortReason === undefined &&
+        !threadIsBusy();
       const local = keep ? numbers.shift()! : null;
       const started = local !== null && credits > 0;
+      const child: TaskPage | null = local !== null ? [local, 1, cursor, nextSize, 0] : null;
+      const startedAt = started ? Date.now() : null;
+      if (started) {
+        const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request: 0, local, started, durable: false };
+        if (unsent.add(enqueue)) return startThenCommit(run, child!, enqueue, startedAt!);
+      }
       // Committed here when it can be: the page need not wait for the scheduler's round trip.
-      const durable =
-        local !== null &&
-        ordinal >= run.recorded &&
-        (directEnqueue()?.tryCommit({ no: local, parent: run.no, ordinal, cursor, size: nextSize, startedAt: started ? Date.now() : null }) ?? false);
+      const durable = local !== null && (directEnqueue()?.tryCommit({ no: local, parent: run.no, ordinal, cursor, size: nextSize, startedAt }) ?? false);
       let acknowledged: Promise<void>;
       if (durable) {
         send({ t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request: 0, local, started, durable });
@@ -343,8 +385,7 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
           send({ t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local, started, durable });
         });
       }
-      if (local !== null) {
-        const child: TaskPage = [local, 1, cursor, nextSize, 0];
+      if (child) {
         if (started) startOnCredit(child, run.processor!, run.group);
         else {
           run.group.open++;
@@ -372,6 +413,36 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       error: (message) => log('error', message),
     },
   };
+}
+
+/**
+ * A child with a credit starts before it is committed (at-least-once allows it: until the commit
+ * its parent is still running in SQLite, so a crash runs both again). Its commit waits for the
+ * next tick, after what the child set off at once: an HTTP request goes out on the tick it was
+ * made, so the child's round trip covers the commit and the message to the scheduler (about
+ * 0.1 ms here, a sixth of a chain's step with a fast API). Until it is sent, the enqueue holds
+ * its place in the outbox (the scheduler hears of the child before anything the child sends)
+ * and stays readable in `unsent`, for the scheduler to find if the child blocks this thread.
+ */
+function startThenCommit(run: PageRun, child: TaskPage, enqueue: UnsentEnqueue, startedAt: number): Promise<void> {
+  const fill = reserve();
+  // The task is not over until the scheduler has this enqueue.
+  run.group.open++;
+  startOnCredit(child, run.processor!, run.group);
+  return new Promise<void>((resolve, reject) => {
+    process.nextTick(() => {
+      const { local, ordinal, cursor, size } = enqueue;
+      enqueue.durable = directEnqueue()?.tryCommit({ no: local!, parent: run.no, ordinal, cursor, size, startedAt }) ?? false;
+      if (enqueue.durable) resolve();
+      else {
+        enqueue.request = nextRequest++;
+        requests.set(enqueue.request, { resolve, reject });
+      }
+      unsent.sent(enqueue);
+      fill(enqueue);
+      if (--run.group.open === 0) run.group.ended();
+    });
+  });
 }
 
 function isNonRetryable(error: unknown, processor: LoadedProcessor): boolean {
@@ -466,7 +537,7 @@ async function runPages(task: PagesTask): Promise<number | TaskFailure> {
   for (let i = 0; i < pageRuns.length; i++) void runPage(pageRuns[i]!, task.pages[i]!);
   await allEnded;
   // Outcomes must be on the channel before the task resolves.
-  flush();
+  await flushFilled();
   return task.pages.length;
 }
 

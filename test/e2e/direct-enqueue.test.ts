@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,6 +47,18 @@ describe("a page's thread committing its child itself", () => {
     expect(resolvedWhileBlocked).toBeGreaterThanOrEqual(0);
     expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: rounds, succeeded: rounds } });
     reader.close();
+  });
+
+  it("starts a child on one of its thread's slots before committing it, so the child's own fetch covers the commit", async () => {
+    const dir = tempDir();
+    const db = join(dir, 'baton.db');
+    const out = join(dir, 'found');
+    baton = await Baton.open({ db });
+    const job = await baton.start({ processor: fixture('checks-own-row.ts'), args: { db, out }, threads: 1, maxParallel: 4 });
+    expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 2, succeeded: 2 } });
+    expect(readFileSync(out, 'utf8')).toBe('absent');
+    // And committed all the same: the job's record has it.
+    expect((await baton.pages(job.id)).map((page) => page.cursor)).toEqual([0, 1]);
   });
 
   it('goes on from a child committed after its parent was given up on, and the retry does not fork the chain', async () => {

@@ -47,4 +47,18 @@ describe('stuck pages', () => {
     const spinner = pages.find((p) => p.cursor === '1:2')!;
     expect((await baton.attempts('chains', { page: spinner.page })).map((a) => a.outcome)).toEqual(['succeeded', 'stuck']);
   });
+
+  it('learns of a child that blocked its thread the moment it started, before its enqueue was sent, and runs it again', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    const job = await baton.start({ processor: fixture('child-spins-at-start.ts'), jobId: 'child', threads: 1, maxParallel: 4 });
+    expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 3, succeeded: 3, failed: 0 } });
+    const pages = await baton.pages('child');
+    expect(pages.map((p) => p.cursor)).toEqual([0, 1, 2]);
+    // The parent was blocked too (the child started inside its enqueue) and counts one stuck
+    // attempt; the child is known from the thread's unsent enqueues and runs again. Its parent's
+    // retry does not start it a second time.
+    const outcomes = async (cursor: number) => (await baton!.attempts('child', { page: pages[cursor]!.page })).map((a) => a.outcome).reverse();
+    expect(await outcomes(0)).toEqual(['stuck', 'succeeded']);
+    expect(await outcomes(1)).toEqual(['interrupted', 'succeeded']);
+  });
 });
