@@ -57,6 +57,11 @@ export class DirectEnqueue {
     this.rollback = this.db.prepare('ROLLBACK');
   }
 
+  /** Whether a commit is worth trying now: the scheduler lets threads write. */
+  get mayTry(): boolean {
+    return !this.broken && this.lock.threadsMayWrite;
+  }
+
   /** Commits the child; false when the scheduler must record it instead (busy, or a duplicate cursor). */
   tryCommit(child: DirectChild): boolean {
     if (this.broken || !this.lock.threadsMayWrite || !this.lock.tryAcquire()) return false;

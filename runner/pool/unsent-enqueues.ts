@@ -24,7 +24,8 @@ export class UnsentEnqueues {
   private readonly length: Int32Array;
   private readonly text: Uint8Array;
   private readonly encoder = new TextEncoder();
-  private readonly unsent = new Set<UnsentEnqueue>();
+  /** In the order added, each with where its line ends: one JSON line each. */
+  private readonly entries: { enqueue: UnsentEnqueue; end: number }[] = [];
 
   constructor(readonly buffer: SharedArrayBuffer) {
     this.length = new Int32Array(buffer, 0, 1);
@@ -33,29 +34,31 @@ export class UnsentEnqueues {
 
   /** Keeps the enqueue readable until `sent`; false (and nothing kept) when it does not fit. */
   add(enqueue: UnsentEnqueue): boolean {
-    this.unsent.add(enqueue);
-    if (this.write()) return true;
-    this.unsent.delete(enqueue);
-    this.write();
-    return false;
+    const end = this.append(enqueue, this.entries.at(-1)?.end ?? 0);
+    if (end < 0) return false;
+    this.entries.push({ enqueue, end });
+    Atomics.store(this.length, 0, end);
+    return true;
   }
 
   sent(enqueue: UnsentEnqueue): void {
-    if (this.unsent.delete(enqueue)) this.write();
+    const at = this.entries.findIndex((entry) => entry.enqueue === enqueue);
+    if (at < 0) return;
+    this.entries.splice(at, 1);
+    // Usually the last one (children started inside children are sent first): nothing to move.
+    let end = this.entries[at - 1]?.end ?? 0;
+    Atomics.store(this.length, 0, end);
+    for (const entry of this.entries.slice(at)) {
+      end = entry.end = this.append(entry.enqueue, end);
+    }
+    Atomics.store(this.length, 0, end);
   }
 
-  private write(): boolean {
-    if (this.unsent.size === 0) {
-      Atomics.store(this.length, 0, 0);
-      return true;
-    }
-    const json = JSON.stringify([...this.unsent]);
-    // Unreadable while being written: a failed write overwrites the text it does not replace.
-    Atomics.store(this.length, 0, 0);
-    const { read, written } = this.encoder.encodeInto(json, this.text);
-    if (read < json.length) return false;
-    Atomics.store(this.length, 0, written);
-    return true;
+  /** Writes the enqueue's line at `start`, past what the reader sees; where it ends, or -1. */
+  private append(enqueue: UnsentEnqueue, start: number): number {
+    const line = `${JSON.stringify(enqueue)}\n`;
+    const { read, written } = this.encoder.encodeInto(line, this.text.subarray(start));
+    return read < line.length ? -1 : start + written;
   }
 }
 
@@ -64,6 +67,9 @@ export function readUnsentEnqueues(buffer: SharedArrayBuffer): UnsentEnqueue[] {
   const length = Atomics.load(new Int32Array(buffer, 0, 1), 0);
   if (length === 0) return [];
   // A copy: TextDecoder does not read shared memory.
-  const bytes = new Uint8Array(buffer, 4, length).slice();
-  return JSON.parse(new TextDecoder().decode(bytes)) as UnsentEnqueue[];
+  const text = new TextDecoder().decode(new Uint8Array(buffer, 4, length).slice());
+  return text
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as UnsentEnqueue);
 }

@@ -365,7 +365,8 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       const started = local !== null && credits > 0;
       const child: TaskPage | null = local !== null ? [local, 1, cursor, nextSize, 0] : null;
       const startedAt = started ? Date.now() : null;
-      if (started) {
+      // Only when this thread may commit it: otherwise there is no commit to overlap.
+      if (started && directEnqueue()?.mayTry) {
         const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request: 0, local, started, durable: false };
         if (unsent.add(enqueue)) return startThenCommit(run, child!, enqueue, startedAt!);
       }
