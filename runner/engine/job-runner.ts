@@ -134,6 +134,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private readonly running = new Map<number, RunningAttempt>();
   /** Attempts given up on (stuck) whose thread may still run them, by `${page}/${attempt}`. */
   private readonly zombies = new Map<string, { threadId: number | null; killAt: number }>();
+  /** Retries of attempts still in `zombies`, by the same key: queued once their thread lets go. */
+  private readonly parked = new Map<string, QueuedPage>();
   private readonly window: ThroughputWindow;
   private readonly counts: JobCounters;
 
@@ -541,6 +543,13 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     const now = Date.now();
     for (const [no, held] of [...this.deferred]) if (held.threadId === threadId) this.undefer(no, now);
     this.heldCount.delete(threadId);
+    let letGo = false;
+    for (const [key, zombie] of [...this.zombies]) {
+      if (zombie.threadId !== threadId) continue;
+      this.letGo(key, now);
+      letGo = true;
+    }
+    if (letGo) this.pump();
     const lost: TaskPage[] = [];
     for (const run of this.running.values()) if (run.threadId === threadId) lost.push([run.no, run.attempt, run.cursor, run.size, run.children]);
     // Let what the thread sent before it stopped arrive first.
@@ -572,7 +581,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     const run = this.current(message.page, message.attempt);
     if (!run) {
       // An attempt already given up on stopped by itself: its thread need not be terminated.
-      this.zombies.delete(`${message.page}/${message.attempt}`);
+      this.letGo(`${message.page}/${message.attempt}`, now);
       this.refused.delete(message.page);
       return;
     }
@@ -640,9 +649,12 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     this.pages.end({ no: run.no, state, attempts: run.attempt, retryBase, children: run.children, items, runAfter, endedAt, only });
     if (state === 'queued') {
       this.counts.pages_queued++;
-      if (!this.cancelling) {
-        this.queue.add({ no: run.no, cursor: run.cursor, size: run.size, attempts: run.attempt, retryBase, children: run.children, runAfter }, now);
-      }
+      const page: QueuedPage = { no: run.no, cursor: run.cursor, size: run.size, attempts: run.attempt, retryBase, children: run.children, runAfter };
+      const key = `${run.no}/${run.attempt}`;
+      // A stuck attempt's thread may still run it, and may still tell of children it started:
+      // its retry waits until the attempt ends by itself or its thread is gone.
+      if (this.zombies.has(key)) this.parked.set(key, page);
+      else if (!this.cancelling) this.queue.add(page, now);
     } else if (state === 'failed') {
       this.counts.pages_failed++;
     }
@@ -912,11 +924,24 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     }
     for (const [key, zombie] of this.zombies) {
       if (now < zombie.killAt) continue;
-      this.zombies.delete(key);
       // It ignored its signal: stop its thread. Piscina starts a replacement; the thread's
-      // other pages are interrupted and run again without counting the attempt.
-      if (zombie.threadId !== null) this.pool.terminateThread(zombie.threadId);
+      // other pages are interrupted and run again without counting the attempt. Its retry
+      // waits for the thread's exit (onThreadExit).
+      zombie.killAt = Number.POSITIVE_INFINITY;
+      if (zombie.threadId === null || !this.pool.terminateThread(zombie.threadId)) {
+        this.letGo(key, now);
+        this.pump();
+      }
     }
+  }
+
+  /** A stuck attempt is no longer running anywhere: its retry joins the queue. */
+  private letGo(key: string, now: number): void {
+    this.zombies.delete(key);
+    const page = this.parked.get(key);
+    if (!page) return;
+    this.parked.delete(key);
+    if (!this.cancelling) this.queue.add(page, now);
   }
 
   private setState(state: JobState): void {
@@ -1008,7 +1033,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     // onPageFailed calls wait for the commit that records the failure, then run as tasks.
     if (this.pendingSideTasks > 0 || (this.gaveUp.length > 0 && this.processor.hasOnPageFailed)) return;
     if (this.stopping) void this.finish(null);
-    else if (this.queue.isEmpty) void this.finish(this.counts.pages_failed > 0 ? 'failed' : 'succeeded');
+    else if (this.queue.isEmpty && this.parked.size === 0) void this.finish(this.counts.pages_failed > 0 ? 'failed' : 'succeeded');
   }
 
   /** Ends the run here: the job's final state, or null to leave it resumable. */
@@ -1018,6 +1043,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     clearInterval(this.housekeeping);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     const now = Date.now();
+    let snapshot: JobSnapshot | null = null;
+    let activity: JobActivity | null = null;
     try {
       this.group.begin();
       if (state !== null) {
@@ -1025,6 +1052,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         this.jobs.setState(this.no, state, now);
       }
       this.jobs.writeCounters(this.no, this.counts, now);
+      // With the end, in one commit: a reader in another process never finds the owner gone
+      // before its last activity (it would report the job's row instead, without the last ends).
+      snapshot = this.snapshot();
+      activity = this.takeActivity(snapshot);
+      this.jobs.writeLive(this.no, activity.seq, now, JSON.stringify(activity));
       this.jobs.release(this.no, this.owner);
       // The end must be durable before anyone hears of it.
       this.group.commit();
@@ -1040,14 +1072,9 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       this.rejectDone(this.failure);
       return;
     }
-    const snapshot = this.snapshot();
-    this.emit('update', snapshot);
-    const activity = this.takeActivity(snapshot);
-    this.emit('activity', activity);
-    try {
-      this.jobs.writeLive(this.no, activity.seq, Date.now(), JSON.stringify(activity));
-    } catch {
-      // Only the live view; the job's own row is already final.
+    if (snapshot && activity) {
+      this.emit('update', snapshot);
+      this.emit('activity', activity);
     }
     this.resolveDone(this.summary());
   }
