@@ -534,7 +534,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     if (this.finished) return;
     // Children it started but never told of (one may be what blocked it): known and recorded
     // now, they are lost with the thread's other pages below and run again.
-    for (const enqueue of this.pool.unsentEnqueues(threadId)) this.onEnqueue(enqueue, threadId, Date.now(), true);
+    for (const enqueue of this.pool.unsentEnqueues(threadId)) {
+      // Known already: sent after all, just as the thread stopped.
+      if (enqueue.local !== null && (this.running.has(enqueue.local) || this.deferred.has(enqueue.local))) continue;
+      this.onEnqueue(enqueue, threadId, Date.now(), true);
+    }
     this.takeCredits(threadId, this.credits.get(threadId) ?? 0);
     this.credits.delete(threadId);
     this.numbersHeld.delete(threadId);
@@ -787,7 +791,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       for (const [no, attempt] of pages) {
         const run = this.current(no, attempt);
         if (!run) {
-          this.zombies.delete(`${no}/${attempt}`);
+          // Given up on already, and now gone with its thread: its retry may start.
+          this.letGo(`${no}/${attempt}`, now);
           continue;
         }
         if (error instanceof ProcessorLoadError) {
@@ -928,7 +933,9 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       // other pages are interrupted and run again without counting the attempt. Its retry
       // waits for the thread's exit (onThreadExit).
       zombie.killAt = Number.POSITIVE_INFINITY;
-      if (zombie.threadId === null || !this.pool.terminateThread(zombie.threadId)) {
+      // A thread already gone (its exit came before this attempt was given up on) sends no exit.
+      const gone = zombie.threadId === null || !this.pool.threadIds().includes(zombie.threadId);
+      if (gone || !this.pool.terminateThread(zombie.threadId!)) {
         this.letGo(key, now);
         this.pump();
       }

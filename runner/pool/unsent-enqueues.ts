@@ -1,9 +1,10 @@
 /**
  * The enqueues a worker thread has made but not yet sent, kept in memory it shares with the
  * scheduler. A child started on a credit runs before its enqueue is sent (worker.ts,
- * startThenCommit), so a child that blocks its thread at once (a busy loop before its first
- * await) would keep that enqueue from ever leaving: when the scheduler terminates the thread, it
- * reads them here, so the child, not only its parent, is known, recorded and run again.
+ * startThenCommit), and the thread's outbox waits for that enqueue, so a child that blocks its
+ * thread at once (a busy loop before its first await) keeps every enqueue in the outbox from
+ * leaving, some of them children the thread committed itself: when the scheduler terminates the
+ * thread, it reads them here, so those children are known, recorded and run.
  *
  * The writer is the worker thread; the scheduler reads only once the thread has stopped, so
  * nothing here needs more than a length written last.
@@ -41,15 +42,30 @@ export class UnsentEnqueues {
     return true;
   }
 
-  sent(enqueue: UnsentEnqueue): void {
+  /** Writes the enqueue again as it is now (decided: durable, or waiting for the scheduler). */
+  update(enqueue: UnsentEnqueue): void {
     const at = this.entries.findIndex((entry) => entry.enqueue === enqueue);
-    if (at < 0) return;
-    this.entries.splice(at, 1);
-    // Usually the last one (children started inside children are sent first): nothing to move.
+    if (at >= 0) this.rewriteFrom(at);
+  }
+
+  /** Everything noted has been sent. */
+  clear(): void {
+    this.entries.length = 0;
+    Atomics.store(this.length, 0, 0);
+  }
+
+  /** Usually the last one (children started inside children are decided first): one line. */
+  private rewriteFrom(at: number): void {
     let end = this.entries[at - 1]?.end ?? 0;
     Atomics.store(this.length, 0, end);
     for (const entry of this.entries.slice(at)) {
-      end = entry.end = this.append(entry.enqueue, end);
+      const next = this.append(entry.enqueue, end);
+      // Grown past the room left: keep what fits (the rest is sent soon anyway).
+      if (next < 0) {
+        this.entries.length = this.entries.indexOf(entry);
+        break;
+      }
+      end = entry.end = next;
     }
     Atomics.store(this.length, 0, end);
   }

@@ -114,6 +114,8 @@ function flush(take = true): void {
   const batch = outbox;
   outbox = [];
   channel.port1.postMessage(batch);
+  // Nothing is reserved, so every enqueue noted there was in this batch.
+  unsent.clear();
   if (take) takeSchedulerMessages();
 }
 
@@ -374,9 +376,12 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       const durable = local !== null && (directEnqueue()?.tryCommit({ no: local, parent: run.no, ordinal, cursor, size: nextSize, startedAt }) ?? false);
       let acknowledged: Promise<void>;
       if (durable) {
-        send({ t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request: 0, local, started, durable });
-        // At once: the row is in the database, and the scheduler must hear of it even if a page
-        // started next blocks this thread.
+        const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request: 0, local, started, durable };
+        send(enqueue);
+        // At once, and noted until it is: the row is in the database, and the scheduler must hear
+        // of it even if a page started next blocks this thread (or one started before does, with
+        // an enqueue reserved ahead of this one).
+        unsent.add(enqueue);
         flush(false);
         acknowledged = Promise.resolve();
       } else {
@@ -439,7 +444,7 @@ function startThenCommit(run: PageRun, child: TaskPage, enqueue: UnsentEnqueue, 
         enqueue.request = nextRequest++;
         requests.set(enqueue.request, { resolve, reject });
       }
-      unsent.sent(enqueue);
+      unsent.update(enqueue);
       fill(enqueue);
       if (--run.group.open === 0) run.group.ended();
     });

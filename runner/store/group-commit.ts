@@ -186,8 +186,12 @@ export class GroupCommit {
     // per page, and the commit is the main thread's biggest cost. Otherwise commit at once, for
     // the least latency.
     const wait = this.lastWrites >= BUSY_GROUP_WRITES ? this.lastCommit + MIN_COMMIT_INTERVAL_MS - performance.now() : 0;
-    if (wait <= 0) setImmediate(() => this.commit());
-    else setTimeout(() => this.commit(), wait);
+    // Unless a commit came first (and the database may be closed since).
+    const commitIfScheduled = () => {
+      if (this.scheduled === 'soon') this.commit();
+    };
+    if (wait <= 0) setImmediate(commitIfScheduled);
+    else setTimeout(commitIfScheduled, wait);
   }
 
   /** Tells the worker threads whether they may write, and moves checkpoints out of the way if so. */

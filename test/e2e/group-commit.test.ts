@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type SqliteDatabase } from '../../runner/store/database.js';
 import { GroupCommit } from '../../runner/store/group-commit.js';
 
@@ -134,6 +134,16 @@ describe('GroupCommit', () => {
     write(group, 'test-4');
     group.commit();
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+  });
+
+  it('drops the commit it had scheduled when one came first, so the database may close at once', async () => {
+    const group = new GroupCommit(db, () => false, () => false);
+    write(group, 'test-1');
+    group.commit();
+    db.close();
+    const commit = vi.spyOn(group, 'commit').mockImplementation(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(commit).not.toHaveBeenCalled();
   });
 
   it('tells worker threads to leave their writes to it while it is busy', () => {

@@ -4,7 +4,7 @@ import { createUnsentBuffer, readUnsentEnqueues, UnsentEnqueues, type UnsentEnqu
 const enqueue = (page: number, cursor = '"next"'): UnsentEnqueue => ({ t: 'enqueue', page, attempt: 1, ordinal: 0, cursor, size: null, request: 0, local: 100 + page, started: true, durable: false });
 
 describe('unsent enqueues in shared memory', () => {
-  it('shows the reader what the writer has not sent, and nothing once it is sent', () => {
+  it('shows the reader what the writer has not sent, as last decided, and nothing once all is sent', () => {
     const buffer = createUnsentBuffer();
     const writer = new UnsentEnqueues(buffer);
     expect(readUnsentEnqueues(buffer)).toEqual([]);
@@ -13,9 +13,16 @@ describe('unsent enqueues in shared memory', () => {
     expect(writer.add(first)).toBe(true);
     expect(writer.add(second)).toBe(true);
     expect(readUnsentEnqueues(buffer)).toEqual([first, second]);
-    writer.sent(first);
-    expect(readUnsentEnqueues(buffer)).toEqual([second]);
-    writer.sent(second);
+    // Decided out of order: the first committed by its thread, the second left to the scheduler.
+    first.durable = true;
+    writer.update(first);
+    second.request = 12345;
+    writer.update(second);
+    expect(readUnsentEnqueues(buffer)).toEqual([
+      { ...enqueue(1), durable: true },
+      { ...enqueue(2, '{"after":"é ✓"}'), request: 12345 },
+    ]);
+    writer.clear();
     expect(readUnsentEnqueues(buffer)).toEqual([]);
   });
 
