@@ -96,6 +96,9 @@ export class JobFeed {
         // not the leftovers of an owner that died mid-run.
         if (ownerLive || !activity.snapshot.live) {
           onActivity(withMissed(activity));
+          // The owner's last word already tells the row's state: not again as a resting one.
+          // (Read again: the commit that wrote it may have come between the two reads above.)
+          if (!activity.snapshot.live) lastRow = JSON.stringify(summarize(this.store.getByNo(row.no)));
           return;
         }
       }

@@ -790,11 +790,9 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     this.write(() => {
       for (const [no, attempt] of pages) {
         const run = this.current(no, attempt);
-        if (!run) {
-          // Given up on already, and now gone with its thread: its retry may start.
-          this.letGo(`${no}/${attempt}`, now);
-          continue;
-        }
+        // Given up on already: its retry waits for the thread's exit (onThreadExit), which reads
+        // what the thread never sent first; a task can be lost before its thread's exit is heard.
+        if (!run) continue;
         if (error instanceof ProcessorLoadError) {
           this.endAttempt(run, 'failed', now, { error: { ...error.serialized, message: `the processor failed to load: ${error.serialized.message}` } });
         } else if (run.abortedAs) {

@@ -386,10 +386,12 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
         acknowledged = Promise.resolve();
       } else {
         const request = nextRequest++;
-        acknowledged = new Promise<void>((resolve, reject) => {
-          requests.set(request, { resolve, reject });
-          send({ t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local, started, durable });
-        });
+        const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local, started, durable };
+        acknowledged = new Promise<void>((resolve, reject) => requests.set(request, { resolve, reject }));
+        send(enqueue);
+        // A child started below may block this thread before the batch goes: the scheduler must
+        // still learn of it when it stops the thread.
+        if (started) unsent.add(enqueue);
       }
       if (child) {
         if (started) startOnCredit(child, run.processor!, run.group);

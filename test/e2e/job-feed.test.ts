@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JobFeed, restingActivity } from '../../runner/engine/job-feed.js';
+import { FEED_POLL_MS, JobFeed, restingActivity } from '../../runner/engine/job-feed.js';
 import { Baton, type JobActivity, type JobSummary } from '../../runner/index.js';
 import { openDatabase } from '../../runner/store/database.js';
 import { JobStore } from '../../runner/store/job-store.js';
@@ -96,6 +96,23 @@ describe('following a job live', () => {
     stop();
     sqlite.close();
     expect(heard.map((pages) => pages.sort((x, y) => x - y))).toEqual([[one, three], [two]]);
+  });
+
+  it("tells a job's end once, from its owner's last activity, when the owner is gone", async () => {
+    const db = join(tempDir(), 'baton.db');
+    baton = await Baton.open({ db });
+    await (await baton.start({ processor: fixture('sleeps.ts'), args: { ms: 1, pages: 3 }, jobId: 'ended' })).done;
+    await baton.close();
+    baton = undefined;
+    const sqlite = openDatabase(db);
+    const heard: JobActivity[] = [];
+    const stop = new JobFeed(new JobStore(sqlite), () => undefined).watch('ended', (activity) => heard.push(activity));
+    await new Promise((resolve) => setTimeout(resolve, 3 * FEED_POLL_MS));
+    stop();
+    sqlite.close();
+    expect(heard).toHaveLength(1);
+    expect(heard[0]).toMatchObject({ snapshot: { state: 'succeeded', live: false } });
+    expect(heard[0]!.ended).toHaveLength(3);
   });
 
   it('lists jobs as they change, a job another process starts included', async () => {
