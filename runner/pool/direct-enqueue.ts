@@ -64,7 +64,7 @@ export class DirectEnqueue {
 
   /** Commits the child; false when the scheduler must record it instead (busy, or a duplicate cursor). */
   tryCommit(child: DirectChild): boolean {
-    if (this.broken || !this.lock.threadsMayWrite || !this.lock.tryAcquire()) return false;
+    if (!this.mayTry || !this.lock.tryAcquire()) return false;
     try {
       this.begin.run();
     } catch {

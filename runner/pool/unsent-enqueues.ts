@@ -33,7 +33,7 @@ export class UnsentEnqueues {
     this.text = new Uint8Array(buffer, 4);
   }
 
-  /** Keeps the enqueue readable until `sent`; false (and nothing kept) when it does not fit. */
+  /** Keeps the enqueue readable until `clear`; false (and nothing kept) when it does not fit. */
   add(enqueue: UnsentEnqueue): boolean {
     const end = this.append(enqueue, this.entries.at(-1)?.end ?? 0);
     if (end < 0) return false;

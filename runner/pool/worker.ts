@@ -374,25 +374,16 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       }
       // Committed here when it can be: the page need not wait for the scheduler's round trip.
       const durable = local !== null && (directEnqueue()?.tryCommit({ no: local, parent: run.no, ordinal, cursor, size: nextSize, startedAt }) ?? false);
-      let acknowledged: Promise<void>;
-      if (durable) {
-        const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request: 0, local, started, durable };
-        send(enqueue);
-        // At once, and noted until it is: the row is in the database, and the scheduler must hear
-        // of it even if a page started next blocks this thread (or one started before does, with
-        // an enqueue reserved ahead of this one).
-        unsent.add(enqueue);
-        flush(false);
-        acknowledged = Promise.resolve();
-      } else {
-        const request = nextRequest++;
-        const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local, started, durable };
-        acknowledged = new Promise<void>((resolve, reject) => requests.set(request, { resolve, reject }));
-        send(enqueue);
-        // A child started below may block this thread before the batch goes: the scheduler must
-        // still learn of it when it stops the thread.
-        if (started) unsent.add(enqueue);
-      }
+      const request = durable ? 0 : nextRequest++;
+      const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local, started, durable };
+      const acknowledged = durable ? Promise.resolve() : new Promise<void>((resolve, reject) => requests.set(request, { resolve, reject }));
+      send(enqueue);
+      // Noted until its batch goes: the scheduler must learn of a child this thread committed or
+      // started even if a page blocks this thread first (the child started below, or one started
+      // before, with an enqueue reserved ahead of this one).
+      if (durable || started) unsent.add(enqueue);
+      // A committed child at once: the row is in the database.
+      if (durable) flush(false);
       if (child) {
         if (started) startOnCredit(child, run.processor!, run.group);
         else {
