@@ -294,7 +294,7 @@ export class Baton {
     const stopping = Promise.all([...this.handles.values()].map((job) => job.stop(mode).catch(() => {})));
     this.closing ??= stopping.then(() => {
       this.closed = true;
-      this.shared.release();
+      return this.shared.release();
     });
     await stopping;
     await this.closing;

@@ -873,7 +873,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
 
   private saveCounters(now: number): void {
     this.lastHeartbeat = now;
-    this.write(() => this.jobs.writeCounters(this.no, this.counts, now));
+    // Kept for the commit: a heartbeat a few milliseconds late holds the write lock for less.
+    this.record(() => this.jobs.writeCounters(this.no, this.counts, now, this.group), 1);
   }
 
   /** Applies what another process (or this one) wrote to the job's control columns. */
@@ -1117,7 +1118,10 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     if (this.listenerCount('update') > 0) this.emit('update', snapshot);
     const activity = this.takeActivity(snapshot);
     if (this.listenerCount('activity') > 0) this.emit('activity', activity);
-    this.write(() => this.jobs.writeLive(this.no, activity.seq, now, JSON.stringify(activity)));
+    // Serialized before, and kept for the commit: an activity can be a few hundred kilobytes,
+    // and the write lock held meanwhile sends the threads' children to the scheduler.
+    const json = JSON.stringify(activity);
+    this.record(() => this.jobs.writeLive(this.no, activity.seq, now, json, this.group), 1);
   }
 
   private takeActivity(snapshot: JobSnapshot): JobActivity {

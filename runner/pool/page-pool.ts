@@ -2,11 +2,9 @@
  * A Piscina pool for one job, plus the long-lived channel each of its threads opened. Pages go
  * out as tasks; their events come back as batches of WorkerMessages tagged with the thread.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { compiledEntry } from '../compiled-entry.js';
 import type { SerializedError } from '../errors.js';
 import type {
   ChannelOpenMessage,
@@ -19,16 +17,6 @@ import type {
 } from './worker-messages.js';
 import { readUnsentEnqueues, type UnsentEnqueue } from './unsent-enqueues.js';
 import { decodeBatch, type WireMessage } from './wire.js';
-
-/** The compiled worker entry: beside this file in dist/, or dist/ when running from sources. */
-export function workerFilename(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const beside = join(here, 'worker.js');
-  if (existsSync(beside)) return beside;
-  const built = join(here, '..', '..', 'dist', 'runner', 'pool', 'worker.js');
-  if (existsSync(built)) return built;
-  throw new Error(`the worker entry ${built} is missing: run \`npm run build\` first`);
-}
 
 export interface PagePoolOptions {
   boot: WorkerBootData;
@@ -66,7 +54,7 @@ export class PagePool {
 
   constructor(private readonly options: PagePoolOptions) {
     this.piscina = new Piscina({
-      filename: workerFilename(),
+      filename: compiledEntry(import.meta.url, 'worker.js'),
       minThreads: options.threads,
       maxThreads: options.threads,
       // The scheduler bounds pages in flight itself; Piscina only spreads tasks over threads.

@@ -10,6 +10,7 @@
  * open while events keep coming would turn them all back to the scheduler.
  */
 import { busyShare, hysteresis } from '../thread-load.js';
+import { Checkpointer } from './checkpointer.js';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.js';
 import { WriteLock } from './write-lock.js';
@@ -45,13 +46,11 @@ const THREADS_STOP_ABOVE = 0.8;
 const THREADS_WRITE_BELOW = 0.5;
 const LOAD_WINDOW_MS = 50;
 /**
- * While worker threads write, WAL checkpoints run after a commit at most this often, once the
- * write lock is let go. SQLite's own (every 1,000 WAL pages) run inside a commit and took a few
- * milliseconds here, holding the lock the threads commit under. While they do not (a saturated
- * scheduler), SQLite's own are kept: fewer syncs for the stream of writes that saturates it.
+ * WAL checkpoints are asked for after a commit at most this often, and run on a thread of their
+ * own (checkpointer.ts). SQLite's own (every 1,000 WAL pages) run inside a commit: a few
+ * milliseconds here with the write lock held, and the scheduler's thread stalled.
  */
 const CHECKPOINT_EVERY_MS = 50;
-const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 
 export class GroupCommit {
   private readonly beginStmt;
@@ -70,6 +69,8 @@ export class GroupCommit {
   /** Kept writes, in order: a statement, then its parameters. */
   private later: (Statement | unknown[])[] = [];
   private readonly failureListeners = new Set<(error: unknown) => void>();
+  /** Started at the first checkpoint; null when it could not start (the checkpoint runs here). */
+  private checkpointer: Checkpointer | null | undefined;
   private openedAt = 0;
   private lastCommit = 0;
   private lastCheckpoint = 0;
@@ -98,7 +99,7 @@ export class GroupCommit {
     this.commitStmt = db.prepare('COMMIT');
     this.rollbackStmt = db.prepare('ROLLBACK');
     this.checkpointStmt = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-    // Threads may write until the first commit says otherwise; checkpoints follow (threadsWrite).
+    // Checkpoints are this class's: after a commit, on the checkpointer's thread.
     db.pragma('wal_autocheckpoint = 0');
   }
 
@@ -194,11 +195,38 @@ export class GroupCommit {
     else setTimeout(commitIfScheduled, wait);
   }
 
-  /** Tells the worker threads whether they may write, and moves checkpoints out of the way if so. */
-  private threadsWrite(may: boolean): void {
-    if (may === this.lock.threadsMayWrite) return;
-    this.lock.threadsMayWrite = may;
-    this.db.pragma(`wal_autocheckpoint = ${may ? 0 : SQLITE_AUTOCHECKPOINT_PAGES}`);
+  /** Copies the WAL into the database, on the checkpointer's thread when it runs. */
+  private checkpoint(): void {
+    if (this.checkpointer === undefined) this.checkpointer = this.startCheckpointer();
+    if (this.checkpointer?.usable) {
+      this.checkpointer.request();
+      return;
+    }
+    try {
+      this.checkpointStmt.run();
+    } catch {
+      // Nothing is lost: the writes are in the WAL, and the next checkpoint copies them.
+    }
+  }
+
+  private startCheckpointer(): Checkpointer | null {
+    if (this.db.memory) return null;
+    try {
+      return new Checkpointer({ file: this.db.name, synchronous: this.db.pragma('synchronous', { simple: true }) === 2 ? 'FULL' : 'NORMAL' });
+    } catch {
+      return null;
+    }
+  }
+
+  /** Resolves once no checkpoint is running on the checkpointer's thread. */
+  checkpointed(): Promise<void> {
+    return this.checkpointer?.idle() ?? Promise.resolve();
+  }
+
+  /** Commits what is pending and stops the checkpointer: call it before the database closes. */
+  async close(): Promise<void> {
+    this.commit();
+    await this.checkpointer?.close();
   }
 
   private cancelLazy(): void {
@@ -233,7 +261,7 @@ export class GroupCommit {
     this.scheduled = 'no';
     this.cancelLazy();
     this.lastCommit = performance.now();
-    this.threadsWrite(!this.tooBusyForThreads(this.lastCommit));
+    this.lock.threadsMayWrite = !this.tooBusyForThreads(this.lastCommit);
     this.lastWrites = this.writes;
     this.writes = 0;
     this.started = false;
@@ -247,13 +275,9 @@ export class GroupCommit {
       }
       this.open = false;
       this.lock.release();
-      if (this.lock.threadsMayWrite && this.lastCommit - this.lastCheckpoint >= CHECKPOINT_EVERY_MS) {
+      if (this.lastCommit - this.lastCheckpoint >= CHECKPOINT_EVERY_MS) {
         this.lastCheckpoint = this.lastCommit;
-        try {
-          this.checkpointStmt.run();
-        } catch {
-          // Nothing is lost: the writes are in the WAL, and the next checkpoint copies them.
-        }
+        this.checkpoint();
       }
     }
     const callbacks = this.callbacks;

@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { BatonError } from '../errors.js';
 import type { AttemptInfo, AttemptOutcome, JobState, JobSummary, LogLine, PageFailureInfo, PageRecord, PageState } from '../protocol.js';
 import type { SqliteDatabase } from './database.js';
+import type { GroupCommit } from './group-commit.js';
 
 export interface JobRow {
   no: number;
@@ -150,6 +151,7 @@ export class JobStore {
   private readonly all;
   private readonly control;
   private readonly counters;
+  private readonly live;
   private readonly bumpControl;
 
   constructor(private readonly db: SqliteDatabase) {
@@ -164,6 +166,7 @@ export class JobStore {
         pages_succeeded = @pages_succeeded, pages_failed = @pages_failed, items = @items, attempts = @attempts,
         max_in_flight = @max_in_flight, next_page = @next_page, heartbeat_at = @heartbeat_at WHERE no = @no`,
     );
+    this.live = db.prepare('INSERT OR REPLACE INTO job_live (job, seq, at, activity) VALUES (?, ?, ?, ?)');
     this.bumpControl = (set: string) => db.prepare(`UPDATE jobs SET ${set}, control_version = control_version + 1 WHERE id = @id`);
   }
 
@@ -230,8 +233,11 @@ export class JobStore {
     return control;
   }
 
-  writeCounters(no: number, counters: JobCounters, heartbeatAt: number): void {
-    this.counters.run({ ...counters, heartbeat_at: heartbeatAt, no });
+  /** With `later`, the write is kept for the group's next commit (see GroupCommit.defer). */
+  writeCounters(no: number, counters: JobCounters, heartbeatAt: number, later?: GroupCommit): void {
+    const row = { ...counters, heartbeat_at: heartbeatAt, no };
+    if (later) later.defer(this.counters, [row]);
+    else this.counters.run(row);
   }
 
   setState(no: number, state: JobState, endedAt: number | null): void {
@@ -391,9 +397,10 @@ export class JobStore {
     }));
   }
 
-  /** Publishes a running job's activity for other processes. */
-  writeLive(no: number, seq: number, at: number, activity: string): void {
-    this.db.prepare('INSERT OR REPLACE INTO job_live (job, seq, at, activity) VALUES (?, ?, ?, ?)').run(no, seq, at, activity);
+  /** Publishes a running job's activity for other processes; with `later`, at the group's next commit. */
+  writeLive(no: number, seq: number, at: number, activity: string, later?: GroupCommit): void {
+    if (later) later.defer(this.live, [no, seq, at, activity]);
+    else this.live.run(no, seq, at, activity);
   }
 
   /** The last activity a running job's owner published, if newer than `afterSeq`. */

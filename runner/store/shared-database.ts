@@ -10,8 +10,8 @@ import { GroupCommit } from './group-commit.js';
 export interface SharedDatabase {
   db: SqliteDatabase;
   group: GroupCommit;
-  /** Gives this user's share back; the connection closes with the last one. */
-  release(): void;
+  /** Gives this user's share back; the connection closes with the last one (resolves once it has). */
+  release(): Promise<void>;
 }
 
 interface Entry {
@@ -39,13 +39,14 @@ export function acquireDatabase(path: string, durability: Durability, busyTimeou
   return {
     db: shared.db,
     group: shared.group,
-    release() {
+    async release() {
       if (released) return;
       released = true;
       if (--shared.users > 0) return;
-      shared.group.commit();
-      shared.db.close();
       open.delete(file);
+      // The checkpointer's connection first: the last one to close removes the WAL.
+      await shared.group.close();
+      shared.db.close();
     },
   };
 }

@@ -59,6 +59,22 @@ export class WriteLock {
     }
   }
 
+  /**
+   * Resolves once the lock is let go, or after `timeoutMs`, without blocking this thread's event
+   * loop: for a worker thread whose write can wait a little but whose pages cannot.
+   */
+  async waitFree(timeoutMs: number): Promise<void> {
+    for (;;) {
+      const state = Atomics.load(this.word, 0);
+      if (state === FREE) return;
+      // Marked contended, the holder wakes the waiters when it lets go.
+      if (state === HELD && Atomics.compareExchange(this.word, 0, HELD, CONTENDED) !== HELD) continue;
+      const wait = Atomics.waitAsync(this.word, 0, CONTENDED, timeoutMs);
+      if (wait.async) await wait.value;
+      return;
+    }
+  }
+
   release(): void {
     if (Atomics.exchange(this.word, 0, FREE) === CONTENDED) Atomics.notify(this.word, 0);
   }

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type SqliteDatabase } from '../../runner/store/database.js';
 import { GroupCommit } from '../../runner/store/group-commit.js';
+import { JobStore } from '../../runner/store/job-store.js';
 
 /** Waits on the clock without yielding: a burst of events keeps the thread this busy. */
 function spin(ms: number): void {
@@ -16,6 +17,8 @@ describe('GroupCommit', () => {
   let dir: string;
   let db: SqliteDatabase;
   let reader: Database.Database;
+  const groups: GroupCommit[] = [];
+  const track = (group: GroupCommit) => (groups.push(group), group);
   const rows = () => reader.prepare('SELECT count(*) FROM baton_meta WHERE key LIKE ?').pluck().get('test-%') as number;
   const write = (group: GroupCommit, key: string) => {
     group.begin();
@@ -27,14 +30,16 @@ describe('GroupCommit', () => {
     db = openDatabase(join(dir, 'baton.db'));
     reader = new Database(join(dir, 'baton.db'), { readonly: true });
   });
-  afterEach(() => {
+  afterEach(async () => {
+    // Their checkpointers' threads hold connections to the file.
+    for (const group of groups.splice(0)) await group.close().catch(() => {});
     reader.close();
     if (db.open) db.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('commits the writes of one turn together, then runs what waited for them', async () => {
-    const group = new GroupCommit(db);
+    const group = track(new GroupCommit(db));
     const heard: number[] = [];
     write(group, 'test-1');
     group.afterCommit(() => heard.push(rows()));
@@ -45,7 +50,7 @@ describe('GroupCommit', () => {
   });
 
   it('commits a group older than half a millisecond between events, while the thread has time to spare', () => {
-    const group = new GroupCommit(db, () => false);
+    const group = track(new GroupCommit(db, () => false));
     const heard: string[] = [];
     write(group, 'test-1');
     group.afterCommit(() => heard.push('committed'));
@@ -58,7 +63,7 @@ describe('GroupCommit', () => {
   });
 
   it('lets the group grow when the thread is saturated', async () => {
-    const group = new GroupCommit(db, () => true);
+    const group = track(new GroupCommit(db, () => true));
     write(group, 'test-1');
     spin(1);
     group.commitIfDue();
@@ -68,7 +73,7 @@ describe('GroupCommit', () => {
   });
 
   it('keeps writes for the commit without taking the write lock, so worker threads can write meanwhile', async () => {
-    const group = new GroupCommit(db, () => false);
+    const group = track(new GroupCommit(db, () => false));
     const insert = db.prepare('INSERT INTO baton_meta (key, value) VALUES (?, ?)');
     group.defer(insert, ['test-1', 'x']);
     expect(group.lock.tryAcquire()).toBe(true);
@@ -78,7 +83,7 @@ describe('GroupCommit', () => {
   });
 
   it('commits kept writes that nothing waits for a few milliseconds later, not at the end of the turn', async () => {
-    const group = new GroupCommit(db, () => false);
+    const group = track(new GroupCommit(db, () => false));
     group.defer(db.prepare('INSERT INTO baton_meta (key, value) VALUES (?, ?)'), ['test-1', 'x']);
     await new Promise((resolve) => setImmediate(resolve));
     expect(rows()).toBe(0);
@@ -91,7 +96,7 @@ describe('GroupCommit', () => {
   });
 
   it('runs kept writes before a statement that must run now, and before a read', () => {
-    const group = new GroupCommit(db, () => false);
+    const group = track(new GroupCommit(db, () => false));
     const insert = db.prepare('INSERT INTO baton_meta (key, value) VALUES (?, ?)');
     const mine = () => db.prepare('SELECT key FROM baton_meta WHERE key LIKE ? ORDER BY rowid').pluck().all('test-%');
     group.defer(insert, ['test-1', 'x']);
@@ -107,37 +112,51 @@ describe('GroupCommit', () => {
   });
 
   it('holds the write lock while its transaction is open', () => {
-    const group = new GroupCommit(db, () => false);
+    const group = track(new GroupCommit(db, () => false));
     write(group, 'test-1');
     expect(group.lock.tryAcquire()).toBe(false);
     group.commit();
     expect(group.lock.tryAcquire()).toBe(true);
   });
 
-  it('checkpoints the WAL right after its commit while worker threads write, and leaves checkpoints to SQLite otherwise', async () => {
+  it('checkpoints the WAL after a commit, at most every 50 ms, on a thread of its own and never inside a commit', async () => {
     let busy = false;
-    const group = new GroupCommit(db, () => false, () => busy);
+    const group = track(new GroupCommit(db, () => false, () => busy));
     const walSize = () => statSync(join(dir, 'baton.db-wal')).size;
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     write(group, 'test-1');
     group.commit();
+    await group.checkpointed();
     await new Promise((resolve) => setTimeout(resolve, 60));
     write(group, 'test-2');
     group.commit();
+    await group.checkpointed();
     const afterCheckpoint = walSize();
     write(group, 'test-3');
     group.commit();
     // Every frame was copied into the database after the second commit, so the third one
     // starts the WAL over instead of growing it.
     expect(walSize()).toBe(afterCheckpoint);
+    // A saturated scheduler too: SQLite's own checkpoints would run inside its commits.
     busy = true;
     write(group, 'test-4');
     group.commit();
-    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+  });
+
+  it("keeps a running job's live activity for the commit, so the write lock stays free until then", () => {
+    const group = track(new GroupCommit(db, () => false, () => false));
+    const live = () => reader.prepare('SELECT seq FROM job_live').pluck().all();
+    new JobStore(db).writeLive(1, 7, 1_000, '{"seq":7}', group);
+    expect(group.lock.tryAcquire()).toBe(true);
+    group.lock.release();
+    expect(live()).toEqual([]);
+    group.commit();
+    expect(live()).toEqual([7]);
   });
 
   it('drops the commit it had scheduled when one came first, so the database may close at once', async () => {
-    const group = new GroupCommit(db, () => false, () => false);
+    const group = track(new GroupCommit(db, () => false, () => false));
     write(group, 'test-1');
     group.commit();
     db.close();
@@ -148,7 +167,7 @@ describe('GroupCommit', () => {
 
   it('tells worker threads to leave their writes to it while it is busy', () => {
     let saturated = true;
-    const group = new GroupCommit(db, () => false, () => saturated);
+    const group = track(new GroupCommit(db, () => false, () => saturated));
     write(group, 'test-1');
     group.commit();
     expect(group.lock.threadsMayWrite).toBe(false);

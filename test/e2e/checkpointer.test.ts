@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Checkpointer } from '../../runner/store/checkpointer.js';
+import { openDatabase, type SqliteDatabase } from '../../runner/store/database.js';
+
+describe('Checkpointer', () => {
+  let dir: string;
+  let file: string;
+  let db: SqliteDatabase;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'baton-checkpoint-'));
+    file = join(dir, 'baton.db');
+    db = openDatabase(file);
+    db.pragma('wal_autocheckpoint = 0');
+  });
+  afterEach(() => {
+    if (db.open) db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('copies the WAL into the database on its own thread, while this one is busy', async () => {
+    const insert = db.prepare('INSERT INTO baton_meta (key, value) VALUES (?, ?)');
+    db.transaction(() => {
+      for (let i = 0; i < 2_000; i++) insert.run(`test-${i}`, 'x'.repeat(500));
+    })();
+    const before = statSync(file).size;
+    const checkpointer = new Checkpointer({ file, synchronous: 'NORMAL' });
+    checkpointer.request();
+    // This thread never yields until the file has grown: only another thread can grow it.
+    const until = performance.now() + 10_000;
+    while (statSync(file).size < before + 500_000 && performance.now() < until);
+    expect(statSync(file).size).toBeGreaterThan(before + 500_000);
+    await checkpointer.idle();
+    checkpointer.close();
+  });
+
+  it('says it is unusable when its thread cannot open the file, so its owner checkpoints instead', async () => {
+    const checkpointer = new Checkpointer({ file: join(dir, 'missing', 'baton.db'), synchronous: 'NORMAL' });
+    checkpointer.request();
+    await checkpointer.idle();
+    expect(checkpointer.usable).toBe(false);
+  });
+});
