@@ -63,6 +63,8 @@ export class Checkpointer {
   close(): Promise<void> {
     if (!this.failed) {
       this.failed = true;
+      // Whoever awaits this keeps the process alive until the thread is gone.
+      this.worker.ref();
       this.worker.postMessage('close' satisfies CheckpointerRequest);
     }
     return this.exited;
