@@ -24,7 +24,14 @@ Object.defineProperty(process, 'stdout', { configurable: true, enumerable: true,
 
 const db = resolve(argument('--db') ?? DEFAULT_DB);
 const connection = createConnection(ProposedFeatures.all, new StreamMessageReader(process.stdin), new StreamMessageWriter(protocolOut));
-const log = (line: string) => connection.console.log(line);
+const log = (line: string) => {
+  try {
+    connection.console.log(line);
+  } catch {
+    // The extension went away (its jobs stop as it does): the line still reaches stderr.
+    process.stderr.write(`${line}\n`);
+  }
+};
 
 let baton: Baton | undefined;
 let server: RunnerServer | undefined;
