@@ -77,10 +77,14 @@ export class DirectEnqueue {
     return !this.broken && this.lock.threadsMayWrite;
   }
 
-  /** Commits the child now if it can; otherwise says whether waiting for the lock may help. */
+  /**
+   * Commits the child now if it can; otherwise says whether waiting for the lock may help: only
+   * while its holder commits. A group held open lasts the scheduler's turn, and the scheduler
+   * records the child in it at no extra cost.
+   */
   tryCommit(child: DirectChild): CommitOutcome {
     if (!this.mayTry) return 'declined';
-    if (!this.lock.tryAcquire()) return 'locked';
+    if (!this.lock.tryAcquire()) return this.lock.committing || this.lock.threadsMayWait ? 'locked' : 'declined';
     try {
       this.begin.run();
     } catch {
@@ -94,6 +98,7 @@ export class DirectEnqueue {
       const { changes } = this.insert.run(this.job, child.no, child.parent, child.ordinal, child.cursor, child.size, running ? 'running' : 'queued', running ? 1 : 0, child.startedAt);
       // No change: the cursor is already a page's; the scheduler words the warning.
       if (changes === 1) {
+        this.lock.committing = true;
         this.commit.run();
         committed = true;
       }
@@ -109,6 +114,7 @@ export class DirectEnqueue {
           this.db.close();
         }
       }
+      this.lock.committing = false;
       this.lock.release();
     }
     return committed ? 'committed' : 'declined';

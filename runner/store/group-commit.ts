@@ -44,13 +44,18 @@ const SATURATED = 0.8;
  */
 const THREADS_STOP_ABOVE = 0.8;
 const THREADS_WRITE_BELOW = 0.5;
+/** Below this share, threads may also wait for a group held open (see WriteLock.threadsMayWait). */
+const THREADS_WAIT_BELOW = 0.5;
 const LOAD_WINDOW_MS = 50;
 /**
- * WAL checkpoints are asked for after a commit at most this often, and run on a thread of their
- * own (checkpointer.ts). SQLite's own (every 1,000 WAL pages) run inside a commit: a few
- * milliseconds here with the write lock held, and the scheduler's thread stalled.
+ * While worker threads write, WAL checkpoints are asked for after a commit at most this often,
+ * and run on a thread of their own (checkpointer.ts). SQLite's own (every 1,000 WAL pages) run
+ * inside a commit: a few milliseconds here with the write lock held, and the scheduler's thread
+ * stalled. While they do not (a saturated scheduler), SQLite's own are kept: fewer syncs for the
+ * stream of writes that saturates it.
  */
 const CHECKPOINT_EVERY_MS = 50;
+const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 
 export class GroupCommit {
   private readonly beginStmt;
@@ -59,6 +64,7 @@ export class GroupCommit {
   private readonly checkpointStmt;
   private readonly saturated: (now: number) => boolean;
   private readonly tooBusyForThreads: (now: number) => boolean;
+  private readonly load: (now: number) => number;
   private open = false;
   /** A group has started: writes are kept, or the transaction is open. */
   private started = false;
@@ -92,6 +98,7 @@ export class GroupCommit {
     tooBusyForThreads?: (now: number) => boolean,
   ) {
     const load = busyShare(LOAD_WINDOW_MS);
+    this.load = load;
     const threadsStop = hysteresis(THREADS_STOP_ABOVE, THREADS_WRITE_BELOW);
     this.saturated = saturated ?? ((now) => load(now) > SATURATED);
     this.tooBusyForThreads = tooBusyForThreads ?? ((now) => threadsStop(load(now)));
@@ -99,7 +106,7 @@ export class GroupCommit {
     this.commitStmt = db.prepare('COMMIT');
     this.rollbackStmt = db.prepare('ROLLBACK');
     this.checkpointStmt = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-    // Checkpoints are this class's: after a commit, on the checkpointer's thread.
+    // Threads may write until the first commit says otherwise; checkpoints follow (threadsWrite).
     db.pragma('wal_autocheckpoint = 0');
   }
 
@@ -127,9 +134,11 @@ export class GroupCommit {
     this.schedule(true);
   }
 
-  private openNow(): void {
+  /** `committing`: threads that find the lock held may wait for it (see DirectEnqueue.commitWhenFree). */
+  private openNow(committing = false): void {
     if (!this.open) {
       this.lock.acquire();
+      this.lock.committing = committing;
       try {
         this.beginStmt.run();
       } catch (error) {
@@ -193,6 +202,13 @@ export class GroupCommit {
     };
     if (wait <= 0) setImmediate(commitIfScheduled);
     else setTimeout(commitIfScheduled, wait);
+  }
+
+  /** Tells the worker threads whether they may write, and moves checkpoints out of the way if so. */
+  private threadsWrite(may: boolean): void {
+    if (may === this.lock.threadsMayWrite) return;
+    this.lock.threadsMayWrite = may;
+    this.db.pragma(`wal_autocheckpoint = ${may ? 0 : SQLITE_AUTOCHECKPOINT_PAGES}`);
   }
 
   /** Copies the WAL into the database, on the checkpointer's thread when it runs. */
@@ -261,21 +277,25 @@ export class GroupCommit {
     this.scheduled = 'no';
     this.cancelLazy();
     this.lastCommit = performance.now();
-    this.lock.threadsMayWrite = !this.tooBusyForThreads(this.lastCommit);
+    this.threadsWrite(!this.tooBusyForThreads(this.lastCommit));
+    this.lock.threadsMayWait = this.load(this.lastCommit) < THREADS_WAIT_BELOW;
     this.lastWrites = this.writes;
     this.writes = 0;
     this.started = false;
     if (this.open || this.later.length > 0) {
       try {
-        this.openNow();
+        this.openNow(true);
+        this.lock.committing = true;
         this.commitStmt.run();
       } catch (error) {
+        this.lock.committing = false;
         this.abort(error);
         return;
       }
       this.open = false;
+      this.lock.committing = false;
       this.lock.release();
-      if (this.lastCommit - this.lastCheckpoint >= CHECKPOINT_EVERY_MS) {
+      if (this.lock.threadsMayWrite && this.lastCommit - this.lastCheckpoint >= CHECKPOINT_EVERY_MS) {
         this.lastCheckpoint = this.lastCommit;
         this.checkpoint();
       }

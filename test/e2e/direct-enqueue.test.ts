@@ -121,7 +121,15 @@ describe('DirectEnqueue', () => {
     const lock = new WriteLock();
     const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
     lock.tryAcquire();
+    // A group held open by a busy scheduler: it records the child itself at no extra cost.
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('declined');
+    // Committing, or with time to spare: worth waiting for.
+    lock.committing = true;
     expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('locked');
+    lock.committing = false;
+    lock.threadsMayWait = true;
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('locked');
+    lock.threadsMayWait = false;
     lock.release();
     lock.threadsMayWrite = false;
     expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('declined');
@@ -141,12 +149,14 @@ describe('DirectEnqueue', () => {
     const lock = new WriteLock();
     const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
     lock.tryAcquire();
+    lock.committing = true;
     let settled: boolean | undefined;
     const first = direct.commitWhenFree({ ...child, no: 100, cursor: '"a"' }, 5_000).then((committed) => (settled = committed));
     const second = direct.commitWhenFree({ ...child, no: 101, ordinal: 6, cursor: '"b"' }, 5_000);
     // The event loop runs on while they wait: this timer fires, and lets the lock go.
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(settled).toBeUndefined();
+    lock.committing = false;
     lock.release();
     expect(await first).toBe(true);
     expect(await second).toBe(true);
@@ -162,6 +172,7 @@ describe('DirectEnqueue', () => {
     const lock = new WriteLock();
     const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
     lock.tryAcquire();
+    lock.threadsMayWait = true;
     expect(await direct.commitWhenFree({ ...child, no: 100, cursor: '"a"' }, 20)).toBe(false);
     lock.release();
     lock.threadsMayWrite = false;
