@@ -6,9 +6,7 @@
  * make it wrong and the scheduler can spare the lock: the scheduler lets threads write (it is not
  * near saturation) and its transaction is not open (the shared write lock is free), the child's
  * number was granted to this thread, and the page has no recorded child at this ordinal. Anything
- * else, a duplicate cursor included, goes through the scheduler as before. A child that finds the
- * lock held can wait for it without blocking its thread (`commitWhenFree`): the scheduler holds it
- * a few tenths of a millisecond for a commit, and its own path costs 1 to 3 ms.
+ * else, a duplicate cursor included, goes through the scheduler as before.
  */
 import Database from 'better-sqlite3';
 import { WriteLock } from '../store/write-lock.js';
@@ -30,16 +28,6 @@ export interface DirectChild {
   startedAt: number | null;
 }
 
-/** `locked`: the scheduler's transaction is open (worth waiting for); `declined`: the scheduler must record it. */
-export type CommitOutcome = 'committed' | 'locked' | 'declined';
-
-interface WaitingChild {
-  child: DirectChild;
-  /** performance.now() past which it goes to the scheduler. */
-  until: number;
-  done: (committed: boolean) => void;
-}
-
 export class DirectEnqueue {
   private readonly db: Database.Database;
   /** The job's key in the pages table. */
@@ -50,9 +38,6 @@ export class DirectEnqueue {
   private readonly commit;
   private readonly rollback;
   private broken = false;
-  /** Children waiting for the write lock, oldest first. */
-  private waiting: WaitingChild[] = [];
-  private waitingForLock = false;
 
   constructor(target: DirectEnqueueTarget) {
     // No busy wait: another process holding the lock means the scheduler path, not a stall.
@@ -77,20 +62,15 @@ export class DirectEnqueue {
     return !this.broken && this.lock.threadsMayWrite;
   }
 
-  /**
-   * Commits the child now if it can; otherwise says whether waiting for the lock may help: only
-   * while its holder commits. A group held open lasts the scheduler's turn, and the scheduler
-   * records the child in it at no extra cost.
-   */
-  tryCommit(child: DirectChild): CommitOutcome {
-    if (!this.mayTry) return 'declined';
-    if (!this.lock.tryAcquire()) return this.lock.committing || this.lock.threadsMayWait ? 'locked' : 'declined';
+  /** Commits the child; false when the scheduler must record it instead (busy, or a duplicate cursor). */
+  tryCommit(child: DirectChild): boolean {
+    if (!this.mayTry || !this.lock.tryAcquire()) return false;
     try {
       this.begin.run();
     } catch {
       // Another process holds SQLite's lock.
       this.lock.release();
-      return 'declined';
+      return false;
     }
     let committed = false;
     try {
@@ -98,7 +78,6 @@ export class DirectEnqueue {
       const { changes } = this.insert.run(this.job, child.no, child.parent, child.ordinal, child.cursor, child.size, running ? 'running' : 'queued', running ? 1 : 0, child.startedAt);
       // No change: the cursor is already a page's; the scheduler words the warning.
       if (changes === 1) {
-        this.lock.committing = true;
         this.commit.run();
         committed = true;
       }
@@ -114,44 +93,9 @@ export class DirectEnqueue {
           this.db.close();
         }
       }
-      this.lock.committing = false;
       this.lock.release();
     }
-    return committed ? 'committed' : 'declined';
-  }
-
-  /**
-   * Commits the child once the write lock is free, waiting at most `maxWaitMs` without blocking;
-   * resolves false when the scheduler must record it instead.
-   */
-  commitWhenFree(child: DirectChild, maxWaitMs: number): Promise<boolean> {
-    return new Promise((done) => {
-      this.waiting.push({ child, until: performance.now() + maxWaitMs, done });
-      this.drain();
-    });
-  }
-
-  private drain(): void {
-    while (this.waiting.length > 0) {
-      const next = this.waiting[0]!;
-      const outcome = this.tryCommit(next.child);
-      const left = next.until - performance.now();
-      if (outcome === 'locked' && left > 0) {
-        this.waitForLock(left);
-        return;
-      }
-      this.waiting.shift();
-      next.done(outcome === 'committed');
-    }
-  }
-
-  private waitForLock(timeoutMs: number): void {
-    if (this.waitingForLock) return;
-    this.waitingForLock = true;
-    void this.lock.waitFree(timeoutMs).then(() => {
-      this.waitingForLock = false;
-      this.drain();
-    });
+    return committed;
   }
 
   close(): void {

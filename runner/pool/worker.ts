@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { serializeError, type SerializedError } from '../errors.js';
 import { findNonJson, type JsonValue } from '../json-value.js';
 import { busyMoreThan } from '../thread-load.js';
-import { DirectEnqueue, type DirectChild } from './direct-enqueue.js';
+import { DirectEnqueue } from './direct-enqueue.js';
 import { createUnsentBuffer, UnsentEnqueues, type UnsentEnqueue } from './unsent-enqueues.js';
 import { encode, type WireMessage } from './wire.js';
 import { PROCESSOR_MARK, type PageContext, type PageProcessorDefinition, type PageSpec } from '../processor-api.js';
@@ -57,11 +57,6 @@ const pendingProgress = new Set<PageRun>();
 
 /** A batch this big goes at once: the scheduler starts on it while this thread goes on. */
 const FLUSH_AT = 64;
-/**
- * How long a held child waits for the scheduler's transaction to close before the scheduler
- * records it: longer than a commit holds the lock (0.1 to 0.5 ms here), shorter than its path.
- */
-const LOCK_WAIT_MS = 2;
 
 function send(message: WorkerMessage): void {
   outbox.push(encode(message));
@@ -378,13 +373,7 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
         if (unsent.add(enqueue)) return startThenCommit(run, child!, enqueue, startedAt!);
       }
       // Committed here when it can be: the page need not wait for the scheduler's round trip.
-      const spec: DirectChild | null = local !== null ? { no: local, parent: run.no, ordinal, cursor, size: nextSize, startedAt } : null;
-      const outcome = spec ? (directEnqueue()?.tryCommit(spec) ?? 'declined') : 'declined';
-      if (outcome === 'locked' && !started) {
-        const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request: 0, local, started, durable: false };
-        return commitWhenFree(run, child!, spec!, enqueue);
-      }
-      const durable = outcome === 'committed';
+      const durable = local !== null && (directEnqueue()?.tryCommit({ no: local, parent: run.no, ordinal, cursor, size: nextSize, startedAt }) ?? false);
       const request = durable ? 0 : nextRequest++;
       const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local, started, durable };
       const acknowledged = durable ? Promise.resolve() : new Promise<void>((resolve, reject) => requests.set(request, { resolve, reject }));
@@ -442,7 +431,7 @@ function startThenCommit(run: PageRun, child: TaskPage, enqueue: UnsentEnqueue, 
   return new Promise<void>((resolve, reject) => {
     process.nextTick(() => {
       const { local, ordinal, cursor, size } = enqueue;
-      enqueue.durable = directEnqueue()?.tryCommit({ no: local!, parent: run.no, ordinal, cursor, size, startedAt }) === 'committed';
+      enqueue.durable = directEnqueue()?.tryCommit({ no: local!, parent: run.no, ordinal, cursor, size, startedAt }) ?? false;
       if (enqueue.durable) resolve();
       else {
         enqueue.request = nextRequest++;
@@ -452,37 +441,6 @@ function startThenCommit(run: PageRun, child: TaskPage, enqueue: UnsentEnqueue, 
       fill(enqueue);
       if (--run.group.open === 0) run.group.ended();
     });
-  });
-}
-
-/**
- * A held child whose commit found the scheduler's transaction open waits for it to close, then
- * is committed here: a lazy commit holds the lock a few tenths of a millisecond, while the
- * scheduler's path costs 1 to 3 ms and opens the transaction that sends the next children there
- * too. Past LOCK_WAIT_MS it goes to the scheduler after all. Meanwhile its enqueue keeps its place
- * in the outbox (as in startThenCommit), and it is noted in `unsent` once committed.
- */
-function commitWhenFree(run: PageRun, child: TaskPage, spec: DirectChild, enqueue: UnsentEnqueue): Promise<void> {
-  const fill = reserve();
-  // The task is not over until the scheduler has this enqueue.
-  run.group.open++;
-  run.group.open++;
-  deferred.push({ page: child, processor: run.processor!, group: run.group });
-  return new Promise<void>((resolve, reject) => {
-    void directEnqueue()!
-      .commitWhenFree(spec, LOCK_WAIT_MS)
-      .then((durable) => {
-        enqueue.durable = durable;
-        if (durable) {
-          unsent.add(enqueue);
-          resolve();
-        } else {
-          enqueue.request = nextRequest++;
-          requests.set(enqueue.request, { resolve, reject });
-        }
-        fill(enqueue);
-        if (--run.group.open === 0) run.group.ended();
-      });
   });
 }
 

@@ -44,8 +44,6 @@ const SATURATED = 0.8;
  */
 const THREADS_STOP_ABOVE = 0.8;
 const THREADS_WRITE_BELOW = 0.5;
-/** Below this share, threads may also wait for a group held open (see WriteLock.threadsMayWait). */
-const THREADS_WAIT_BELOW = 0.5;
 const LOAD_WINDOW_MS = 50;
 /**
  * While worker threads write, WAL checkpoints are asked for after a commit at most this often,
@@ -64,7 +62,6 @@ export class GroupCommit {
   private readonly checkpointStmt;
   private readonly saturated: (now: number) => boolean;
   private readonly tooBusyForThreads: (now: number) => boolean;
-  private readonly load: (now: number) => number;
   private open = false;
   /** A group has started: writes are kept, or the transaction is open. */
   private started = false;
@@ -98,7 +95,6 @@ export class GroupCommit {
     tooBusyForThreads?: (now: number) => boolean,
   ) {
     const load = busyShare(LOAD_WINDOW_MS);
-    this.load = load;
     const threadsStop = hysteresis(THREADS_STOP_ABOVE, THREADS_WRITE_BELOW);
     this.saturated = saturated ?? ((now) => load(now) > SATURATED);
     this.tooBusyForThreads = tooBusyForThreads ?? ((now) => threadsStop(load(now)));
@@ -134,11 +130,9 @@ export class GroupCommit {
     this.schedule(true);
   }
 
-  /** `committing`: threads that find the lock held may wait for it (see DirectEnqueue.commitWhenFree). */
-  private openNow(committing = false): void {
+  private openNow(): void {
     if (!this.open) {
       this.lock.acquire();
-      this.lock.committing = committing;
       try {
         this.beginStmt.run();
       } catch (error) {
@@ -278,22 +272,18 @@ export class GroupCommit {
     this.cancelLazy();
     this.lastCommit = performance.now();
     this.threadsWrite(!this.tooBusyForThreads(this.lastCommit));
-    this.lock.threadsMayWait = this.load(this.lastCommit) < THREADS_WAIT_BELOW;
     this.lastWrites = this.writes;
     this.writes = 0;
     this.started = false;
     if (this.open || this.later.length > 0) {
       try {
-        this.openNow(true);
-        this.lock.committing = true;
+        this.openNow();
         this.commitStmt.run();
       } catch (error) {
-        this.lock.committing = false;
         this.abort(error);
         return;
       }
       this.open = false;
-      this.lock.committing = false;
       this.lock.release();
       if (this.lock.threadsMayWrite && this.lastCommit - this.lastCheckpoint >= CHECKPOINT_EVERY_MS) {
         this.lastCheckpoint = this.lastCommit;

@@ -16,7 +16,7 @@ const SPIN_MS = 0.2;
 export class WriteLock {
   private readonly word: Int32Array;
 
-  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(16)) {
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(8)) {
     this.word = new Int32Array(buffer);
   }
 
@@ -31,30 +31,6 @@ export class WriteLock {
 
   set threadsMayWrite(may: boolean) {
     Atomics.store(this.word, 1, may ? 0 : 1);
-  }
-
-  /**
-   * Whether the holder is committing (it lets go within a fraction of a millisecond, so a thread
-   * may wait for it) rather than holding a group open until the end of its event loop's turn.
-   */
-  get committing(): boolean {
-    return Atomics.load(this.word, 2) === 1;
-  }
-
-  set committing(is: boolean) {
-    Atomics.store(this.word, 2, is ? 1 : 0);
-  }
-
-  /**
-   * Whether threads may wait for a group the scheduler holds open: yes while it has time to
-   * spare, when its turns are short. Near saturation its groups last and its own path is cheap.
-   */
-  get threadsMayWait(): boolean {
-    return Atomics.load(this.word, 3) === 1;
-  }
-
-  set threadsMayWait(may: boolean) {
-    Atomics.store(this.word, 3, may ? 1 : 0);
   }
 
   /** Takes the lock if it is free; never waits. */
@@ -80,22 +56,6 @@ export class WriteLock {
       const left = start + maxWaitMs - performance.now();
       if (left <= 0) return;
       Atomics.wait(this.word, 0, CONTENDED, left);
-    }
-  }
-
-  /**
-   * Resolves once the lock is let go, or after `timeoutMs`, without blocking this thread's event
-   * loop: for a worker thread whose write can wait a little but whose pages cannot.
-   */
-  async waitFree(timeoutMs: number): Promise<void> {
-    for (;;) {
-      const state = Atomics.load(this.word, 0);
-      if (state === FREE) return;
-      // Marked contended, the holder wakes the waiters when it lets go.
-      if (state === HELD && Atomics.compareExchange(this.word, 0, HELD, CONTENDED) !== HELD) continue;
-      const wait = Atomics.waitAsync(this.word, 0, CONTENDED, timeoutMs);
-      if (wait.async) await wait.value;
-      return;
     }
   }
 

@@ -103,8 +103,8 @@ describe('DirectEnqueue', () => {
     const file = await jobFile();
     const lock = new WriteLock();
     const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
-    expect(direct.tryCommit({ ...child, no: 100, cursor: '"held"' })).toBe('committed');
-    expect(direct.tryCommit({ ...child, no: 101, ordinal: 6, cursor: '"started"', startedAt: 1234 })).toBe('committed');
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"held"' })).toBe(true);
+    expect(direct.tryCommit({ ...child, no: 101, ordinal: 6, cursor: '"started"', startedAt: 1234 })).toBe(true);
     direct.close();
     const rows = new Database(file, { readonly: true })
       .prepare("SELECT no, parent, ordinal, cursor, state, attempts, started_at FROM pages WHERE no >= 100 ORDER BY no")
@@ -121,65 +121,18 @@ describe('DirectEnqueue', () => {
     const lock = new WriteLock();
     const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
     lock.tryAcquire();
-    // A group held open by a busy scheduler: it records the child itself at no extra cost.
-    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('declined');
-    // Committing, or with time to spare: worth waiting for.
-    lock.committing = true;
-    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('locked');
-    lock.committing = false;
-    lock.threadsMayWait = true;
-    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('locked');
-    lock.threadsMayWait = false;
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe(false);
     lock.release();
     lock.threadsMayWrite = false;
-    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('declined');
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe(false);
     lock.threadsMayWrite = true;
     // counts-to's first page has cursor 0.
-    expect(direct.tryCommit({ ...child, no: 100, cursor: '0', size: 10 })).toBe('declined');
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '0', size: 10 })).toBe(false);
     direct.close();
     const reader = new Database(file, { readonly: true });
     expect(reader.prepare('SELECT count(*) FROM pages WHERE no >= 100').pluck().get()).toBe(0);
     // Nothing left open: the lock is free, and so is SQLite's.
     expect(lock.tryAcquire()).toBe(true);
-    reader.close();
-  });
-
-  it('waits for a held write lock without blocking its thread, and commits once it is let go', async () => {
-    const file = await jobFile();
-    const lock = new WriteLock();
-    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
-    lock.tryAcquire();
-    lock.committing = true;
-    let settled: boolean | undefined;
-    const first = direct.commitWhenFree({ ...child, no: 100, cursor: '"a"' }, 5_000).then((committed) => (settled = committed));
-    const second = direct.commitWhenFree({ ...child, no: 101, ordinal: 6, cursor: '"b"' }, 5_000);
-    // The event loop runs on while they wait: this timer fires, and lets the lock go.
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    expect(settled).toBeUndefined();
-    lock.committing = false;
-    lock.release();
-    expect(await first).toBe(true);
-    expect(await second).toBe(true);
-    direct.close();
-    const reader = new Database(file, { readonly: true });
-    expect(reader.prepare('SELECT cursor FROM pages WHERE no >= 100 ORDER BY no').pluck().all()).toEqual(['"a"', '"b"']);
-    reader.close();
-    expect(lock.tryAcquire()).toBe(true);
-  });
-
-  it('gives the child back to the scheduler when the lock is held past the wait, or when it may not write', async () => {
-    const file = await jobFile();
-    const lock = new WriteLock();
-    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
-    lock.tryAcquire();
-    lock.threadsMayWait = true;
-    expect(await direct.commitWhenFree({ ...child, no: 100, cursor: '"a"' }, 20)).toBe(false);
-    lock.release();
-    lock.threadsMayWrite = false;
-    expect(await direct.commitWhenFree({ ...child, no: 100, cursor: '"a"' }, 1_000)).toBe(false);
-    direct.close();
-    const reader = new Database(file, { readonly: true });
-    expect(reader.prepare('SELECT count(*) FROM pages WHERE no >= 100').pluck().get()).toBe(0);
     reader.close();
   });
 });

@@ -165,18 +165,6 @@ describe('GroupCommit', () => {
     expect(commit).not.toHaveBeenCalled();
   });
 
-  it('lets worker threads wait for its lock while it has time to spare, and not once it is busy', () => {
-    const group = track(new GroupCommit(db, () => false, () => false));
-    write(group, 'test-1');
-    group.commit();
-    expect(group.lock.threadsMayWait).toBe(true);
-    // Busy for a whole load window: its groups now last, and its own path is the cheaper one.
-    spin(80);
-    write(group, 'test-2');
-    group.commit();
-    expect(group.lock.threadsMayWait).toBe(false);
-  });
-
   it('tells worker threads to leave their writes to it while it is busy', () => {
     let saturated = true;
     const group = track(new GroupCommit(db, () => false, () => saturated));
