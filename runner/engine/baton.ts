@@ -10,7 +10,7 @@ import { BatonError, isBatonError } from '../errors.js';
 import type { AttemptInfo, JobActivity, JobStatus, JobSummary, LogLine, PageRecord, PageState } from '../protocol.js';
 import { PagePool, ProcessorLoadError } from '../pool/page-pool.js';
 import type { DescribeResult } from '../pool/worker-messages.js';
-import { shownPath, translateSqliteError, type Durability, type SqliteDatabase } from '../store/database.js';
+import { shownPath, synchronousOf, translateSqliteError, type Durability, type SqliteDatabase } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { acquireDatabase, type SharedDatabase } from '../store/shared-database.js';
 import { JobStore, ownerIsLive, summarize, type JobRow } from '../store/job-store.js';
@@ -303,7 +303,7 @@ export class Baton {
   private closing: Promise<void> | undefined;
 
   private get durability(): Durability {
-    return (this.db.pragma('synchronous', { simple: true }) as number) === 2 ? 'full' : 'normal';
+    return synchronousOf(this.db) === 'FULL' ? 'full' : 'normal';
   }
 
   private summaryOf(row: JobRow): JobSummary {
@@ -317,7 +317,7 @@ export class Baton {
   }
 
   private createPool(jobId: string, argsJson: string, threads: number): PagePool {
-    const direct = { file: resolve(this.dbPath), jobId, synchronous: this.durability === 'full' ? 'FULL' : 'NORMAL', lock: this.group.lock.buffer } as const;
+    const direct = { file: resolve(this.dbPath), jobId, synchronous: synchronousOf(this.db), lock: this.group.lock.buffer } as const;
     return new PagePool({ boot: { jobId, argsJson, threads, direct }, threads });
   }
 

@@ -21,6 +21,11 @@ export interface OpenDatabaseOptions {
   busyTimeoutMs?: number;
 }
 
+/** SQLite's `synchronous` setting of a connection, as another connection to the file should set it. */
+export function synchronousOf(db: SqliteDatabase): 'NORMAL' | 'FULL' {
+  return db.pragma('synchronous', { simple: true }) === 2 ? 'FULL' : 'NORMAL';
+}
+
 /** The path as the user would type it, for messages. */
 export function shownPath(file: string): string {
   const rel = relative(process.cwd(), file);

@@ -12,7 +12,7 @@
 import { busyShare, hysteresis } from '../thread-load.js';
 import { Checkpointer } from './checkpointer.js';
 import type { Statement } from 'better-sqlite3';
-import type { SqliteDatabase } from './database.js';
+import { synchronousOf, type SqliteDatabase } from './database.js';
 import { WriteLock } from './write-lock.js';
 
 const MIN_COMMIT_INTERVAL_MS = 1;
@@ -222,7 +222,7 @@ export class GroupCommit {
   private startCheckpointer(): Checkpointer | null {
     if (this.db.memory) return null;
     try {
-      return new Checkpointer({ file: this.db.name, synchronous: this.db.pragma('synchronous', { simple: true }) === 2 ? 'FULL' : 'NORMAL' });
+      return new Checkpointer({ file: this.db.name, synchronous: synchronousOf(this.db) });
     } catch {
       return null;
     }

@@ -160,6 +160,21 @@ describe('GroupCommit', () => {
     expect(live()).toEqual([7]);
   });
 
+  it("keeps a running job's counters and heartbeat for the commit too", () => {
+    db.prepare(
+      "INSERT INTO jobs (no, id, name, processor, args, state, max_parallel, retry, page_timeout_ms, durability, created_at, started_at) VALUES (1, 'j', 'j', 'p.ts', '{}', 'running', 8, '{}', 1000, 'normal', 0, 0)",
+    ).run();
+    const group = track(new GroupCommit(db, () => false, () => false));
+    const heartbeat = () => reader.prepare('SELECT heartbeat_at FROM jobs WHERE no = 1').pluck().get();
+    const counters = { pages_total: 3, pages_queued: 1, pages_running: 1, pages_succeeded: 1, pages_failed: 0, items: 10, attempts: 2, max_in_flight: 1, next_page: 4 };
+    new JobStore(db).writeCounters(1, counters, 5_000, group);
+    expect(group.lock.tryAcquire()).toBe(true);
+    group.lock.release();
+    expect(heartbeat()).toBeNull();
+    group.commit();
+    expect(heartbeat()).toBe(5_000);
+  });
+
   it('drops the commit it had scheduled when one came first, so the database may close at once', async () => {
     const group = track(new GroupCommit(db, () => false, () => false));
     write(group, 'test-1');
