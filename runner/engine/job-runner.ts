@@ -13,6 +13,7 @@ import { EventEmitter } from 'node:events';
 import { BatonError, serializeError, type SerializedError } from '../errors.js';
 import type { AttemptInfo, AttemptOutcome, JobActivity, JobSnapshot, JobState, JobSummary, RateLimitSetting } from '../protocol.js';
 import { ProcessorLoadError, type PagePool } from '../pool/page-pool.js';
+import type { UnsentMessage } from '../pool/unsent-messages.js';
 import type { TaskPage, WorkerMessage } from '../pool/worker-messages.js';
 import { translateSqliteError, type SqliteDatabase } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
@@ -303,58 +304,61 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     if (this.finished) return;
     const now = Date.now();
     this.record(() => {
-      for (const message of messages) {
-        switch (message.t) {
-          case 'started': {
-            for (const no of message.pages) {
-              const run = this.running.get(no);
-              if (run && run.threadId === null) {
-                this.placeOn(run, threadId);
-                // Aborted while its task was on the way: the thread has not heard of it yet.
-                if (run.abortedAs) this.pool.send(threadId, { t: 'abort', targets: [[run.no, run.attempt]], reason: run.abortReason });
-              }
-            }
-            break;
-          }
-          case 'enqueue':
-            this.onEnqueue(message, threadId, now);
-            break;
-          case 'revoked':
-            this.revoking.delete(threadId);
-            this.takeCredits(threadId, message.unused);
-            for (const no of message.returned) this.undefer(no, now);
-            break;
-          case 'deferred-start': {
-            const held = this.release(message.page);
-            if (!held) break;
-            // It started on the credit a page of its thread gave back just before in this batch.
-            // Its row stays 'queued' until it ends: a write fewer, and after a crash a queued
-            // page runs again anyway (at-least-once; at-most-once never holds children).
-            this.takeCredits(threadId, 1);
-            const run = this.startAttempt(held.page, now);
-            this.placeOn(run, threadId);
-            break;
-          }
-          case 'progress': {
-            const run = this.current(message.page, message.attempt);
-            if (run) {
-              run.items += message.items;
-              this.window.record(now, message.items, 0);
-            }
-            break;
-          }
-          case 'log':
-            this.onLog(message);
-            break;
-          case 'done':
-          case 'failed':
-            this.onAttemptEnd(message, threadId, now);
-            break;
-        }
-      }
+      for (const message of messages) this.onWorkerMessage(message, threadId, now);
     }, messages.length);
     this.dirty = true;
     this.pump();
+  }
+
+  /** `unsent`: read from a thread that stopped before sending it; nobody waits for an answer. */
+  private onWorkerMessage(message: WorkerMessage, threadId: number, now: number, unsent = false): void {
+    switch (message.t) {
+      case 'started': {
+        for (const no of message.pages) {
+          const run = this.running.get(no);
+          if (run && run.threadId === null) {
+            this.placeOn(run, threadId);
+            // Aborted while its task was on the way: the thread has not heard of it yet.
+            if (run.abortedAs) this.pool.send(threadId, { t: 'abort', targets: [[run.no, run.attempt]], reason: run.abortReason });
+          }
+        }
+        break;
+      }
+      case 'enqueue':
+        this.onEnqueue(message, threadId, now, unsent);
+        break;
+      case 'revoked':
+        this.revoking.delete(threadId);
+        this.takeCredits(threadId, message.unused);
+        for (const no of message.returned) this.undefer(no, now);
+        break;
+      case 'deferred-start': {
+        const held = this.release(message.page);
+        if (!held) break;
+        // It started on the credit a page of its thread gave back just before in this batch.
+        // Its row stays 'queued' until it ends: a write fewer, and after a crash a queued
+        // page runs again anyway (at-least-once; at-most-once never holds children).
+        this.takeCredits(threadId, 1);
+        const run = this.startAttempt(held.page, now);
+        this.placeOn(run, threadId);
+        break;
+      }
+      case 'progress': {
+        const run = this.current(message.page, message.attempt);
+        if (run) {
+          run.items += message.items;
+          this.window.record(now, message.items, 0);
+        }
+        break;
+      }
+      case 'log':
+        this.onLog(message);
+        break;
+      case 'done':
+      case 'failed':
+        this.onAttemptEnd(message, threadId, now);
+        break;
+    }
   }
 
   private current(no: number, attempt: number): RunningAttempt | undefined {
@@ -532,13 +536,14 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   /** A thread stopped: its credits are gone, and so are the pages it ran. */
   onThreadExit(threadId: number): void {
     if (this.finished) return;
-    // Children it started but never told of (one may be what blocked it): known and recorded
-    // now, they are lost with the thread's other pages below and run again.
-    for (const enqueue of this.pool.unsentEnqueues(threadId)) {
-      // Known already: sent after all, just as the thread stopped.
-      if (enqueue.local !== null && (this.running.has(enqueue.local) || this.deferred.has(enqueue.local))) continue;
-      this.onEnqueue(enqueue, threadId, Date.now(), true);
-    }
+    // What it never sent (a page blocked it first): children it started or committed (one may
+    // be what blocked it), known and recorded now, then lost with its other pages below and run
+    // again; pages that ended in its last turn, recorded as they ended.
+    const unsent = this.pool.unsentMessages(threadId);
+    const replayedAt = Date.now();
+    this.record(() => {
+      for (const message of unsent) if (!this.heardOf(message, threadId)) this.onWorkerMessage(message, threadId, replayedAt, true);
+    }, unsent.length);
     this.takeCredits(threadId, this.credits.get(threadId) ?? 0);
     this.credits.delete(threadId);
     this.numbersHeld.delete(threadId);
@@ -558,6 +563,18 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     for (const run of this.running.values()) if (run.threadId === threadId) lost.push([run.no, run.attempt, run.cursor, run.size, run.children]);
     // Let what the thread sent before it stopped arrive first.
     if (lost.length > 0) setTimeout(() => this.onTaskLost(lost, new Error(`worker thread ${threadId} stopped`)), 25);
+  }
+
+  /** Whether an unsent message reached the scheduler after all, just as its thread stopped. */
+  private heardOf(message: UnsentMessage, threadId: number): boolean {
+    switch (message.t) {
+      case 'enqueue':
+        return message.local !== null && (this.running.has(message.local) || this.deferred.has(message.local));
+      case 'deferred-start':
+        return !this.deferred.has(message.page);
+      default:
+        return this.current(message.page, message.attempt)?.threadId !== threadId;
+    }
   }
 
   private ack(threadId: number, request: number): void {
@@ -910,8 +927,13 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private checkStuck(now: number): void {
     const timeout = this.processor.pageTimeoutMs;
     const stuck: [number, number][] = [];
+    let ended: Set<string> | undefined;
     for (const run of this.running.values()) {
-      if (now - run.dispatchedAt > timeout && !run.abortedAs) stuck.push([run.no, run.attempt]);
+      if (now - run.dispatchedAt <= timeout || run.abortedAs) continue;
+      // Ended on its thread in a turn the thread has not finished (another page may be blocking
+      // it): not stuck; its end arrives with the batch, or from the thread's exit.
+      if ((ended ??= this.endedUnsent()).has(`${run.no}/${run.attempt}`)) continue;
+      stuck.push([run.no, run.attempt]);
     }
     if (stuck.length > 0) {
       this.write(() => {
@@ -939,6 +961,17 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         this.pump();
       }
     }
+  }
+
+  /** Attempts whose end their thread has noted but not sent yet, by `${page}/${attempt}`. */
+  private endedUnsent(): Set<string> {
+    const ended = new Set<string>();
+    for (const threadId of this.pool.threadIds()) {
+      for (const message of this.pool.peekUnsent(threadId) ?? []) {
+        if (message.t === 'done' || message.t === 'failed') ended.add(`${message.page}/${message.attempt}`);
+      }
+    }
+    return ended;
   }
 
   /** A stuck attempt is no longer running anywhere: its retry joins the queue. */

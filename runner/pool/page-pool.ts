@@ -15,7 +15,7 @@ import type {
   WorkerBootData,
   WorkerMessage,
 } from './worker-messages.js';
-import { readUnsentEnqueues, type UnsentEnqueue } from './unsent-enqueues.js';
+import { peekUnsentMessages, readUnsentMessages, type UnsentMessage } from './unsent-messages.js';
 import { decodeBatch, type WireMessage } from './wire.js';
 
 export interface PagePoolOptions {
@@ -85,10 +85,16 @@ export class PagePool {
     });
   }
 
-  /** The enqueues a thread made and had not sent when it stopped (see unsent-enqueues.ts). */
-  unsentEnqueues(threadId: number): UnsentEnqueue[] {
+  /** What a thread had not sent when it stopped (see unsent-messages.ts). */
+  unsentMessages(threadId: number): UnsentMessage[] {
     const buffer = this.unsent.get(threadId);
-    return buffer ? readUnsentEnqueues(buffer) : [];
+    return buffer ? readUnsentMessages(buffer) : [];
+  }
+
+  /** What a running thread has not sent yet; null when it could not be read just now. */
+  peekUnsent(threadId: number): UnsentMessage[] | null {
+    const buffer = this.unsent.get(threadId);
+    return buffer ? peekUnsentMessages(buffer) : [];
   }
 
   /** Where channel messages go; set once the job's runner exists (no page runs before). */

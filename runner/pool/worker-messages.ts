@@ -22,7 +22,7 @@ export interface WorkerBootData {
 export interface ChannelOpenMessage {
   batonChannel: import('node:worker_threads').MessagePort;
   threadId: number;
-  /** The thread's enqueues not sent yet, for the scheduler to read if the thread stops (see unsent-enqueues.ts). */
+  /** What the thread has not sent yet, for the scheduler to read if the thread stops (see unsent-messages.ts). */
   unsent: SharedArrayBuffer;
 }
 

@@ -8,7 +8,7 @@ import { serializeError, type SerializedError } from '../errors.js';
 import { findNonJson, type JsonValue } from '../json-value.js';
 import { busyMoreThan } from '../thread-load.js';
 import { DirectEnqueue } from './direct-enqueue.js';
-import { createUnsentBuffer, UnsentEnqueues, type UnsentEnqueue } from './unsent-enqueues.js';
+import { createUnsentBuffer, UnsentMessages, type UnsentEnqueue } from './unsent-messages.js';
 import { encode, type WireMessage } from './wire.js';
 import { PROCESSOR_MARK, type PageContext, type PageProcessorDefinition, type PageSpec } from '../processor-api.js';
 import type {
@@ -40,7 +40,7 @@ export interface TaskFailure {
 // One long-lived channel per thread: creating a MessagePort per task costs two thirds of
 // Piscina's dispatch rate (DESIGN.md §8).
 const channel = new MessageChannel();
-const unsent = new UnsentEnqueues(createUnsentBuffer());
+const unsent = new UnsentMessages(createUnsentBuffer());
 const open: ChannelOpenMessage = { batonChannel: channel.port2, threadId, unsent: unsent.buffer };
 parentPort!.postMessage(open, [channel.port2]);
 channel.port1.on('message', (message: SchedulerMessage) => onSchedulerMessage(message));
@@ -52,28 +52,78 @@ process.on('unhandledRejection', (reason) => {
 });
 
 let outbox: WireMessage[] = [];
-let flushScheduled = false;
+/** When the outbox goes: after this run of the thread's code (a microtask), or at the end of the event loop's turn. */
+let flushScheduled: 'no' | 'microtask' | 'turn' = 'no';
 const pendingProgress = new Set<PageRun>();
 
 /** A batch this big goes at once: the scheduler starts on it while this thread goes on. */
 const FLUSH_AT = 64;
 
-function send(message: WorkerMessage): void {
+/**
+ * Whether this thread was busy over the last 50 ms, judged on a high bar: I/O-bound pages keep a
+ * thread half busy on this machine (an HTTP client at a thousand pages a second), CPU work keeps
+ * it busy all the time.
+ */
+const busyNow = busyMoreThan(0.8, 50);
+
+/**
+ * Whether what is sent may wait for the end of this turn of the event loop. Pages waiting on
+ * timers end one timer callback at a time, and a batch each cost this thread about 10 µs (and
+ * woke the scheduler's thread as often); a turn's ends go in one. Not while this thread is busy
+ * (its turns are long: the scheduler would hear late of slots it could fill elsewhere), nor while
+ * the scheduler is near saturation and does not let threads write (it waits for what it is told:
+ * no-op pages ran 10% slower with their ends held to the end of the turn).
+ */
+function batchPerTurn(): boolean {
+  return directEnqueue()?.mayTry === true && !busyNow();
+}
+
+/** `urgent`: a page waits for the scheduler's answer. */
+function send(message: WorkerMessage, urgent = false): void {
   outbox.push(encode(message));
   if (outbox.length >= FLUSH_AT) {
     flush();
     return;
   }
-  if (!flushScheduled) {
-    flushScheduled = true;
-    // A microtask, not the next turn: everything sent in this run of the thread goes in one
-    // batch, and the scheduler hears of an enqueue without waiting for the event loop.
-    queueMicrotask(flushSoon);
+  if (flushScheduled === 'microtask') return;
+  if (!urgent && batchPerTurn() && mayWaitForTurn(message)) {
+    if (flushScheduled === 'no') {
+      flushScheduled = 'turn';
+      setImmediate(flushSoon);
+    }
+    return;
+  }
+  flushScheduled = 'microtask';
+  // A microtask, not the next turn: everything sent in this run of the thread goes in one
+  // batch, and the scheduler hears of an enqueue without waiting for the event loop.
+  queueMicrotask(flushSoon);
+}
+
+/**
+ * Whether the message may wait for the end of the turn: what the scheduler must not lose if a
+ * page blocks the thread later in it is noted in shared memory first (unsent-messages.ts).
+ */
+function mayWaitForTurn(message: WorkerMessage): boolean {
+  switch (message.t) {
+    case 'done':
+    case 'failed':
+    case 'log':
+    case 'deferred-start':
+      return unsent.add(message);
+    case 'enqueue':
+      // Noted by enqueueNextPage when it matters (a child started or committed here).
+      return message.durable;
+    case 'progress':
+      // Counted again from the page's end; a page that has not ended runs again.
+      return true;
+    default:
+      return false;
   }
 }
 
 function flushSoon(): void {
-  flushScheduled = false;
+  if (flushScheduled === 'no') return;
+  flushScheduled = 'no';
   flush();
 }
 
@@ -235,11 +285,8 @@ let onCredit = 0;
 let deferred: { page: TaskPage; processor: LoadedProcessor; group: TaskGroup }[] = [];
 
 // A child started here waits for this thread to be free; when the thread is busy with CPU work
-// the scheduler's dispatch to the least busy thread is better. Judged over a short window; the
-// bar is high because I/O-bound pages keep a thread half busy on this machine (an HTTP client
-// at a thousand pages a second) and still gain most from staying on it.
-const busyNow = busyMoreThan(0.8, 50);
-
+// the scheduler's dispatch to the least busy thread is better (busyNow's bar is high: I/O-bound
+// pages keep a thread half busy and still gain most from staying on it).
 function threadIsBusy(): boolean {
   return boot.threads > 1 && busyNow();
 }
@@ -377,13 +424,18 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       const request = durable ? 0 : nextRequest++;
       const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local, started, durable };
       const acknowledged = durable ? Promise.resolve() : new Promise<void>((resolve, reject) => requests.set(request, { resolve, reject }));
-      send(enqueue);
       // Noted until its batch goes: the scheduler must learn of a child this thread committed or
       // started even if a page blocks this thread first (the child started below, or one started
       // before, with an enqueue reserved ahead of this one).
-      if (durable || started) unsent.add(enqueue);
-      // A committed child at once: the row is in the database.
-      if (durable) flush(false);
+      const noted = (durable || started) && unsent.add(enqueue);
+      // The page waits for the scheduler's answer; or, committed here, the child is in the
+      // database, and only a batch in flight tells the scheduler of it if it cannot be noted.
+      if (!durable) send(enqueue, true);
+      else if (noted) send(enqueue);
+      else {
+        send(enqueue);
+        flush(false);
+      }
       if (child) {
         if (started) startOnCredit(child, run.processor!, run.group);
         else {

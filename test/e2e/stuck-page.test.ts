@@ -61,4 +61,15 @@ describe('stuck pages', () => {
     expect(await outcomes(0)).toEqual(['stuck', 'succeeded']);
     expect(await outcomes(1)).toEqual(['interrupted', 'succeeded']);
   });
+
+  it('records as they ended the pages that ended in the turn their thread was blocked in, instead of running them again', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    const job = await baton.start({ processor: fixture('blocks-after-others-end.ts'), jobId: 'turn', threads: 1, maxParallel: 4 });
+    expect(await job.done).toMatchObject({ state: 'succeeded', items: 4, pages: { total: 4, succeeded: 4, failed: 0 } });
+    const pages = await baton.pages('turn');
+    const outcomes = async (cursor: number) => (await baton!.attempts('turn', { page: pages.find((p) => p.cursor === cursor)!.page })).map((a) => a.outcome).reverse();
+    // Their ends waited in the thread's outbox for the end of the turn, which never came.
+    for (const cursor of [0, 1, 2]) expect(await outcomes(cursor)).toEqual(['succeeded']);
+    expect(await outcomes(3)).toEqual(['stuck', 'succeeded']);
+  });
 });

@@ -1,0 +1,64 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PagePool } from '../../runner/pool/page-pool.js';
+import type { TaskPage, WorkerMessage } from '../../runner/pool/worker-messages.js';
+import { openDatabase } from '../../runner/store/database.js';
+import { WriteLock } from '../../runner/store/write-lock.js';
+import { tempDir, waitFor } from '../helpers.js';
+
+const PAGES = 8;
+
+// The pages start in one task, so their timers of one length fire in one turn of the thread's
+// event loop, one callback at a time.
+const PROCESSOR = `
+export default {
+  async run() {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return { items: 1 };
+  },
+};
+`;
+
+let pool: PagePool | undefined;
+afterEach(async () => {
+  await pool?.destroy();
+  pool = undefined;
+});
+
+/** Runs PAGES pages on one real worker thread and returns the batches its channel carried. */
+async function runPages(threadsMayWrite: boolean): Promise<WorkerMessage[][]> {
+  const dir = tempDir();
+  const file = join(dir, 'baton.db');
+  const db = openDatabase(file);
+  db.prepare(
+    "INSERT INTO jobs (no, id, name, processor, args, state, max_parallel, retry, page_timeout_ms, durability, created_at, started_at) VALUES (1, 'j', 'j', 'p', '{}', 'running', 8, '{}', 60000, 'normal', 0, 0)",
+  ).run();
+  db.close();
+  const bundle = join(dir, 'waits-for-deadline.mjs');
+  writeFileSync(bundle, PROCESSOR);
+  const lock = new WriteLock();
+  lock.threadsMayWrite = threadsMayWrite;
+  pool = new PagePool({ boot: { jobId: 'j', argsJson: '{}', threads: 1, direct: { file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer } }, threads: 1 });
+  const batches: WorkerMessage[][] = [];
+  pool.onMessages((batch) => batches.push(batch));
+  const pages = Array.from({ length: PAGES }, (_, i): TaskPage => [i + 1, 1, String(i), null, 0]);
+  await pool.runPages(bundle, pages);
+  // The task's answer and the channel are two ports: the last batch may come after it.
+  await waitFor(() => batches.flat().filter((message) => message.t === 'done').length === PAGES, 5_000, 'every page to end');
+  return batches;
+}
+
+const ends = (batch: WorkerMessage[]) => batch.filter((message) => message.t === 'done').length;
+
+describe("a worker thread's batches to the scheduler", () => {
+  it('carry the pages that ended in one turn of the event loop in one batch, while the scheduler lets threads write', async () => {
+    const batches = await runPages(true);
+    expect(batches.map(ends).filter((n) => n > 0)).toEqual([PAGES]);
+  });
+
+  it('go after each run of the thread\'s code while the scheduler is near saturation: it waits for what it is told', async () => {
+    const batches = await runPages(false);
+    expect(batches.map(ends).filter((n) => n > 0)).toEqual(Array.from({ length: PAGES }, () => 1));
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { createUnsentBuffer, peekUnsentMessages, readUnsentMessages, UnsentMessages, type UnsentEnqueue, type UnsentMessage } from '../../runner/pool/unsent-messages.js';
+
+const enqueue = (page: number, cursor = '"next"'): UnsentEnqueue => ({ t: 'enqueue', page, attempt: 1, ordinal: 0, cursor, size: null, request: 0, local: 100 + page, started: true, durable: false });
+
+describe('unsent messages in shared memory', () => {
+  it('shows the reader what the writer has not sent, as last decided, and nothing once all is sent', () => {
+    const buffer = createUnsentBuffer();
+    const writer = new UnsentMessages(buffer);
+    expect(readUnsentMessages(buffer)).toEqual([]);
+    const first = enqueue(1);
+    const second = enqueue(2, '{"after":"é ✓"}');
+    expect(writer.add(first)).toBe(true);
+    expect(writer.add(second)).toBe(true);
+    expect(readUnsentMessages(buffer)).toEqual([first, second]);
+    // Decided out of order: the first committed by its thread, the second left to the scheduler.
+    first.durable = true;
+    writer.update(first);
+    second.request = 12345;
+    writer.update(second);
+    expect(readUnsentMessages(buffer)).toEqual([
+      { ...enqueue(1), durable: true },
+      { ...enqueue(2, '{"after":"é ✓"}'), request: 12345 },
+    ]);
+    writer.clear();
+    expect(readUnsentMessages(buffer)).toEqual([]);
+  });
+
+  it('keeps page ends and log lines in the order they were sent, among the enqueues', () => {
+    const buffer = createUnsentBuffer();
+    const writer = new UnsentMessages(buffer);
+    const sent: UnsentMessage[] = [
+      { t: 'log', page: 1, attempt: 1, level: 'warn', message: 'slow', at: 5 },
+      enqueue(1),
+      { t: 'done', page: 1, attempt: 1, items: 10, aborted: false, kept: true, startedAt: 1, endedAt: 6 },
+      { t: 'failed', page: 2, attempt: 3, error: { name: 'Error', message: 'boom', stack: 'Error: boom' }, nonRetryable: false, aborted: false, kept: false, startedAt: 2, endedAt: 7 },
+    ];
+    for (const message of sent) expect(writer.add(message)).toBe(true);
+    expect(readUnsentMessages(buffer)).toEqual(sent);
+  });
+
+  it('refuses a message that does not fit, and keeps the others readable', () => {
+    const buffer = createUnsentBuffer();
+    const writer = new UnsentMessages(buffer);
+    const small = enqueue(1);
+    expect(writer.add(small)).toBe(true);
+    expect(writer.add(enqueue(2, JSON.stringify('x'.repeat(70_000))))).toBe(false);
+    expect(readUnsentMessages(buffer)).toEqual([small]);
+  });
+
+  it('lets the scheduler peek while the thread runs, and not in the middle of a change', () => {
+    const buffer = createUnsentBuffer();
+    const writer = new UnsentMessages(buffer);
+    const first = enqueue(1);
+    writer.add(first);
+    expect(peekUnsentMessages(buffer)).toEqual([first]);
+    // The writer halfway through rewriting or clearing: the version it bumps is odd meanwhile.
+    const version = new Int32Array(buffer, 4, 1);
+    Atomics.add(version, 0, 1);
+    expect(peekUnsentMessages(buffer)).toBeNull();
+    // A stopped thread changes nothing any more: the text up to the length is whole.
+    expect(readUnsentMessages(buffer)).toEqual([first]);
+    Atomics.add(version, 0, 1);
+    writer.clear();
+    expect(peekUnsentMessages(buffer)).toEqual([]);
+  });
+});
+
