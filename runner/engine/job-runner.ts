@@ -540,10 +540,13 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     // be what blocked it), known and recorded now, then lost with its other pages below and run
     // again; pages that ended in its last turn, recorded as they ended.
     const unsent = this.pool.unsentMessages(threadId);
-    const replayedAt = Date.now();
-    this.record(() => {
-      for (const message of unsent) if (!this.heardOf(message, threadId)) this.onWorkerMessage(message, threadId, replayedAt, true);
-    }, unsent.length);
+    if (unsent.length > 0) {
+      const replayedAt = Date.now();
+      // One at a time: a held child's start is known only once its enqueue is.
+      this.record(() => {
+        for (const message of unsent) if (!this.heardOf(message, threadId)) this.onWorkerMessage(message, threadId, replayedAt, true);
+      }, unsent.length);
+    }
     this.takeCredits(threadId, this.credits.get(threadId) ?? 0);
     this.credits.delete(threadId);
     this.numbersHeld.delete(threadId);
