@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -147,6 +147,29 @@ describe('GroupCommit', () => {
     write(group, 'test-4');
     group.commit();
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+  });
+
+  it("checkpoints on its own thread when the checkpointer's thread cannot open the file", async () => {
+    const group = track(new GroupCommit(db, () => false, () => false));
+    // The connection keeps its open files; a thread opening the file by its path finds nothing.
+    const moved = `${dir}-moved`;
+    renameSync(dir, moved);
+    try {
+      const walSize = () => statSync(join(moved, 'baton.db-wal')).size;
+      write(group, 'test-1');
+      group.commit();
+      await group.checkpointed();
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      write(group, 'test-2');
+      group.commit();
+      // No await: the checkpoint ran inside commit(), on this thread.
+      const afterCheckpoint = walSize();
+      write(group, 'test-3');
+      group.commit();
+      expect(walSize()).toBe(afterCheckpoint);
+    } finally {
+      renameSync(moved, dir);
+    }
   });
 
   it("keeps a running job's live activity for the commit, so the write lock stays free until then", () => {
