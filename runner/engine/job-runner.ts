@@ -561,7 +561,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       this.letGo(key, now);
       letGo = true;
     }
-    if (letGo) this.pump();
+    // Slots freed by the pages that ended in its last turn, or by the stuck attempt.
+    if (letGo || unsent.length > 0) {
+      this.dirty = true;
+      this.pump();
+    }
     const lost: TaskPage[] = [];
     for (const run of this.running.values()) if (run.threadId === threadId) lost.push([run.no, run.attempt, run.cursor, run.size, run.children]);
     // Let what the thread sent before it stopped arrive first.
@@ -929,13 +933,14 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
 
   private checkStuck(now: number): void {
     const timeout = this.processor.pageTimeoutMs;
+    const late = [...this.running.values()].filter((run) => now - run.dispatchedAt > timeout && !run.abortedAs);
+    // Ended on its thread in a turn the thread has not finished (another page may be blocking
+    // it): not stuck while a page of that thread that has not ended can be blamed instead; its
+    // end arrives with the batch, or from the thread's exit.
+    const ended = late.length > 0 ? this.endedUnsent(now) : null;
     const stuck: [number, number][] = [];
-    let ended: Set<string> | undefined;
-    for (const run of this.running.values()) {
-      if (now - run.dispatchedAt <= timeout || run.abortedAs) continue;
-      // Ended on its thread in a turn the thread has not finished (another page may be blocking
-      // it): not stuck; its end arrives with the batch, or from the thread's exit.
-      if ((ended ??= this.endedUnsent()).has(`${run.no}/${run.attempt}`)) continue;
+    for (const run of late) {
+      if (ended?.has(`${run.no}/${run.attempt}`) && run.threadId !== null && this.runsUnended(run.threadId, ended)) continue;
       stuck.push([run.no, run.attempt]);
     }
     if (stuck.length > 0) {
@@ -967,14 +972,31 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   }
 
   /** Attempts whose end their thread has noted but not sent yet, by `${page}/${attempt}`. */
-  private endedUnsent(): Set<string> {
+  private endedUnsent(now: number): Set<string> {
     const ended = new Set<string>();
     for (const threadId of this.pool.threadIds()) {
-      for (const message of this.pool.peekUnsent(threadId) ?? []) {
+      const unsent = this.pool.peekUnsent(threadId) ?? [];
+      // Held children the thread started in that turn run there: heard of now (the batch's own
+      // notice then finds them started), so that one blocking the thread can be blamed.
+      const started = unsent.filter((message) => message.t === 'deferred-start' && this.deferred.get(message.page)?.threadId === threadId);
+      if (started.length > 0) this.record(() => started.forEach((message) => this.onWorkerMessage(message, threadId, now)), started.length);
+      for (const message of unsent) {
         if (message.t === 'done' || message.t === 'failed') ended.add(`${message.page}/${message.attempt}`);
       }
     }
     return ended;
+  }
+
+  /**
+   * Whether a page the thread runs has not ended, by what the scheduler has heard and the thread
+   * has noted: one running, or one already given up on (stuck, its thread about to be stopped).
+   */
+  private runsUnended(threadId: number, ended: Set<string>): boolean {
+    for (const zombie of this.zombies.values()) if (zombie.threadId === threadId) return true;
+    for (const run of this.running.values()) {
+      if (run.threadId === threadId && !ended.has(`${run.no}/${run.attempt}`)) return true;
+    }
+    return false;
   }
 
   /** A stuck attempt is no longer running anywhere: its retry joins the queue. */

@@ -45,7 +45,14 @@ describe('stuck pages', () => {
     const pages = await baton.pages('chains');
     expect(pages.map((p) => p.cursor).sort()).toEqual(Array.from({ length: 4 }, (_, c) => Array.from({ length: 5 }, (_, n) => `${c}:${n}`)).flat().sort());
     const spinner = pages.find((p) => p.cursor === '1:2')!;
-    expect((await baton.attempts('chains', { page: spinner.page })).map((a) => a.outcome)).toEqual(['succeeded', 'stuck']);
+    const outcomes = (await baton.attempts('chains', { page: spinner.page })).map((a) => a.outcome);
+    expect(outcomes).toHaveLength(2);
+    const [last, first] = outcomes;
+    expect(last).toBe('succeeded');
+    // Stuck when the scheduler had heard it start; interrupted when it blocked its thread in the
+    // turn it started in, before the thread sent word of it (its start is then read from the
+    // stopped thread's memory).
+    expect(['stuck', 'interrupted']).toContain(first);
   });
 
   it('learns of a child that blocked its thread the moment it started, before its enqueue was sent, and runs it again', async () => {
