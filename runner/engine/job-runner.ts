@@ -33,6 +33,9 @@ const HOUSEKEEPING_MS = 100;
 const UPDATE_EVERY_MS = 250;
 /** A stuck page that ignores its aborted signal this long has its thread terminated. */
 const STUCK_GRACE_MS = 1_000;
+
+/** An attempt's key in the maps and sets that outlive its RunningAttempt. */
+const attemptKey = (page: number, attempt: number) => `${page}/${attempt}`;
 /** On cancel, running pages get this long to notice their signal before threads are stopped. */
 const CANCEL_GRACE_MS = 2_000;
 const MAX_PAGES_PER_TASK = 32;
@@ -609,7 +612,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     const run = this.current(message.page, message.attempt);
     if (!run) {
       // An attempt already given up on stopped by itself: its thread need not be terminated.
-      this.letGo(`${message.page}/${message.attempt}`, now);
+      this.letGo(attemptKey(message.page, message.attempt), now);
       this.refused.delete(message.page);
       return;
     }
@@ -678,7 +681,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     if (state === 'queued') {
       this.counts.pages_queued++;
       const page: QueuedPage = { no: run.no, cursor: run.cursor, size: run.size, attempts: run.attempt, retryBase, children: run.children, runAfter };
-      const key = `${run.no}/${run.attempt}`;
+      const key = attemptKey(run.no, run.attempt);
       // A stuck attempt's thread may still run it, and may still tell of children it started:
       // its retry waits until the attempt ends by itself or its thread is gone.
       if (this.zombies.has(key)) this.parked.set(key, page);
@@ -933,21 +936,22 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
 
   private checkStuck(now: number): void {
     const timeout = this.processor.pageTimeoutMs;
-    const late = [...this.running.values()].filter((run) => now - run.dispatchedAt > timeout && !run.abortedAs);
+    const late: RunningAttempt[] = [];
+    for (const run of this.running.values()) if (now - run.dispatchedAt > timeout && !run.abortedAs) late.push(run);
     // Ended on its thread in a turn the thread has not finished (another page may be blocking
     // it): not stuck while a page of that thread that has not ended can be blamed instead; its
     // end arrives with the batch, or from the thread's exit.
-    const ended = late.length > 0 ? this.endedUnsent(now) : null;
+    const ended = late.length > 0 ? this.readRunningThreads(now) : null;
     const stuck: [number, number][] = [];
     for (const run of late) {
-      if (ended?.has(`${run.no}/${run.attempt}`) && run.threadId !== null && this.runsUnended(run.threadId, ended)) continue;
+      if (ended?.has(attemptKey(run.no, run.attempt)) && run.threadId !== null && this.runsUnended(run.threadId, ended)) continue;
       stuck.push([run.no, run.attempt]);
     }
     if (stuck.length > 0) {
       this.write(() => {
         for (const [no] of stuck) {
           const run = this.running.get(no)!;
-          this.zombies.set(`${run.no}/${run.attempt}`, { threadId: run.threadId, killAt: now + STUCK_GRACE_MS });
+          this.zombies.set(attemptKey(run.no, run.attempt), { threadId: run.threadId, killAt: now + STUCK_GRACE_MS });
           this.endAttempt(run, 'stuck', now, {
             error: { name: 'PageTimeoutError', message: `page ran longer than pageTimeoutMs (${timeout} ms): aborted through ctx.signal and recorded as stuck` },
           });
@@ -971,8 +975,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     }
   }
 
-  /** Attempts whose end their thread has noted but not sent yet, by `${page}/${attempt}`. */
-  private endedUnsent(now: number): Set<string> {
+  /**
+   * Reads what running threads have noted but not sent yet: takes the starts of their held
+   * children as heard, and returns the attempts that ended there (by attemptKey).
+   */
+  private readRunningThreads(now: number): Set<string> {
     const ended = new Set<string>();
     for (const threadId of this.pool.threadIds()) {
       const unsent = this.pool.peekUnsent(threadId) ?? [];
@@ -981,7 +988,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       const started = unsent.filter((message) => message.t === 'deferred-start' && this.deferred.get(message.page)?.threadId === threadId);
       if (started.length > 0) this.record(() => started.forEach((message) => this.onWorkerMessage(message, threadId, now)), started.length);
       for (const message of unsent) {
-        if (message.t === 'done' || message.t === 'failed') ended.add(`${message.page}/${message.attempt}`);
+        if (message.t === 'done' || message.t === 'failed') ended.add(attemptKey(message.page, message.attempt));
       }
     }
     return ended;
@@ -994,7 +1001,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private runsUnended(threadId: number, ended: Set<string>): boolean {
     for (const zombie of this.zombies.values()) if (zombie.threadId === threadId) return true;
     for (const run of this.running.values()) {
-      if (run.threadId === threadId && !ended.has(`${run.no}/${run.attempt}`)) return true;
+      if (run.threadId === threadId && !ended.has(attemptKey(run.no, run.attempt))) return true;
     }
     return false;
   }

@@ -86,7 +86,7 @@ function send(message: WorkerMessage, urgent = false): void {
     return;
   }
   if (flushScheduled === 'microtask') return;
-  if (!urgent && batchPerTurn() && mayWaitForTurn(message)) {
+  if (!urgent && batchPerTurn() && holdForTurn(message)) {
     if (flushScheduled === 'no') {
       flushScheduled = 'turn';
       setImmediate(flushSoon);
@@ -100,10 +100,10 @@ function send(message: WorkerMessage, urgent = false): void {
 }
 
 /**
- * Whether the message may wait for the end of the turn: what the scheduler must not lose if a
- * page blocks the thread later in it is noted in shared memory first (unsent-messages.ts).
+ * Notes what the scheduler must not lose if a page blocks the thread later in the turn in shared
+ * memory (unsent-messages.ts); whether the message may then wait for the end of the turn.
  */
-function mayWaitForTurn(message: WorkerMessage): boolean {
+function holdForTurn(message: WorkerMessage): boolean {
   switch (message.t) {
     case 'done':
     case 'failed':
@@ -430,12 +430,8 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       const noted = (durable || started) && unsent.add(enqueue);
       // The page waits for the scheduler's answer; or, committed here, the child is in the
       // database, and only a batch in flight tells the scheduler of it if it cannot be noted.
-      if (!durable) send(enqueue, true);
-      else if (noted) send(enqueue);
-      else {
-        send(enqueue);
-        flush(false);
-      }
+      send(enqueue, !durable);
+      if (durable && !noted) flush(false);
       if (child) {
         if (started) startOnCredit(child, run.processor!, run.group);
         else {

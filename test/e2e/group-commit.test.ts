@@ -25,6 +25,16 @@ describe('GroupCommit', () => {
     db.prepare('INSERT INTO baton_meta (key, value) VALUES (?, ?)').run(key, 'x');
   };
 
+  /** Commits, then commits again once a checkpoint is due (one every 50 ms at most). */
+  const commitTwiceForCheckpoint = async (group: GroupCommit) => {
+    write(group, 'test-1');
+    group.commit();
+    await group.checkpointed();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    write(group, 'test-2');
+    group.commit();
+  };
+
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'baton-group-'));
     db = openDatabase(join(dir, 'baton.db'));
@@ -129,12 +139,7 @@ describe('GroupCommit', () => {
     const group = track(new GroupCommit(db, () => false, () => busy));
     const walSize = () => statSync(join(dir, 'baton.db-wal')).size;
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
-    write(group, 'test-1');
-    group.commit();
-    await group.checkpointed();
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    write(group, 'test-2');
-    group.commit();
+    await commitTwiceForCheckpoint(group);
     await group.checkpointed();
     const afterCheckpoint = walSize();
     write(group, 'test-3');
@@ -156,12 +161,7 @@ describe('GroupCommit', () => {
     renameSync(dir, moved);
     try {
       const walSize = () => statSync(join(moved, 'baton.db-wal')).size;
-      write(group, 'test-1');
-      group.commit();
-      await group.checkpointed();
-      await new Promise((resolve) => setTimeout(resolve, 60));
-      write(group, 'test-2');
-      group.commit();
+      await commitTwiceForCheckpoint(group);
       // No await: the checkpoint ran inside commit(), on this thread.
       const afterCheckpoint = walSize();
       write(group, 'test-3');
