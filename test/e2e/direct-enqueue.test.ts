@@ -135,4 +135,22 @@ describe('DirectEnqueue', () => {
     expect(lock.tryAcquire()).toBe(true);
     reader.close();
   });
+
+  it("leaves the child to the scheduler at once while another connection holds SQLite's write lock, and commits again once it is let go", async () => {
+    const file = await jobFile();
+    const lock = new WriteLock();
+    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
+    // Another process's transaction, as a CLI command or a second runner would hold it.
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe(false);
+    // The thread's own lock is let go too, or the scheduler could never open its group again.
+    expect(lock.tryAcquire()).toBe(true);
+    lock.release();
+    other.exec('COMMIT');
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe(true);
+    direct.close();
+    expect(other.prepare('SELECT cursor FROM pages WHERE no = 100').pluck().get()).toBe('"a"');
+    other.close();
+  });
 });
