@@ -33,9 +33,6 @@ const HOUSEKEEPING_MS = 100;
 const UPDATE_EVERY_MS = 250;
 /** A stuck page that ignores its aborted signal this long has its thread terminated. */
 const STUCK_GRACE_MS = 1_000;
-
-/** An attempt's key in the maps and sets that outlive its RunningAttempt. */
-const attemptKey = (page: number, attempt: number) => `${page}/${attempt}`;
 /** On cancel, running pages get this long to notice their signal before threads are stopped. */
 const CANCEL_GRACE_MS = 2_000;
 const MAX_PAGES_PER_TASK = 32;
@@ -48,6 +45,9 @@ const MAX_LOG_LINE_CHARS = 8_192;
 /** Activity carries at most this many running and ended attempts; the rest are counted. */
 const MAX_ACTIVITY_RUNNING = 5_000;
 const MAX_ACTIVITY_ENDED = 2_000;
+
+/** An attempt's key in the maps and sets that outlive its RunningAttempt. */
+const attemptKey = (page: number, attempt: number) => `${page}/${attempt}`;
 /** An idle job's activity is still published this often, so readers see it is alive. */
 const ACTIVITY_IDLE_MS = 2_000;
 
@@ -936,17 +936,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
 
   private checkStuck(now: number): void {
     const timeout = this.processor.pageTimeoutMs;
-    const late: RunningAttempt[] = [];
-    for (const run of this.running.values()) if (now - run.dispatchedAt > timeout && !run.abortedAs) late.push(run);
-    // Ended on its thread in a turn the thread has not finished (another page may be blocking
-    // it): not stuck while a page of that thread that has not ended can be blamed instead; its
-    // end arrives with the batch, or from the thread's exit.
-    const ended = late.length > 0 ? this.readRunningThreads(now) : null;
-    const stuck: [number, number][] = [];
-    for (const run of late) {
-      if (ended?.has(attemptKey(run.no, run.attempt)) && run.threadId !== null && this.runsUnended(run.threadId, ended)) continue;
-      stuck.push([run.no, run.attempt]);
-    }
+    const stuck = this.stuckAttempts(now, timeout);
     if (stuck.length > 0) {
       this.write(() => {
         for (const [no] of stuck) {
@@ -975,14 +965,41 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     }
   }
 
+  /** Attempts running past the timeout, as [page, attempt]. */
+  private stuckAttempts(now: number, timeout: number): [number, number][] {
+    const late: RunningAttempt[] = [];
+    for (const run of this.running.values()) if (now - run.dispatchedAt > timeout && !run.abortedAs) late.push(run);
+    if (late.length === 0) return [];
+    const { ended, unread } = this.readRunningThreads(now);
+    const stuck: [number, number][] = [];
+    for (const run of late) {
+      if (run.threadId !== null) {
+        // Its thread's buffer changed while it was read: judged at the next check.
+        if (unread.has(run.threadId)) continue;
+        // Ended on its thread in a turn the thread has not finished (another page may be
+        // blocking it): not stuck while a page of that thread that has not ended can be blamed
+        // instead; its end arrives with the batch, or from the thread's exit.
+        if (ended.has(attemptKey(run.no, run.attempt)) && this.runsUnended(run.threadId, ended)) continue;
+      }
+      stuck.push([run.no, run.attempt]);
+    }
+    return stuck;
+  }
+
   /**
    * Reads what running threads have noted but not sent yet: takes the starts of their held
-   * children as heard, and returns the attempts that ended there (by attemptKey).
+   * children as heard, and returns the attempts that ended there (by attemptKey) and the threads
+   * that kept changing their buffer while it was read.
    */
-  private readRunningThreads(now: number): Set<string> {
+  private readRunningThreads(now: number): { ended: Set<string>; unread: Set<number> } {
     const ended = new Set<string>();
+    const unread = new Set<number>();
     for (const threadId of this.pool.threadIds()) {
-      const unsent = this.pool.peekUnsent(threadId) ?? [];
+      const unsent = this.pool.peekUnsent(threadId);
+      if (unsent === null) {
+        unread.add(threadId);
+        continue;
+      }
       // Held children the thread started in that turn run there: heard of now (the batch's own
       // notice then finds them started), so that one blocking the thread can be blamed.
       const started = unsent.filter((message) => message.t === 'deferred-start' && this.deferred.get(message.page)?.threadId === threadId);
@@ -991,7 +1008,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         if (message.t === 'done' || message.t === 'failed') ended.add(attemptKey(message.page, message.attempt));
       }
     }
-    return ended;
+    return { ended, unread };
   }
 
   /**
