@@ -9,11 +9,22 @@ import { tempDir, waitFor } from '../helpers.js';
 
 const PAGES = 8;
 
-// The pages start in one task, so their timers of one length fire in one turn of the thread's
-// event loop, one callback at a time.
+// The pages' timers fire in one turn of the thread's event loop, one callback at a time. Node
+// starts each timer at the current millisecond, so timers set one after another can fall due a
+// millisecond or more apart, in two turns: a timer set to fire just before them keeps the thread
+// busy until the last has fallen due, and the next turn runs them all.
 const PROCESSOR = `
+let lastSet = 0;
+let holding = false;
 export default {
   async run() {
+    lastSet = Date.now();
+    if (!holding) {
+      holding = true;
+      setTimeout(() => {
+        while (Date.now() < lastSet + 205);
+      }, 190);
+    }
     await new Promise((resolve) => setTimeout(resolve, 200));
     return { items: 1 };
   },
