@@ -74,14 +74,22 @@ export class PagePool {
   private addChannel({ batonChannel, threadId, unsent }: ChannelOpenMessage): void {
     this.channels.set(threadId, batonChannel);
     this.unsent.set(threadId, unsent);
+    const worker = this.piscina.threads.find((thread) => thread.threadId === threadId);
     batonChannel.on('message', (batch: WireMessage[]) => this.handler(decodeBatch(batch), threadId));
     batonChannel.on('close', () => {
       this.channels.delete(threadId);
-      try {
-        if (!this.destroyed) this.exitHandler(threadId);
-      } finally {
-        this.unsent.delete(threadId);
-      }
+      const exited = () => {
+        try {
+          if (!this.destroyed) this.exitHandler(threadId);
+        } finally {
+          this.unsent.delete(threadId);
+        }
+      };
+      // The channel can close before Piscina hears of the exit, and until then it may still
+      // hand the thread a task (the retries the exit releases, say), which is then lost: report
+      // the exit after Piscina's own handler has dropped the thread.
+      if (worker && this.piscina.threads.includes(worker)) worker.once('exit', exited);
+      else exited();
     });
   }
 
