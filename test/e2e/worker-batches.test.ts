@@ -1,11 +1,8 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PagePool } from '../../runner/pool/page-pool.js';
-import type { TaskPage, WorkerMessage } from '../../runner/pool/worker-messages.js';
-import { openDatabase } from '../../runner/store/database.js';
-import { WriteLock } from '../../runner/store/write-lock.js';
-import { tempDir, waitFor } from '../helpers.js';
+import type { PagePool } from '../../runner/pool/page-pool.js';
+import type { WorkerMessage } from '../../runner/pool/worker-messages.js';
+import { waitFor } from '../helpers.js';
+import { firstAttempt, startPagePool } from './pool-helpers.js';
 
 const PAGES = 8;
 
@@ -39,22 +36,12 @@ afterEach(async () => {
 
 /** Runs PAGES pages on one real worker thread and returns the batches its channel carried. */
 async function runPages(threadsMayWrite: boolean): Promise<WorkerMessage[][]> {
-  const dir = tempDir();
-  const file = join(dir, 'baton.db');
-  const db = openDatabase(file);
-  db.prepare(
-    "INSERT INTO jobs (no, id, name, processor, args, state, max_parallel, retry, page_timeout_ms, durability, created_at, started_at) VALUES (1, 'j', 'j', 'p', '{}', 'running', 8, '{}', 60000, 'normal', 0, 0)",
-  ).run();
-  db.close();
-  const bundle = join(dir, 'waits-for-deadline.mjs');
-  writeFileSync(bundle, PROCESSOR);
-  const lock = new WriteLock();
-  lock.threadsMayWrite = threadsMayWrite;
-  pool = new PagePool({ boot: { jobId: 'j', argsJson: '{}', threads: 1, direct: { file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer } }, threads: 1 });
+  const { pool: threads, bundle } = startPagePool(PROCESSOR, threadsMayWrite);
+  pool = threads;
   const batches: WorkerMessage[][] = [];
-  pool.onMessages((batch) => batches.push(batch));
-  const pages = Array.from({ length: PAGES }, (_, i): TaskPage => [i + 1, 1, String(i), null, 0]);
-  await pool.runPages(bundle, pages);
+  threads.onMessages((batch) => batches.push(batch));
+  const pages = Array.from({ length: PAGES }, (_, i) => firstAttempt(i + 1));
+  await threads.runPages(bundle, pages);
   // The task's answer and the channel are two ports: the last batch may come after it.
   await waitFor(() => batches.flat().filter((message) => message.t === 'done').length === PAGES, 5_000, 'every page to end');
   return batches;
