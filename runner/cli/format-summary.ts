@@ -153,10 +153,22 @@ function formatLimits(limits: JobSummary['limits']): string {
   return parts.join(', ');
 }
 
-/** `baton status <job>`: the job's summary, limits and failures. */
-export function formatJobStatus(status: JobStatus): string[] {
+/** What `baton status <job>` says of its state: whether a process runs it, and how to go on when none does. */
+function describeState(status: JobStatus, resumeCommand: string): string {
+  if (status.live) return `${status.state} (a live process runs it${status.paused ? ', paused' : ''})`;
+  const paused = status.paused && status.state !== 'paused' ? ' (paused)' : '';
+  // An unfinished job that no process runs was stopped, or its process was killed.
+  const unfinished = status.state === 'queued' || status.state === 'running' || status.state === 'paused';
+  return unfinished ? `${status.state}${paused}, and no process runs it: \`${resumeCommand}\` goes on` : `${status.state}${paused}`;
+}
+
+/**
+ * `baton status <job>`: the job's summary, limits and failures. `resumeCommand` is how to go on
+ * with an unfinished job that no process runs.
+ */
+export function formatJobStatus(status: JobStatus, resumeCommand = `baton resume ${status.jobId}`): string[] {
   const { pages } = status;
-  const state = status.live ? `${status.state} (a live process runs it${status.paused ? ', paused' : ''})` : status.paused && status.state !== 'paused' ? `${status.state} (paused)` : status.state;
+  const state = describeState(status, resumeCommand);
   const items = status.estimatedTotalItems !== null
     ? `${formatCount(status.items)} of about ${formatCount(status.estimatedTotalItems)} (${Math.min(100, (status.items / Math.max(1, status.estimatedTotalItems)) * 100).toFixed(1)}%)`
     : formatCount(status.items);

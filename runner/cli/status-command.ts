@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { Baton } from '../engine/baton.js';
 import { shownPath } from '../store/database.js';
-import { dbPath, requireDatabaseFor, type DbOption } from './cli-options.js';
+import { dbPath, dbSuffix, quoteArg, requireDatabaseFor, type DbOption } from './cli-options.js';
 import { formatJobStatus, formatJobsTable } from './format-summary.js';
 
 /** The options of `baton status`. */
@@ -28,7 +28,7 @@ export async function statusCommand(jobId: string | undefined, options: StatusCo
       return 0;
     }
     const status = await baton.status(jobId);
-    process.stdout.write(options.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatJobStatus(status).join('\n')}\n`);
+    process.stdout.write(options.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatJobStatus(status, `baton resume ${quoteArg(jobId)}${dbSuffix(options)}`).join('\n')}\n`);
     return 0;
   } finally {
     await baton.close();

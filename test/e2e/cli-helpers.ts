@@ -57,9 +57,9 @@ export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {})
   return startCli(args, cwd, env).exited;
 }
 
-/** `baton status <job> --json`, parsed. */
-export async function statusOf(jobId: string, cwd: string): Promise<JobStatus> {
-  const result = await runCli(['status', jobId, '--json'], cwd);
+/** `baton status <job> --json`, parsed; `db`: a database elsewhere than the default. */
+export async function statusOf(jobId: string, cwd: string, db?: string): Promise<JobStatus> {
+  const result = await runCli(['status', jobId, '--json', ...(db !== undefined ? ['--db', db] : [])], cwd);
   if (result.code !== 0) throw new Error(`baton status ${jobId} exited ${result.code}: ${result.stderr}`);
   return JSON.parse(result.stdout) as JobStatus;
 }

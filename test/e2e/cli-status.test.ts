@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JobStatus, JobSummary } from '../../runner/protocol.js';
-import { fixture, tempDir } from '../helpers.js';
-import { lines, runCli } from './cli-helpers.js';
+import { fixture, tempDir, waitFor } from '../helpers.js';
+import { lines, runCli, startCli, statusOf } from './cli-helpers.js';
 
 describe('baton status', () => {
   it('lists the jobs of the database as a table, and as JSON with --json', async () => {
@@ -45,6 +45,23 @@ describe('baton status', () => {
     const status = JSON.parse(json.stdout) as JobStatus;
     expect(status).toMatchObject({ jobId: 'shown', state: 'failed', live: false, limits: { maxParallel: 4 }, pages: { failed: 1 } });
     expect(status.failures.map((f) => [f.page, f.cursor, f.attempts, f.error.name])).toEqual([[2, 1, 3, 'DatabaseGoneError']]);
+  });
+
+  it('says when nobody runs an unfinished job (its process was killed), and the command that goes on works', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'jobs', 'baton.db');
+    const runner = startCli(['run', fixture('sleeps.ts'), '--args', '{"ms":50,"chains":2,"pages":40}', '--parallel', '2', '--job', 'K', '--db', db], dir);
+    await waitFor(async () => (await statusOf('K', dir, db).catch(() => null))?.live === true, 20_000, 'job K to run');
+    runner.child.kill('SIGKILL');
+    await runner.exited;
+
+    const text = await runCli(['status', 'K', '--db', db], dir);
+    expect(text.code).toBe(0);
+    const command = /^state +running, and no process runs it: `(baton resume K --db \S+)` goes on$/m.exec(text.stdout);
+    expect(command, text.stdout).not.toBeNull();
+    const resumed = await runCli([...command![1]!.split(' ').slice(1), '--json'], dir);
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ jobId: 'K', state: 'succeeded', pages: { succeeded: 80 } });
   });
 
   it('says there are no jobs, and creates no database, where there is none', async () => {

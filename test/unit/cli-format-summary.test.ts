@@ -164,6 +164,20 @@ describe('summaries and failures', () => {
     expect(text).toMatch(/^ended +.* \(2m 00s\)$/m);
     expect(text).toContain(`  ${formatFailure(failure)}`);
   });
+
+  it('says who runs a job, and how to go on with an unfinished one that nobody runs', () => {
+    const status = (overrides: Partial<JobSnapshot>): JobStatus => ({ ...snapshot(overrides), failures: [] });
+    const stateLine = (s: JobStatus, resume?: string) => formatJobStatus(s, resume).find((line) => line.startsWith('state'));
+    expect(stateLine(status({ live: true }))).toMatch(/^state +running \(a live process runs it\)$/);
+    expect(stateLine(status({ live: true, paused: true }))).toMatch(/^state +running \(a live process runs it, paused\)$/);
+    // Killed (kill -9, a crash): the row still says running.
+    expect(stateLine(status({ live: false }), 'baton resume prices-2026-11 --db x.db')).toMatch(
+      /^state +running, and no process runs it: `baton resume prices-2026-11 --db x\.db` goes on$/,
+    );
+    expect(stateLine(status({ live: false, state: 'paused', paused: true }))).toMatch(/^state +paused, and no process runs it: `baton resume prices-2026-11` goes on$/);
+    expect(stateLine(status({ live: false, state: 'succeeded' }))).toMatch(/^state +succeeded$/);
+    expect(stateLine(status({ live: false, state: 'failed', paused: true }))).toMatch(/^state +failed \(paused\)$/);
+  });
 });
 
 describe('option parsing', () => {
