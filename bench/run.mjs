@@ -3,7 +3,7 @@
 // `npm run bench -- --quick` runs smaller sizes (for a check, not for the record).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -23,6 +23,7 @@ const best = (runs, key) => runs.reduce((a, b) => (b[key] > a[key] ? b : a));
 const repeat = (n, fn) => Array.from({ length: n }, fn);
 const fmt = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const times = (x) => `${fmt(x, 2)}×`;
+const threadsText = (n) => `${n} worker thread${n === 1 ? '' : 's'}`;
 
 process.stderr.write('orchestration overhead (no-op processor, 64 chains)\n');
 const noopPages = quick ? 128_000 : 640_000;
@@ -30,20 +31,22 @@ const noopArgs = JSON.stringify({ chains: 64, pagesPerChain: noopPages / 64 });
 // Pages in flight must cover the pages awaiting a commit: at 60,000 pages/s with a commit every
 // 8 ms or so, about 500 wait at any moment, so 512 slots hold the chains back (see the table).
 const NOOP_PARALLEL = 2048;
+// Baton's default: a worker thread per core it may use.
+const THREADS = availableParallelism();
 // Rounds alternate Baton and its baselines, so that a slow spell of the machine (they come and
 // go on a shared 2-core machine) does not fall on one of them only.
 const noopRounds = repeat(3, () => ({
   baton1: run('baton-noop.mjs', [noopPages, 64, NOOP_PARALLEL, 1]),
   piscina2: run('piscina-noop.mjs', [quick ? 100_000 : 400_000, 2, 1]),
-  baton2: run('baton-noop.mjs', [noopPages, 64, NOOP_PARALLEL, 2]),
+  batonDefault: run('baton-noop.mjs', [noopPages, 64, NOOP_PARALLEL, THREADS]),
   piscina1: run('piscina-noop.mjs', [quick ? 100_000 : 400_000, 1, 1]),
-  baton512: run('baton-noop.mjs', [noopPages, 64, 512, 1]),
+  baton512: run('baton-noop.mjs', [noopPages, 64, 512, THREADS]),
   piscina10: run('piscina-noop.mjs', [quick ? 20_000 : 100_000, 2, 10]),
   bullmq: run('bullmq-noop.mjs', [quick ? 50_000 : 200_000, 200]),
 }));
 const bestOf = (name, key) => best(noopRounds.map((round) => round[name]), key);
 const baton1 = bestOf('baton1', 'pagesPerSecond');
-const baton2 = bestOf('baton2', 'pagesPerSecond');
+const batonDefault = bestOf('batonDefault', 'pagesPerSecond');
 const baton512 = bestOf('baton512', 'pagesPerSecond');
 const piscina2 = bestOf('piscina2', 'tasksPerSecond');
 const piscina1 = bestOf('piscina1', 'tasksPerSecond');
@@ -82,8 +85,8 @@ for (const [name, fetchKind, fetchTarget, args] of [
     const pages = Math.round((quick ? 1.5 : 5) * bound * serial.pagesPerSecond);
     // Runs alternate, so that a slow spell of the machine does not fall on one variant only.
     const runs = repeat(quick ? 1 : 3, () => ({
-      baton: run('baton-io.mjs', [name, JSON.stringify(args(pages)), p, 2]),
-      overlapped: run('baton-io.mjs', [name, JSON.stringify({ ...args(pages), overlap: true }), p, 2]),
+      baton: run('baton-io.mjs', [name, JSON.stringify(args(pages)), p, THREADS]),
+      overlapped: run('baton-io.mjs', [name, JSON.stringify({ ...args(pages), overlap: true }), p, THREADS]),
       plimit: run('in-process.mjs', [name, 'plimit', JSON.stringify(args(pages)), p]),
     }));
     const baton = best(runs.map((r) => r.baton), 'pagesPerSecond');
@@ -104,7 +107,7 @@ process.stderr.write('memory over 1,000,000 pages\n');
 const memory = run('baton-memory.mjs', [quick ? 200_000 : 1_000_000, 64], ['--expose-gc']);
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-const bestBaton = baton1.pagesPerSecond >= baton2.pagesPerSecond ? baton1 : baton2;
+const bestBaton = baton1.pagesPerSecond >= batonDefault.pagesPerSecond ? baton1 : batonDefault;
 const heaps = memory.samples.filter((m) => m.pages >= 100_000).map((m) => m.heapUsedMB);
 const flatHeap = heaps.length > 0 && Math.max(...heaps) <= 1.5 * Math.min(...heaps);
 const lines = [
@@ -114,21 +117,21 @@ const lines = [
   '',
   '## Orchestration overhead: no-op processor, 64 chains, every page durable',
   '',
-  '| path | pages/s | Baton (1 thread) as a ratio |',
+  `| path | pages/s | Baton (${threadsText(THREADS)}) as a ratio |`,
   '|---|---:|---:|',
-  `| **Baton**, 1 worker thread, maxParallel ${NOOP_PARALLEL} | **${fmt(baton1.pagesPerSecond)}** | 1.00× |`,
-  `| Baton, 2 worker threads, maxParallel ${NOOP_PARALLEL} | ${fmt(baton2.pagesPerSecond)} | ${times(baton1.pagesPerSecond / baton2.pagesPerSecond)} |`,
-  `| Baton, 1 worker thread, maxParallel 512 (pages awaiting their commit fill the slots) | ${fmt(baton512.pagesPerSecond)} | ${times(baton1.pagesPerSecond / baton512.pagesPerSecond)} |`,
+  `| **Baton**, ${threadsText(THREADS)} (the default: one per core), maxParallel ${NOOP_PARALLEL} | **${fmt(batonDefault.pagesPerSecond)}** | 1.00× |`,
+  `| Baton, 1 worker thread, maxParallel ${NOOP_PARALLEL} | ${fmt(baton1.pagesPerSecond)} | ${times(batonDefault.pagesPerSecond / baton1.pagesPerSecond)} |`,
+  `| Baton, ${threadsText(THREADS)}, maxParallel 512 (pages awaiting their commit fill the slots) | ${fmt(baton512.pagesPerSecond)} | ${times(batonDefault.pagesPerSecond / baton512.pagesPerSecond)} |`,
   bullmq.skipped
     ? `| BullMQ 5 | skipped: ${bullmq.skipped} | |`
-    : `| BullMQ 5, one worker process, concurrency ${bullmq.concurrency}, local redis-server | ${fmt(bullmq.jobsPerSecond)} | ${times(baton1.pagesPerSecond / bullmq.jobsPerSecond)} |`,
-  `| bare Piscina, no-op tasks, 2 threads, 16 per thread (the architecture's limit at one page per task) | ${fmt(piscina2.tasksPerSecond)} | ${times(baton1.pagesPerSecond / piscina2.tasksPerSecond)} |`,
-  `| bare Piscina, 1 thread | ${fmt(piscina1.tasksPerSecond)} | ${times(baton1.pagesPerSecond / piscina1.tasksPerSecond)} |`,
-  `| bare Piscina, 2 threads, 10 pages per task | ${fmt(piscina10.pagesPerSecond)} | ${times(baton1.pagesPerSecond / piscina10.pagesPerSecond)} |`,
-  `| same processor, serial loop in process (no durability, no threads) | ${fmt(serialNoop.pagesPerSecond)} | ${times(baton1.pagesPerSecond / serialNoop.pagesPerSecond)} |`,
-  `| same processor, p-limit(256) in process (no durability, no threads) | ${fmt(plimitNoop.pagesPerSecond)} | ${times(baton1.pagesPerSecond / plimitNoop.pagesPerSecond)} |`,
+    : `| BullMQ 5, one worker process, concurrency ${bullmq.concurrency}, local redis-server | ${fmt(bullmq.jobsPerSecond)} | ${times(batonDefault.pagesPerSecond / bullmq.jobsPerSecond)} |`,
+  `| bare Piscina, no-op tasks, 2 threads, 16 per thread (the architecture's limit at one page per task) | ${fmt(piscina2.tasksPerSecond)} | ${times(batonDefault.pagesPerSecond / piscina2.tasksPerSecond)} |`,
+  `| bare Piscina, 1 thread | ${fmt(piscina1.tasksPerSecond)} | ${times(batonDefault.pagesPerSecond / piscina1.tasksPerSecond)} |`,
+  `| bare Piscina, 2 threads, 10 pages per task | ${fmt(piscina10.pagesPerSecond)} | ${times(batonDefault.pagesPerSecond / piscina10.pagesPerSecond)} |`,
+  `| same processor, serial loop in process (no durability, no threads) | ${fmt(serialNoop.pagesPerSecond)} | ${times(batonDefault.pagesPerSecond / serialNoop.pagesPerSecond)} |`,
+  `| same processor, p-limit(256) in process (no durability, no threads) | ${fmt(plimitNoop.pagesPerSecond)} | ${times(batonDefault.pagesPerSecond / plimitNoop.pagesPerSecond)} |`,
   '',
-  `Baton's main thread was busy ${fmt(baton1.mainThreadBusy * 100)}% of the run and the process used ${fmt(baton1.processCores, 2)} cores (1 thread); with 2 threads, ${fmt(baton2.mainThreadBusy * 100)}% and ${fmt(baton2.processCores, 2)} cores.`,
+  `Baton's main thread was busy ${fmt(batonDefault.mainThreadBusy * 100)}% of the run and the process used ${fmt(batonDefault.processCores, 2)} cores (${threadsText(THREADS)}); with 1 thread, ${fmt(baton1.mainThreadBusy * 100)}% and ${fmt(baton1.processCores, 2)} cores.`,
   '',
   '## Pipelined speedup: one chain, process = 20 ms, fetch well under 1 ms',
   '',
@@ -148,7 +151,7 @@ const lines = [
   '',
   '| floor | measured here | met |',
   '|---|---|---|',
-  `| no-op, 64 chains, every page durable: 60,000 pages/s (set where bare Piscina did about 70,000 tasks/s at one page per task) | ${fmt(bestBaton.pagesPerSecond)} pages/s; bare Piscina did ${fmt(piscina2.tasksPerSecond)} here, so Baton is at ${fmt((bestBaton.pagesPerSecond / piscina2.tasksPerSecond) * 100)}% of it | ${bestBaton.pagesPerSecond >= 60_000 ? 'yes' : 'no'} |`,
+  `| no-op, 64 chains, every page durable: 60,000 pages/s (set where bare Piscina did about 70,000 tasks/s at one page per task) | ${fmt(bestBaton.pagesPerSecond)} pages/s (${threadsText(bestBaton.threads)}); bare Piscina did ${fmt(piscina2.tasksPerSecond)} here, so Baton is at ${fmt((bestBaton.pagesPerSecond / piscina2.tasksPerSecond) * 100)}% of it | ${bestBaton.pagesPerSecond >= 60_000 ? 'yes' : 'no'} |`,
   bullmq.skipped ? '| no-op: 3× BullMQ | BullMQ skipped | |' : `| no-op: 3× BullMQ | ${times(bestBaton.pagesPerSecond / bullmq.jobsPerSecond)} | ${bestBaton.pagesPerSecond >= 3 * bullmq.jobsPerSecond ? 'yes' : 'no'} |`,
   ...pipelines.map(({ name, rows }) => `| pipelined, ${name === 'io-bound' ? 'SQLite' : 'HTTP'} fetch: 95% of the bound at P = 8, 32, 128 | ${rows.map((r) => `${fmt(r.ofBound * 100, 1)}%`).join(', ')} (overlapped: ${rows.map((r) => `${fmt(r.overlappedOfBound * 100, 1)}%`).join(', ')}) | ${rows.every((r) => r.ofBound >= 0.95) ? 'yes' : 'no'} |`),
   `| 1,000,000 pages: heap flat | heap ${memory.samples.map((m) => fmt(m.heapUsedMB, 1)).join(' → ')} MB | ${flatHeap ? 'yes' : 'no'} |`,
