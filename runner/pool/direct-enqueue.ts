@@ -64,37 +64,25 @@ export class DirectEnqueue {
 
   /** Commits the child; false when the scheduler must record it instead (busy, or a duplicate cursor). */
   tryCommit(child: DirectChild): boolean {
-    return this.tryCommitMany([child])[0]!;
-  }
-
-  /**
-   * Commits the children in one transaction; for each, whether it is committed. False for all
-   * when the scheduler must record them instead (busy), and for a child whose cursor is a page's
-   * already (the scheduler words the warning).
-   */
-  tryCommitMany(children: readonly DirectChild[]): boolean[] {
-    let results = children.map(() => false);
-    if (!this.mayTry || !this.lock.tryAcquire()) return results;
+    if (!this.mayTry || !this.lock.tryAcquire()) return false;
     try {
       this.begin.run();
     } catch {
       // Another process holds SQLite's lock.
       this.lock.release();
-      return results;
+      return false;
     }
     let committed = false;
     try {
-      const inserted = children.map((child) => {
-        const running = child.startedAt !== null;
-        return this.insert.run(this.job, child.no, child.parent, child.ordinal, child.cursor, child.size, running ? 'running' : 'queued', running ? 1 : 0, child.startedAt).changes === 1;
-      });
-      if (inserted.includes(true)) {
+      const running = child.startedAt !== null;
+      const { changes } = this.insert.run(this.job, child.no, child.parent, child.ordinal, child.cursor, child.size, running ? 'running' : 'queued', running ? 1 : 0, child.startedAt);
+      // No change: the cursor is already a page's; the scheduler words the warning.
+      if (changes === 1) {
         this.commit.run();
         committed = true;
-        results = inserted;
       }
     } catch {
-      // Whatever went wrong, the scheduler's path records the children or reports the error.
+      // Whatever went wrong, the scheduler's path records the child or reports the error.
     } finally {
       if (!committed && this.db.inTransaction) {
         try {
@@ -107,7 +95,7 @@ export class DirectEnqueue {
       }
       this.lock.release();
     }
-    return results;
+    return committed;
   }
 
   close(): void {

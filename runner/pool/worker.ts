@@ -7,8 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { serializeError, type SerializedError } from '../errors.js';
 import { findNonJson, type JsonValue } from '../json-value.js';
 import { busyMoreThan } from '../thread-load.js';
-import { ChildCommits } from './child-commits.js';
-import { DirectEnqueue, type DirectChild } from './direct-enqueue.js';
+import { DirectEnqueue } from './direct-enqueue.js';
 import { createUnsentBuffer, UnsentMessages, type UnsentEnqueue } from './unsent-messages.js';
 import { encode, type WireMessage } from './wire.js';
 import { PROCESSOR_MARK, type PageContext, type PageProcessorDefinition, type PageSpec } from '../processor-api.js';
@@ -65,12 +64,6 @@ const FLUSH_AT = 64;
  * it sends should not wait for their end (see batchPerTurn).
  */
 const busyNow = busyMoreThan(0.8, 50);
-
-/** How long a child started with credits to spare waits for others to share its commit. */
-const SHARED_COMMIT_MS = 1;
-
-/** Children started while this thread had credits to spare, committed together. */
-const sharedCommits = new ChildCommits<DirectChild>(SHARED_COMMIT_MS, (children) => directEnqueue()?.tryCommitMany(children) ?? children.map(() => false));
 
 /**
  * Whether what is sent may wait for the end of this turn of the event loop. Pages waiting on
@@ -162,8 +155,6 @@ async function flushFilled(): Promise<void> {
 
 /** `take`: also handle what the scheduler sent meanwhile (not from inside a page's call, where it could start other pages). */
 function flush(take = true): void {
-  // Their places in the outbox hold it back: committed now, they need not wait for their timer.
-  if (sharedCommits.due()) sharedCommits.flush();
   // The whole batch waits for its reserved places (see reserve).
   if (reserved > 0) return;
   for (const run of pendingProgress) run.progressMessage = null;
@@ -479,16 +470,12 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
 
 /**
  * A child with a credit starts before it is committed (at-least-once allows it: until the commit
- * its parent is still running in SQLite, so a crash runs both again). Its commit waits at least
- * for the next tick, after what the child set off at once: an HTTP request goes out on the tick
- * it was made, so the child's round trip covers the commit and the message to the scheduler.
- * While the thread still has credits after this child, the chain is not waiting for slots, and
- * the commit waits up to SHARED_COMMIT_MS for the next children to share it (a chain over a fast
- * API hands over a child every few hundred microseconds, and each commit costs the thread tens
- * of them); otherwise the parent's slot is what the chain waits for, and it commits on the next
- * tick. Nor on a busy thread, whose long turns would hold the shared commit's timer back. Until it is sent, the enqueue holds its place in the outbox (the scheduler hears of the
- * child before anything the child sends) and stays readable in `unsent`, for the scheduler to
- * find if the child blocks this thread.
+ * its parent is still running in SQLite, so a crash runs both again). Its commit waits for the
+ * next tick, after what the child set off at once: an HTTP request goes out on the tick it was
+ * made, so the child's round trip covers the commit and the message to the scheduler (about
+ * 0.1 ms here, a sixth of a chain's step with a fast API). Until it is sent, the enqueue holds
+ * its place in the outbox (the scheduler hears of the child before anything the child sends)
+ * and stays readable in `unsent`, for the scheduler to find if the child blocks this thread.
  */
 function startThenCommit(run: PageRun, child: TaskPage, enqueue: UnsentEnqueue, startedAt: number): Promise<void> {
   const fill = reserve();
@@ -496,9 +483,10 @@ function startThenCommit(run: PageRun, child: TaskPage, enqueue: UnsentEnqueue, 
   run.group.open++;
   startOnCredit(child, run.processor!, run.group);
   return new Promise<void>((resolve, reject) => {
-    const settle = (durable: boolean): void => {
-      enqueue.durable = durable;
-      if (durable) resolve();
+    process.nextTick(() => {
+      const { local, ordinal, cursor, size } = enqueue;
+      enqueue.durable = directEnqueue()?.tryCommit({ no: local!, parent: run.no, ordinal, cursor, size, startedAt }) ?? false;
+      if (enqueue.durable) resolve();
       else {
         enqueue.request = nextRequest++;
         requests.set(enqueue.request, { resolve, reject });
@@ -506,10 +494,7 @@ function startThenCommit(run: PageRun, child: TaskPage, enqueue: UnsentEnqueue, 
       unsent.update(enqueue);
       fill(enqueue);
       if (--run.group.open === 0) run.group.ended();
-    };
-    const row: DirectChild = { no: enqueue.local!, parent: run.no, ordinal: enqueue.ordinal, cursor: enqueue.cursor, size: enqueue.size, startedAt };
-    if (credits > 0 && !busyNow()) sharedCommits.add(row, settle);
-    else process.nextTick(() => settle(directEnqueue()?.tryCommit(row) ?? false));
+    });
   });
 }
 

@@ -136,31 +136,6 @@ describe('DirectEnqueue', () => {
     reader.close();
   });
 
-  it("commits several children in one transaction, leaving one whose cursor is a page's already to the scheduler", async () => {
-    const file = await jobFile();
-    const lock = new WriteLock();
-    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
-    // counts-to's first page has cursor 0 and size 10.
-    const children = [
-      { ...child, no: 100, ordinal: 5, cursor: '"a"', startedAt: 1000 },
-      { ...child, no: 101, ordinal: 6, cursor: '0', size: 10 },
-      { ...child, no: 102, ordinal: 7, cursor: '"c"' },
-    ];
-    expect(direct.tryCommitMany(children)).toEqual([true, false, true]);
-    lock.tryAcquire();
-    // Busy: none of them, and nothing written.
-    expect(direct.tryCommitMany([{ ...child, no: 103, ordinal: 8, cursor: '"d"' }])).toEqual([false]);
-    lock.release();
-    direct.close();
-    const reader = new Database(file, { readonly: true });
-    expect(reader.prepare('SELECT no, cursor, state FROM pages WHERE no >= 100 ORDER BY no').all()).toEqual([
-      { no: 100, cursor: '"a"', state: 'running' },
-      { no: 102, cursor: '"c"', state: 'queued' },
-    ]);
-    reader.close();
-    expect(lock.tryAcquire()).toBe(true);
-  });
-
   it("leaves the child to the scheduler at once while another connection holds SQLite's write lock, and commits again once it is let go", async () => {
     const file = await jobFile();
     const lock = new WriteLock();
