@@ -95,7 +95,8 @@ describe('baton retry-failed', () => {
 
     unlinkSync(marker);
     const retry = await runCli(['retry-failed', 'R'], dir);
-    expect(retry.code).toBe(0);
+    // Once in six full runs it exited by a signal under load: say which, with what it printed.
+    expect(retry.code, `signal ${retry.signal}; stdout: ${retry.stdout}; stderr: ${retry.stderr}`).toBe(0);
     expect(retry.stdout).toContain('running 1 failed page of job R again');
     expect(retry.stdout).toMatch(/^job R succeeded: 30 items, 3 pages \(3 ok\)/m);
     expect(await statusOf('R', dir)).toMatchObject({ state: 'succeeded', items: 30, pages: { succeeded: 3, failed: 0 }, failures: [] });
