@@ -2,16 +2,14 @@
  * How jobs read in the tree view, the status bar and quick picks. Pure: no 'vscode' here, so
  * that vitest can test it; the view modules turn these into TreeItems and StatusBarItems.
  */
-import type { JobSnapshot, JobState, JobSummary } from '../runner/protocol.js';
+import { jobHasEnded, type JobSnapshot, type JobSummary } from '../runner/protocol.js';
 
 /** A job as the runner sends it: live jobs come as snapshots, with rates and estimates. */
 export type JobView = JobSummary & Partial<Pick<JobSnapshot, 'throughput' | 'percent' | 'etaSeconds' | 'inFlight' | 'itemsLive'>>;
 
-const ENDED: ReadonlySet<JobState> = new Set(['succeeded', 'failed', 'cancelled']);
-
 /** The job has ended for good (it may still have failed pages to retry). */
 export function isEnded(job: JobSummary): boolean {
-  return ENDED.has(job.state);
+  return jobHasEnded(job.state);
 }
 
 /** Not ended, and no process runs it: a runner stopped or died under it; Resume runs it again. */

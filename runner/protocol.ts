@@ -1,9 +1,15 @@
 /**
  * The contract shared by the runner, the CLI's --json output, the VS Code extension and the
- * webview. Types only: every side imports them from here and never redeclares them.
+ * webview. Types, and the one predicate on them every side needs: every side imports them from
+ * here and never redeclares them.
  */
 
 export type JobState = 'queued' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+
+/** Whether a job in this state has ended for good; a job in any other state can still run. */
+export function jobHasEnded(state: JobState): boolean {
+  return state === 'succeeded' || state === 'failed' || state === 'cancelled';
+}
 
 /** A page's state. A page waiting to be retried is 'queued' with a later runAfter. */
 export type PageState = 'queued' | 'running' | 'succeeded' | 'failed';

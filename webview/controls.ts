@@ -4,7 +4,7 @@
  * shows the host's answer; the job's next activity shows the effect. The fields show the job's
  * limits unless the user is editing them.
  */
-import type { JobLimits, JobSnapshot, JobSummary, PanelRequest, PanelResult, RateLimitSetting } from '../runner/protocol.js';
+import { jobHasEnded, type JobLimits, type JobSnapshot, type JobSummary, type PanelRequest, type PanelResult, type RateLimitSetting } from '../runner/protocol.js';
 import { byId, setText } from './dom.js';
 import { parseLimitField } from './limits-input.js';
 
@@ -12,8 +12,6 @@ type Field = HTMLElement & { value: string; disabled: boolean };
 type Button = HTMLElement & { disabled: boolean };
 /** A control request without its id, which the controls add. */
 export type ControlRequest = PanelRequest extends infer R ? (R extends { requestId: number } ? Omit<R, 'requestId'> : never) : never;
-
-const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
 
 export class Controls {
   private readonly pauseResume = byId<Button>('pause-resume');
@@ -163,7 +161,7 @@ export class Controls {
   private refresh(): void {
     const job = this.job;
     const can = this.connected && job !== null;
-    const finished = job !== null && FINISHED.has(job.state);
+    const finished = job !== null && jobHasEnded(job.state);
     const busy = this.pending.size > 0;
     setText(this.pauseResume, job !== null && wantsResume(job) ? 'Resume' : 'Pause');
     this.pauseResume.disabled = !can || finished || busy;
@@ -179,7 +177,7 @@ export class Controls {
 
 /** Paused, or stopped with no process running it (Resume then runs it in the host). */
 function wantsResume(job: JobSummary): boolean {
-  return job.paused || (!job.live && !FINISHED.has(job.state));
+  return job.paused || (!job.live && !jobHasEnded(job.state));
 }
 
 function sameLimits(a: JobLimits, b: JobLimits): boolean {

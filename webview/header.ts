@@ -3,11 +3,10 @@
  * and the job picker when the database holds several jobs. Each update writes only the text
  * that changed.
  */
-import type { JobSnapshot, JobSummary } from '../runner/protocol.js';
+import { jobHasEnded, type JobSnapshot, type JobSummary } from '../runner/protocol.js';
 import { byId, h, setAttr, setText } from './dom.js';
 import { formatCount, formatDuration, formatEta, formatRate } from './format.js';
 
-const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
 
 export class Header {
   private readonly picker = byId<HTMLElement & { value: string }>('job-picker');
@@ -93,9 +92,9 @@ export class Header {
     const shown = job.state === 'running' && !job.live ? 'stopped' : job.state;
     setText(state, shown);
     setAttr(state, 'data-state', shown);
-    setAttr(state, 'title', job.live ? 'a process runs this job now' : FINISHED.has(job.state) ? 'this job has ended' : 'no process runs this job now: Resume runs it here');
+    setAttr(state, 'title', job.live ? 'a process runs this job now' : jobHasEnded(job.state) ? 'this job has ended' : 'no process runs this job now: Resume runs it here');
 
-    const doneFraction = FINISHED.has(job.state) && job.state === 'succeeded' ? 1 : live?.percent != null ? live.percent / 100 : null;
+    const doneFraction = jobHasEnded(job.state) && job.state === 'succeeded' ? 1 : live?.percent != null ? live.percent / 100 : null;
     const progress = byId('progress');
     const fill = byId('progress-fill');
     if (doneFraction === null) {
@@ -116,7 +115,7 @@ export class Header {
     setText(byId('stat-items'), formatCount(live?.itemsLive ?? job.items) + (job.estimatedTotalItems ? ` of ${formatCount(job.estimatedTotalItems)}` : ''));
     setText(byId('stat-items-rate'), formatRate(live?.throughput.itemsPerSecond ?? 0));
     setText(byId('stat-pages-rate'), formatRate(live?.throughput.pagesPerSecond ?? 0));
-    setText(byId('stat-eta'), FINISHED.has(job.state) ? 'done' : formatEta(live?.etaSeconds ?? null));
+    setText(byId('stat-eta'), jobHasEnded(job.state) ? 'done' : formatEta(live?.etaSeconds ?? null));
     const started = Date.parse(job.startedAt);
     const ended = job.endedAt ? Date.parse(job.endedAt) : now;
     setText(byId('stat-elapsed'), Number.isFinite(started) ? formatDuration(Math.max(0, ended - started)) : '–');

@@ -4,6 +4,7 @@
  */
 import { Baton } from '../engine/baton.js';
 import { BatonError } from '../errors.js';
+import { jobHasEnded } from '../protocol.js';
 import { dbSuffix, parseIntegerOption, requireDatabaseFor, type DbOption } from './cli-options.js';
 import { followJob } from './follow-job.js';
 
@@ -12,8 +13,6 @@ export interface RunHereOptions extends DbOption {
   json?: boolean;
   threads?: string;
 }
-
-const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 
 async function openFor(jobId: string, options: DbOption): Promise<Baton> {
   return Baton.open({ db: requireDatabaseFor(jobId, options) });
@@ -28,7 +27,7 @@ export async function pauseCommand(jobId: string, options: DbOption): Promise<nu
   const baton = await openFor(jobId, options);
   try {
     const status = await baton.status(jobId);
-    if (ENDED.has(status.state)) throw new BatonError('JOB_FINISHED', `job "${jobId}" has already ended (${status.state}); there is nothing to pause`);
+    if (jobHasEnded(status.state)) throw new BatonError('JOB_FINISHED', `job "${jobId}" has already ended (${status.state}); there is nothing to pause`);
     await baton.pause(jobId);
     say(
       baton.isLive(jobId)

@@ -4,7 +4,7 @@
  */
 import type { Baton } from '../engine/baton.js';
 import type { Job } from '../engine/job.js';
-import type { JobSummary } from '../protocol.js';
+import { jobHasEnded, type JobSummary } from '../protocol.js';
 import { formatCount, formatFailures, formatSummary } from './format-summary.js';
 import { createProgressView, progressMode } from './progress-view.js';
 
@@ -21,7 +21,6 @@ export const EXIT_NOT_SUCCEEDED = 1;
 /** Stopped by Ctrl-C or SIGTERM; the job is resumable (128 + SIGINT, as shells report it). */
 export const EXIT_INTERRUPTED = 130;
 
-const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 
 /**
  * Follows `job` until it ends or a signal stops it. Resolves with the exit code. The first
@@ -73,7 +72,7 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
 
   if (stops.draining || stops.now) {
     if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    if (ENDED.has(summary.state)) {
+    if (jobHasEnded(summary.state)) {
       // The job ended as the signal came; the database is closed, so no failure details.
       if (!options.json) process.stdout.write(`${formatSummary(summary, Date.now() - startedAt)}\n`);
       return summary.state === 'succeeded' ? EXIT_SUCCEEDED : EXIT_NOT_SUCCEEDED;

@@ -2,7 +2,7 @@
  * How the CLI shows jobs: progress lines, the final summary, failures, the jobs table. Pure
  * functions of the engine's snapshots, so they are tested without running anything.
  */
-import type { JobSnapshot, JobStatus, JobSummary, PageFailureInfo } from '../protocol.js';
+import { jobHasEnded, type JobSnapshot, type JobStatus, type JobSummary, type PageFailureInfo } from '../protocol.js';
 
 const COUNT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
@@ -157,9 +157,9 @@ function formatLimits(limits: JobSummary['limits']): string {
 function describeState(status: JobStatus, resumeCommand: string): string {
   if (status.live) return `${status.state} (a live process runs it${status.paused ? ', paused' : ''})`;
   const paused = status.paused && status.state !== 'paused' ? ' (paused)' : '';
+  if (jobHasEnded(status.state)) return `${status.state}${paused}`;
   // An unfinished job that no process runs was stopped, or its process was killed.
-  const unfinished = status.state === 'queued' || status.state === 'running' || status.state === 'paused';
-  return unfinished ? `${status.state}${paused}, and no process runs it: \`${resumeCommand}\` goes on` : `${status.state}${paused}`;
+  return `${status.state}${paused}, and no process runs it: \`${resumeCommand}\` goes on`;
 }
 
 /**

@@ -7,7 +7,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { buildProcessor } from '../build/build-processor.js';
 import { BatonError, isBatonError } from '../errors.js';
-import type { AttemptInfo, JobActivity, JobStatus, JobSummary, LogLine, PageRecord, PageState } from '../protocol.js';
+import { jobHasEnded, type AttemptInfo, type JobActivity, type JobStatus, type JobSummary, type LogLine, type PageRecord, type PageState } from '../protocol.js';
 import { PagePool, ProcessorLoadError } from '../pool/page-pool.js';
 import type { DescribeResult } from '../pool/worker-messages.js';
 import { shownPath, synchronousOf, translateSqliteError, type Durability, type SqliteDatabase } from '../store/database.js';
@@ -33,8 +33,6 @@ import {
 } from './options.js';
 import { recoverJob } from './recover-job.js';
 import { fillRetryPolicy } from './retry-policy.js';
-
-const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
 
 /** What `baton.retryFailed(jobId)` did. */
 export type RetryFailedResult =
@@ -91,7 +89,7 @@ export class Baton {
     if (filled.jobId !== null) {
       const existing = this.store.get(filled.jobId);
       if (existing) {
-        if (FINISHED.has(existing.state)) throw finishedError(existing);
+        if (jobHasEnded(existing.state)) throw finishedError(existing);
         const job = await this.resume(filled.jobId, { threads: filled.threads });
         if (options.maxParallel !== undefined || options.rateLimit !== undefined) {
           await job.setLimits({ ...(options.maxParallel !== undefined ? { maxParallel: filled.maxParallel } : {}), ...(options.rateLimit !== undefined ? { rateLimit: filled.rateLimit } : {}) });
@@ -156,7 +154,7 @@ export class Baton {
     const handle = this.handles.get(jobId);
     if (handle && !isEnded(handle)) return handle;
     const row = this.store.require(jobId);
-    if (FINISHED.has(row.state)) throw finishedError(row);
+    if (jobHasEnded(row.state)) throw finishedError(row);
     const { runner } = await this.runHere(row, { threads: options.threads, retryFailed: false });
     return this.handleFor(runner);
   }
@@ -239,7 +237,7 @@ export class Baton {
 
   async pause(jobId: string): Promise<void> {
     const row = this.store.require(jobId);
-    if (FINISHED.has(row.state) && !this.handles.get(jobId)?.active) throw finishedError(row);
+    if (jobHasEnded(row.state) && !this.handles.get(jobId)?.active) throw finishedError(row);
     this.store.setPaused(jobId, true);
     this.handles.get(jobId)?.pause();
   }
@@ -247,7 +245,7 @@ export class Baton {
   /** Unpauses a job. It runs only where a process runs it: see `resume` to run it here. */
   async unpause(jobId: string): Promise<void> {
     const row = this.store.require(jobId);
-    if (FINISHED.has(row.state) && !this.handles.get(jobId)?.active) throw finishedError(row);
+    if (jobHasEnded(row.state) && !this.handles.get(jobId)?.active) throw finishedError(row);
     this.store.setPaused(jobId, false);
     await this.handles.get(jobId)?.resume();
   }
@@ -272,7 +270,7 @@ export class Baton {
       return;
     }
     const row = this.store.require(jobId);
-    if (FINISHED.has(row.state)) throw finishedError(row);
+    if (jobHasEnded(row.state)) throw finishedError(row);
     this.store.requestCancel(jobId);
     if (!ownerIsLive(row)) this.store.setState(row.no, 'cancelled', Date.now());
   }

@@ -7,7 +7,7 @@ import { LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import { isBatonError } from '../errors.js';
 import type { Baton } from '../engine/baton.js';
 import type { Job } from '../engine/job.js';
-import type { PanelMessage, RunnerNotifications, RunnerRequests } from '../protocol.js';
+import { jobHasEnded, type PanelMessage, type RunnerNotifications, type RunnerRequests } from '../protocol.js';
 
 /** The part of a vscode-languageserver (or vscode-jsonrpc) connection the server uses. */
 export interface RunnerConnection {
@@ -45,7 +45,6 @@ export interface RunnerServerOptions {
 
 type Handler<M extends keyof RunnerRequests> = (params: RunnerRequests[M]['params']) => Promise<RunnerRequests[M]['result']>;
 
-const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 
 export class RunnerServer {
   private readonly baton: Baton;
@@ -179,7 +178,7 @@ export class RunnerServer {
           // retryFailed() after the end starts a new run on the same handle: follow that one.
           if (job.active) return watch();
           this.followed.delete(job);
-          this.log(`job ${job.id} ${ENDED.has(summary.state) ? 'ended' : 'stopped'}: ${summary.state}, ${summary.pages.succeeded} pages succeeded, ${summary.pages.failed} failed, ${summary.items} items`);
+          this.log(`job ${job.id} ${jobHasEnded(summary.state) ? 'ended' : 'stopped'}: ${summary.state}, ${summary.pages.succeeded} pages succeeded, ${summary.pages.failed} failed, ${summary.items} items`);
         },
         (error: unknown) => {
           this.followed.delete(job);
