@@ -5,9 +5,9 @@
  *   runs before its enqueue is sent (worker.ts, startThenCommit), and the thread's outbox waits
  *   for that enqueue, so a child that blocks its thread at once (a busy loop before its first
  *   await) would keep them all from leaving;
- * - while the thread sends once per turn of its event loop (worker.ts, send), the pages that
- *   ended or started in that turn and their log lines: a page whose timer fires after theirs in
- *   the same turn may block the thread before the batch goes.
+ * - while the thread holds what it sends (worker.ts, schedule: to the end of a turn of its event
+ *   loop, or a few milliseconds), the pages that ended or started meanwhile and their log lines:
+ *   a page whose timer fires after theirs may block the thread before the batch goes.
  * When the scheduler terminates the thread it reads them here: those children are recorded and
  * run, those pages are recorded as they ended instead of running again.
  *
@@ -21,7 +21,7 @@ import type { WorkerMessage } from './worker-messages.js';
 export type UnsentEnqueue = Extract<WorkerMessage, { t: 'enqueue' }>;
 export type UnsentMessage = Extract<WorkerMessage, { t: 'enqueue' | 'done' | 'failed' | 'log' | 'deferred-start' }>;
 
-/** Room for the JSON of what one turn sends: a few enqueues, a few hundred page ends. */
+/** Room for the JSON of what one batch holds: a few enqueues, a few hundred page ends. */
 const TEXT_BYTES = 64 * 1024;
 
 /** Int32 slots before the text: the length of the text, and the version. */

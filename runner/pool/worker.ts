@@ -52,8 +52,11 @@ process.on('unhandledRejection', (reason) => {
 });
 
 let outbox: WireMessage[] = [];
-/** When the outbox goes: after this run of the thread's code (a microtask), or at the end of the event loop's turn. */
-let flushScheduled: 'no' | 'microtask' | 'turn' = 'no';
+/**
+ * When the outbox goes: after this run of the thread's code (a microtask), at the end of the
+ * event loop's turn, or after a while (nothing in it is waited for).
+ */
+let flushScheduled: 'no' | 'microtask' | 'turn' | 'later' = 'no';
 const pendingProgress = new Set<PageRun>();
 
 /** A batch this big goes at once: the scheduler starts on it while this thread goes on. */
@@ -77,16 +80,58 @@ function batchPerTurn(): boolean {
   return directEnqueue()?.mayTry === true && !busyNow();
 }
 
+/**
+ * How long what nobody waits for may stay in the outbox (see nobodyWaits). A chain over a fast API
+ * ends and enqueues its pages one at a time, each in a turn of its own: a batch a message cost
+ * this thread a `postMessage` each (about 45 µs on two cores, mostly waking the scheduler's
+ * thread) and woke the scheduler as often. Held 3 ms, ten or so go together.
+ */
+const HOLD_MS = 3;
+
+/**
+ * Whether the scheduler can hear of it late: a page's end whose slot stays with this thread, a
+ * child already committed here, a log line, progress. Not a slot given back (the scheduler may
+ * have a page for it) nor an enqueue it must commit (the page waits for the answer).
+ */
+function nobodyWaits(message: WorkerMessage): boolean {
+  switch (message.t) {
+    case 'done':
+    case 'failed':
+      return message.kept;
+    case 'enqueue':
+      return message.durable;
+    case 'log':
+    case 'progress':
+    case 'deferred-start':
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** `urgent`: a page waits for the scheduler's answer. */
 function send(message: WorkerMessage, urgent = false): void {
   outbox.push(encode(message));
+  schedule(message, urgent);
+}
+
+/** When the outbox goes, now that it holds `message`. */
+function schedule(message: WorkerMessage, urgent: boolean): void {
   if (outbox.length >= FLUSH_AT) {
     flush();
     return;
   }
   if (flushScheduled === 'microtask') return;
-  if (!urgent && batchPerTurn() && holdForTurn(message)) {
+  // Both holds need the scheduler to let threads write: near saturation it waits for what it is told.
+  if (!urgent && directEnqueue()?.mayTry === true && nobodyWaits(message) && holdForTurn(message)) {
     if (flushScheduled === 'no') {
+      flushScheduled = 'later';
+      setTimeout(flushSoon, HOLD_MS);
+    }
+    return;
+  }
+  if (!urgent && batchPerTurn() && holdForTurn(message)) {
+    if (flushScheduled !== 'turn') {
       flushScheduled = 'turn';
       setImmediate(flushSoon);
     }
@@ -99,8 +144,8 @@ function send(message: WorkerMessage, urgent = false): void {
 }
 
 /**
- * Notes what the scheduler must not lose if a page blocks the thread later in the turn in shared
- * memory (unsent-messages.ts); whether the message may then wait for the end of the turn.
+ * Notes what the scheduler must not lose if a page blocks the thread before the batch goes in
+ * shared memory (unsent-messages.ts); whether the message may then wait (see schedule).
  */
 function holdForTurn(message: WorkerMessage): boolean {
   switch (message.t) {
@@ -128,6 +173,8 @@ function flushSoon(): void {
 
 /** Places in the outbox kept for enqueues still being decided; nothing is sent until they are filled. */
 let reserved = 0;
+/** A flush came while places were reserved: the batch goes once they are filled. */
+let flushBlocked = false;
 /** Waiting for the reserved places to be filled and sent. */
 let onFilled: (() => void)[] = [];
 
@@ -142,7 +189,8 @@ function reserve(): (message: WorkerMessage) => void {
   return (message) => {
     box[at] = encode(message);
     if (--reserved > 0) return;
-    flush(false);
+    if (flushBlocked) flush(false);
+    else schedule(message, message.t === 'enqueue' && !message.durable);
     for (const resolve of onFilled.splice(0)) resolve();
   };
 }
@@ -156,7 +204,11 @@ async function flushFilled(): Promise<void> {
 /** `take`: also handle what the scheduler sent meanwhile (not from inside a page's call, where it could start other pages). */
 function flush(take = true): void {
   // The whole batch waits for its reserved places (see reserve).
-  if (reserved > 0) return;
+  if (reserved > 0) {
+    flushBlocked = true;
+    return;
+  }
+  flushBlocked = false;
   for (const run of pendingProgress) run.progressMessage = null;
   pendingProgress.clear();
   if (outbox.length === 0) return;

@@ -59,4 +59,46 @@ describe("a worker thread's batches to the scheduler", () => {
     const batches = await runPages(false);
     expect(batches.map(ends).filter((n) => n > 0)).toEqual(Array.from({ length: PAGES }, () => 1));
   });
+
+  it('hold what nobody waits for a few milliseconds: children committed by the thread, and pages that end on its credits, go together', async () => {
+    // Page 1 waits for its credits, then a chain of CHILDREN pages, each in a turn of its own,
+    // hands on its cursor and ends on the next turn.
+    const { pool: threads, bundle } = startPagePool(CHAIN);
+    pool = threads;
+    const batches: WorkerMessage[][] = [];
+    threads.onMessages((batch, threadId) => {
+      batches.push(batch);
+      if (batch.some((message) => message.t === 'started')) {
+        threads.send(threadId, { t: 'grant', numbers: Array.from({ length: CHILDREN }, (_, i) => 100 + i), credits: CHILDREN });
+      }
+    });
+    await threads.runPages(bundle, [firstAttempt(1)]);
+    await waitFor(() => batches.flat().filter((message) => message.t === 'done').length === CHILDREN + 1, 5_000, 'every page to end');
+
+    const enqueues = batches.flat().filter((message) => message.t === 'enqueue');
+    // Each was committed by the thread and started on a credit: nobody waits for the message.
+    expect(enqueues).toHaveLength(CHILDREN);
+    expect(enqueues.every((message) => message.durable && message.started)).toBe(true);
+    const kept = batches.flat().filter((message) => message.t === 'done' && message.kept);
+    expect(kept).toHaveLength(CHILDREN);
+    // One batch a message (each child's turn) without the hold; a few with it.
+    const batchesWithEnqueues = batches.filter((batch) => batch.some((message) => message.t === 'enqueue')).length;
+    expect(batchesWithEnqueues).toBeLessThan(CHILDREN / 2);
+  });
 });
+
+const CHILDREN = 20;
+
+const CHAIN = `
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+export default {
+  async run(ctx) {
+    if (ctx.page.id === 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    const cursor = ctx.page.cursor;
+    await nextTurn();
+    if (cursor <= ${CHILDREN}) await ctx.enqueueNextPage({ cursor: cursor + 1 });
+    await nextTurn();
+    return { items: 1 };
+  },
+};
+`;
