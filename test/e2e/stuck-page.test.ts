@@ -79,4 +79,15 @@ describe('stuck pages', () => {
     for (const cursor of [0, 1, 2]) expect(await outcomes(cursor)).toEqual(['succeeded']);
     expect(await outcomes(3)).toEqual(['stuck', 'succeeded']);
   });
+
+  it('records as they ended the pages whose ends their thread held back (slots it keeps) when it was blocked', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    const job = await baton.start({ processor: fixture('blocks-after-held-ends.ts'), jobId: 'held', threads: 1, maxParallel: 8 });
+    expect(await job.done).toMatchObject({ state: 'succeeded', items: 4, pages: { total: 4, succeeded: 4, failed: 0 } });
+    const pages = await baton.pages('held');
+    const attempts = async (cursor: number) => await baton!.attempts('held', { page: pages.find((p) => p.cursor === cursor)!.page });
+    // Children started on the thread's credits: their ends wait up to 3 ms, and never left.
+    for (const cursor of [1, 2]) expect((await attempts(cursor)).map((a) => a.outcome)).toEqual(['succeeded']);
+    expect((await attempts(3)).map((a) => a.outcome).reverse()).toEqual(['stuck', 'succeeded']);
+  });
 });
