@@ -82,9 +82,9 @@ function batchPerTurn(): boolean {
 
 /**
  * How long what nobody waits for may stay in the outbox (see nobodyWaits). A chain over a fast API
- * ends and enqueues its pages one at a time, each in a turn of its own: a batch a message cost
- * this thread a `postMessage` each (about 45 µs on two cores, mostly waking the scheduler's
- * thread) and woke the scheduler as often. Held 3 ms, ten or so go together.
+ * ends and enqueues its pages one at a time, each in a turn of its own, and every batch of one
+ * cost this thread a `postMessage` (about 45 µs on two cores, mostly waking the scheduler's
+ * thread) and woke the scheduler. Held 3 ms, ten or so go together (docs/performance.md).
  */
 const HOLD_MS = 3;
 
