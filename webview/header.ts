@@ -94,7 +94,7 @@ export class Header {
     setAttr(state, 'data-state', shown);
     setAttr(state, 'title', job.live ? 'a process runs this job now' : jobHasEnded(job.state) ? 'this job has ended' : 'no process runs this job now: Resume runs it here');
 
-    const doneFraction = jobHasEnded(job.state) && job.state === 'succeeded' ? 1 : live?.percent != null ? live.percent / 100 : null;
+    const doneFraction = job.state === 'succeeded' ? 1 : live?.percent != null ? live.percent / 100 : null;
     const progress = byId('progress');
     const fill = byId('progress-fill');
     if (doneFraction === null) {

@@ -64,21 +64,9 @@ const FLUSH_AT = 64;
 
 /**
  * Whether this thread was busy more than 80% of the last 50 ms: its turns are then long, and what
- * it sends should not wait for their end (see batchPerTurn).
+ * it sends should not wait for their end (see holdFor).
  */
 const busyNow = busyMoreThan(0.8, 50);
-
-/**
- * Whether what is sent may wait for the end of this turn of the event loop. Pages waiting on
- * timers end one timer callback at a time, and a batch each cost this thread about 10 µs (and
- * woke the scheduler's thread as often); a turn's ends go in one. Not while this thread is busy
- * (its turns are long: the scheduler would hear late of slots it could fill elsewhere), nor while
- * the scheduler is near saturation and does not let threads write (it waits for what it is told:
- * no-op pages ran 10% slower with their ends held to the end of the turn).
- */
-function batchPerTurn(): boolean {
-  return directEnqueue()?.mayTry === true && !busyNow();
-}
 
 /**
  * How long what nobody waits for may stay in the outbox (see nobodyWaits). A chain over a fast API
@@ -109,6 +97,21 @@ function nobodyWaits(message: WorkerMessage): boolean {
   }
 }
 
+/**
+ * How long a message may wait in the outbox: HOLD_MS when nobody waits for it; otherwise to the
+ * end of this turn of the event loop, since pages waiting on timers end one timer callback at a
+ * time, and a batch each cost this thread about 10 µs (and woke the scheduler's thread as often):
+ * a turn's ends go in one. Not while this thread is busy (its turns are long: the scheduler would
+ * hear late of slots it could fill elsewhere), nor at all while the scheduler is near saturation
+ * and does not let threads write (it waits for what it is told: no-op pages ran 10% slower with
+ * their ends held to the end of the turn), nor when a page waits for the answer.
+ */
+function holdFor(message: WorkerMessage, urgent: boolean): 'later' | 'turn' | null {
+  if (urgent || directEnqueue()?.mayTry !== true) return null;
+  if (nobodyWaits(message)) return 'later';
+  return busyNow() ? null : 'turn';
+}
+
 /** `urgent`: a page waits for the scheduler's answer. */
 function send(message: WorkerMessage, urgent = false): void {
   outbox.push(encode(message));
@@ -122,16 +125,12 @@ function schedule(message: WorkerMessage, urgent: boolean): void {
     return;
   }
   if (flushScheduled === 'microtask') return;
-  // Both holds need the scheduler to let threads write: near saturation it waits for what it is told.
-  if (!urgent && directEnqueue()?.mayTry === true && nobodyWaits(message) && holdForTurn(message)) {
-    if (flushScheduled === 'no') {
+  const hold = holdFor(message, urgent);
+  if (hold !== null && noteWhileHeld(message)) {
+    if (hold === 'later' && flushScheduled === 'no') {
       flushScheduled = 'later';
       setTimeout(flushSoon, HOLD_MS);
-    }
-    return;
-  }
-  if (!urgent && batchPerTurn() && holdForTurn(message)) {
-    if (flushScheduled !== 'turn') {
+    } else if (hold === 'turn' && flushScheduled !== 'turn') {
       flushScheduled = 'turn';
       setImmediate(flushSoon);
     }
@@ -147,7 +146,7 @@ function schedule(message: WorkerMessage, urgent: boolean): void {
  * Notes what the scheduler must not lose if a page blocks the thread before the batch goes in
  * shared memory (unsent-messages.ts); whether the message may then wait (see schedule).
  */
-function holdForTurn(message: WorkerMessage): boolean {
+function noteWhileHeld(message: WorkerMessage): boolean {
   switch (message.t) {
     case 'done':
     case 'failed':
