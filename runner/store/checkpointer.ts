@@ -11,6 +11,10 @@ import { compiledEntry } from '../compiled-entry.js';
 export interface CheckpointerData {
   file: string;
   synchronous: 'NORMAL' | 'FULL';
+  /** The write lock of the process's writers (write-lock.ts), for the checkpoint that lets the WAL start over. */
+  lock?: SharedArrayBuffer;
+  /** How often that checkpoint runs; default 1,000 ms. */
+  restartEveryMs?: number;
 }
 
 export type CheckpointerRequest = 'checkpoint' | 'close';

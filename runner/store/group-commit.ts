@@ -222,7 +222,7 @@ export class GroupCommit {
   private startCheckpointer(): Checkpointer | null {
     if (this.db.memory) return null;
     try {
-      return new Checkpointer({ file: this.db.name, synchronous: synchronousOf(this.db) });
+      return new Checkpointer({ file: this.db.name, synchronous: synchronousOf(this.db), lock: this.lock.buffer });
     } catch {
       return null;
     }

@@ -59,6 +59,22 @@ export class WriteLock {
     }
   }
 
+  /**
+   * Takes the lock if its holder lets go within `maxWaitMs`; false (not taken) otherwise. For a
+   * holder that may step aside (the checkpointer), unlike `acquire`.
+   */
+  acquireWithin(maxWaitMs: number): boolean {
+    if (this.tryAcquire()) return true;
+    const start = performance.now();
+    for (;;) {
+      // Marked contended, so that the holder wakes this thread; a free lock is taken so.
+      if (Atomics.exchange(this.word, 0, CONTENDED) === FREE) return true;
+      const left = start + maxWaitMs - performance.now();
+      if (left <= 0) return false;
+      Atomics.wait(this.word, 0, CONTENDED, left);
+    }
+  }
+
   release(): void {
     if (Atomics.exchange(this.word, 0, FREE) === CONTENDED) Atomics.notify(this.word, 0);
   }

@@ -1,9 +1,12 @@
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Checkpointer } from '../../runner/store/checkpointer.js';
 import { openDatabase, type SqliteDatabase } from '../../runner/store/database.js';
+import { WriteLock } from '../../runner/store/write-lock.js';
 
 describe('Checkpointer', () => {
   let dir: string;
@@ -35,6 +38,20 @@ describe('Checkpointer', () => {
     expect(statSync(file).size).toBeGreaterThan(before + 500_000);
     await checkpointer.idle();
     checkpointer.close();
+  });
+
+  it('lets the WAL start over while other threads commit without pause, so that it stays small', async () => {
+    const lock = new WriteLock();
+    const checkpointer = new Checkpointer({ file, synchronous: 'NORMAL', lock: lock.buffer, restartEveryMs: 20 });
+    const writer = new Worker(new URL('../support/stream-commits.mjs', import.meta.url), { workerData: { file, lock: lock.buffer, ms: 1500, everyMs: 0.2 } });
+    const asking = setInterval(() => checkpointer.request(), 20);
+    const [commits] = (await once(writer, 'message')) as [number];
+    clearInterval(asking);
+    await checkpointer.idle();
+    checkpointer.close();
+    expect(commits).toBeGreaterThan(2_000);
+    // Every commit appends at least a page (4 KiB) to the WAL: one that never started over holds them all.
+    expect(statSync(`${file}-wal`).size).toBeLessThan((commits * 4096) / 4);
   });
 
   it('says it is unusable when its thread cannot open the file, so its owner checkpoints instead', async () => {

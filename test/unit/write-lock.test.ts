@@ -55,6 +55,26 @@ describe('WriteLock', () => {
     expect(lock.tryAcquire()).toBe(true);
   });
 
+  it('waits a while for a holder that may step aside, and takes the lock once it does', async () => {
+    const lock = new WriteLock();
+    const { flags, worker } = await holdOnAnotherThread(lock, 30);
+    expect(lock.acquireWithin(10_000)).toBe(true);
+    expect(Atomics.load(flags, 0)).toBe(2);
+    lock.release();
+    await worker.terminate();
+  });
+
+  it('gives up without taking the lock when its holder keeps it past the wait', async () => {
+    const lock = new WriteLock();
+    const { flags, worker } = await holdOnAnotherThread(lock, 300);
+    expect(lock.acquireWithin(5)).toBe(false);
+    // Still the holder's: neither this side nor anyone else took it.
+    expect(Atomics.load(flags, 0)).toBe(1);
+    expect(lock.tryAcquire()).toBe(false);
+    await new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    expect(lock.tryAcquire()).toBe(true);
+  });
+
   it('tells worker threads whether they may write, through the shared memory', () => {
     const lock = new WriteLock();
     const seen = new WriteLock(lock.buffer);

@@ -1,0 +1,29 @@
+// A worker thread that commits a small transaction every `everyMs` for `ms`, without yielding,
+// each under the process's write lock (trying again while another holder has it), as worker
+// threads commit their pages' children. workerData: { file, lock, ms, everyMs }. Posts how many
+// it committed.
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { WriteLock } from '../../dist/runner/store/write-lock.js';
+
+const { file, lock: buffer, ms, everyMs } = workerData;
+const db = new Database(file, { timeout: 0 });
+db.pragma('synchronous = NORMAL');
+db.pragma('wal_autocheckpoint = 0');
+const lock = new WriteLock(buffer);
+const insert = db.prepare('INSERT INTO baton_meta (key, value) VALUES (?, ?)');
+let commits = 0;
+const until = performance.now() + ms;
+let next = performance.now();
+while (performance.now() < until) {
+  if (performance.now() < next || !lock.tryAcquire()) continue;
+  next += everyMs;
+  try {
+    insert.run(`stream-${commits}`, 'x'.repeat(200));
+    commits++;
+  } finally {
+    lock.release();
+  }
+}
+db.close();
+parentPort.postMessage(commits);
