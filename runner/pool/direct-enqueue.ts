@@ -9,6 +9,7 @@
  * else, a duplicate cursor included, goes through the scheduler as before.
  */
 import Database from 'better-sqlite3';
+import { WAL_SIZE_LIMIT } from '../store/database.js';
 import { WriteLock } from '../store/write-lock.js';
 
 export interface DirectEnqueueTarget {
@@ -45,6 +46,7 @@ export class DirectEnqueue {
     this.db.pragma(`synchronous = ${target.synchronous}`);
     // Checkpoints stay with the scheduler's connection: one here would stall this thread's pages.
     this.db.pragma('wal_autocheckpoint = 0');
+    this.db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
     this.lock = new WriteLock(target.lock);
     const job = this.db.prepare<[string], number>('SELECT no FROM jobs WHERE id = ?').pluck().get(target.jobId);
     if (job === undefined) throw new Error(`job ${target.jobId} is not in ${target.file}`);

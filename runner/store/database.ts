@@ -59,6 +59,14 @@ export function translateSqliteError(error: unknown, file: string): unknown {
   return error;
 }
 
+/**
+ * What the WAL file is cut back to when it starts over (SQLite keeps it at its largest
+ * otherwise): no-op pages write about 200 MB of it in the second before the scheduler saturates
+ * and checkpoints for itself. Set on every connection that writes, since whichever one starts
+ * the WAL over cuts it.
+ */
+export const WAL_SIZE_LIMIT = 64 * 2 ** 20;
+
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
   const file = resolve(path);
   mkdirSync(dirname(file), { recursive: true });
@@ -69,6 +77,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): S
     const version = checkOwnership(db, file);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
     if (version === 0) createSchema(db);
     else if (version < SCHEMA_VERSION) migrate(db);
     return db;

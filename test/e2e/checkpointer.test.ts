@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Checkpointer } from '../../runner/store/checkpointer.js';
-import { openDatabase, type SqliteDatabase } from '../../runner/store/database.js';
+import { openDatabase, WAL_SIZE_LIMIT, type SqliteDatabase } from '../../runner/store/database.js';
 import { WriteLock } from '../../runner/store/write-lock.js';
 
 describe('Checkpointer', () => {
@@ -52,6 +52,18 @@ describe('Checkpointer', () => {
     expect(commits).toBeGreaterThan(2_000);
     // Every commit appends at least a page (4 KiB) to the WAL: one that never started over holds them all.
     expect(statSync(`${file}-wal`).size).toBeLessThan((commits * 4096) / 4);
+  });
+
+  it('is cut back to its limit once it starts over, after a burst made it larger', () => {
+    const insert = db.prepare('INSERT INTO baton_meta (key, value) VALUES (?, ?)');
+    db.transaction(() => {
+      for (let i = 0; i < 20_000; i++) insert.run(`burst-${i}`, 'x'.repeat(4000));
+    })();
+    expect(statSync(`${file}-wal`).size).toBeGreaterThan(WAL_SIZE_LIMIT);
+    db.pragma('wal_checkpoint(PASSIVE)');
+    // All of it is in the database now: this write starts the WAL over.
+    insert.run('after', 'x');
+    expect(statSync(`${file}-wal`).size).toBeLessThanOrEqual(WAL_SIZE_LIMIT);
   });
 
   it('says it is unusable when its thread cannot open the file, so its owner checkpoints instead', async () => {
