@@ -401,16 +401,27 @@ export class Baton {
   }
 
   private handleFor(runner: JobRunner): Job {
-    const existing = this.handles.get(runner.jobId);
-    if (existing && isEnded(existing)) {
-      this.handles.delete(runner.jobId);
-    }
     const job = new Job(runner, this.store, async (jobId, page) => {
       const row = this.store.require(jobId);
-      return this.runHere(row, { threads: undefined, retryFailed: true, page });
+      const restarted = await this.runHere(row, { threads: undefined, retryFailed: true, page });
+      this.track(job, restarted.runner);
+      return restarted;
     });
-    this.handles.set(runner.jobId, job);
+    this.track(job, runner);
     return job;
+  }
+
+  /**
+   * Finds the handle by its job's id while its run lasts, and lets it go when the run ends: a
+   * process that runs job after job (the runner server) would otherwise keep every ended job's
+   * handle, and with it its runner and processor bundle, for as long as it lives.
+   */
+  private track(job: Job, runner: JobRunner): void {
+    this.handles.set(runner.jobId, job);
+    const forget = () => {
+      if (this.handles.get(runner.jobId) === job && !job.active) this.handles.delete(runner.jobId);
+    };
+    runner.done.then(forget, forget);
   }
 }
 

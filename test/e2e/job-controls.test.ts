@@ -1,7 +1,10 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rampedParallel } from '../../runner/engine/rampup.js';
-import { Baton, type JobSnapshot } from '../../runner/index.js';
+import { Baton, type Job, type JobSnapshot } from '../../runner/index.js';
 import { fixture, peakConcurrency, sleep, tempDir, waitFor } from '../helpers.js';
 
 const open: Baton[] = [];
@@ -170,5 +173,60 @@ describe('progress', () => {
     expect(middle!.snapshot.throughput.itemsPerSecond).toBeGreaterThan(0);
     expect(middle!.snapshot.etaSeconds).toBeGreaterThan(0);
     expect(summary.items).toBe(2_000);
+  });
+});
+
+describe('a process that runs job after job', () => {
+  // Collected on demand: the handle is gone only once nothing holds it.
+  setFlagsFromString('--expose-gc');
+  const collect = runInNewContext('gc') as () => void;
+
+  async function released(ref: WeakRef<object>): Promise<boolean> {
+    for (let i = 0; i < 20 && ref.deref() !== undefined; i++) {
+      await sleep(25);
+      collect();
+    }
+    return ref.deref() === undefined;
+  }
+
+  it('lets an ended job go (its handle, runner and processor bundle), and still finds a running one by its id', async () => {
+    const baton = await openBaton();
+    let job: Job | undefined = await baton.start({ processor: fixture('counts-to.ts'), args: { total: 50 }, jobId: 'first' });
+    await job.done;
+    const ended = new WeakRef(job);
+    job = undefined;
+    expect(await released(ended)).toBe(true);
+    // A running job is found by its id, for controls by id.
+    const running = await baton.start({ processor: fixture('sleeps.ts'), args: { ms: 30, chains: 1, pages: 1_000 }, jobId: 'second' });
+    await baton.pause('second');
+    await waitFor(() => running.snapshot().state === 'paused', 20_000, 'the job to pause');
+    await baton.cancel('second');
+    expect(await running.done).toMatchObject({ state: 'cancelled' });
+  });
+
+  it('finds a handle that runs again (retry-failed) while that run lasts, and stops it on close', async () => {
+    const dir = tempDir();
+    const processor = join(dir, 'fails-then-sleeps.ts');
+    writeFileSync(
+      processor,
+      `import { definePageProcessor } from 'baton';
+export default definePageProcessor({
+  retry: { maxAttempts: 1 },
+  async run(ctx) {
+    if (ctx.page.attempt === 1) throw new Error('not yet');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+  },
+});
+`,
+    );
+    const baton = await openBaton(join(dir, 'baton.db'));
+    const job = await baton.start({ processor, jobId: 'again' });
+    expect((await job.done).state).toBe('failed');
+    expect(baton.isLive('again')).toBe(false);
+    expect(await job.retryFailed()).toBe(1);
+    expect(baton.isLive('again')).toBe(true);
+    // Closing stops the runs it finds: this one too, resumable.
+    await baton.close({ stop: 'now' });
+    expect(await job.done).toMatchObject({ state: 'running', live: false, pages: { succeeded: 0 } });
   });
 });
