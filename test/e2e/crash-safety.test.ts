@@ -96,6 +96,8 @@ describe('crash safety (kill -9, then resume)', () => {
     const child = fork(join(root, 'test/support/run-job.mjs'), [db, 'taken', fixture('logs-runs.ts'), JSON.stringify({ log, chains: 1, pages: 1000, ms: 50 }), '1'], {
       stdio: 'ignore',
     });
+    // Gone only once reaped: until then its pid still answers, and the job still looks taken.
+    const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
       await waitFor(() => runs(log).size >= 1, 30_000, 'the child to run a page');
       baton = await Baton.open({ db });
@@ -105,7 +107,7 @@ describe('crash safety (kill -9, then resume)', () => {
       });
     } finally {
       child.kill('SIGKILL');
-      await sleep(50);
+      await exited;
     }
     // Once that process is gone the job is free again.
     const job = await baton!.resume('taken');
