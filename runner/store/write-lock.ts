@@ -50,13 +50,8 @@ export class WriteLock {
     while (performance.now() - start < SPIN_MS) {
       if (Atomics.load(this.word, 0) === FREE && this.tryAcquire()) return;
     }
-    for (;;) {
-      // Mark it contended, so the holder wakes this thread; a free lock is taken as contended.
-      if (Atomics.exchange(this.word, 0, CONTENDED) === FREE) return;
-      const left = start + maxWaitMs - performance.now();
-      if (left <= 0) return;
-      Atomics.wait(this.word, 0, CONTENDED, left);
-    }
+    // Taken anyway past the wait: the wait left it marked contended, as if this side held it.
+    this.acquireWithin(start + maxWaitMs - performance.now());
   }
 
   /**
@@ -67,7 +62,7 @@ export class WriteLock {
     if (this.tryAcquire()) return true;
     const start = performance.now();
     for (;;) {
-      // Marked contended, so that the holder wakes this thread; a free lock is taken so.
+      // Mark it contended, so the holder wakes this thread; a free lock is taken as contended.
       if (Atomics.exchange(this.word, 0, CONTENDED) === FREE) return true;
       const left = start + maxWaitMs - performance.now();
       if (left <= 0) return false;
