@@ -1,0 +1,62 @@
+// Runs each sample's one command (samples/*/run.mjs) as a user would, on small data kept in a
+// temporary folder (--data): the real CLI, a real job, and the sample's own check at the end.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { root, tempDir } from '../helpers.js';
+
+interface Finished {
+  code: number | null;
+  output: string;
+}
+
+function runSample(name: string, args: string[]): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'samples', name, 'run.mjs'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+describe('the samples, each run with one command', () => {
+  it('inflate-prices: inflates every product once, and keeps its shop and Baton database in --data', async () => {
+    const data = tempDir();
+    const { code, output } = await runSample('inflate-prices', ['--rows', '2000', '--delay-ms', '0', '--size', '100', '--data', data]);
+    expect(output).toContain('every product inflated exactly once');
+    expect(output).toMatch(/job inflate-prices-\S+ succeeded: 2,000 items/);
+    expect(code).toBe(0);
+    expect(existsSync(join(data, 'shop.db'))).toBe(true);
+    expect(existsSync(join(data, 'baton.db'))).toBe(true);
+  });
+
+  it('csv-import: imports every row of both files into the --data folder', async () => {
+    const data = tempDir();
+    const { code, output } = await runSample('csv-import', ['--csv-rows', '700', '--jsonl-rows', '300', '--size', '200', '--data', data]);
+    expect(output).toContain('imported.db holds 1,000 customers');
+    expect(output).toContain('every customer imported');
+    expect(code).toBe(0);
+    expect(existsSync(join(data, 'imported.db'))).toBe(true);
+  });
+
+  it('api-calls: notifies every customer of its local API under the rate limit', async () => {
+    const data = tempDir();
+    const { code, output } = await runSample('api-calls', ['--customers', '200', '--rate', '400', '--data', data]);
+    expect(output).toContain('every customer notified');
+    expect(output).toContain('(limit 400/s)');
+    expect(code).toBe(0);
+  });
+
+  it('names a mistaken option in one line, with the usage, and exits 2', async () => {
+    const unknown = await runSample('inflate-prices', ['--rowz', '10']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.output).toContain("Unknown option '--rowz'");
+    expect(unknown.output).toContain('usage: node samples/inflate-prices/run.mjs [--rows 100000]');
+    const notNumber = await runSample('api-calls', ['--rate', 'fast']);
+    expect(notNumber.code).toBe(2);
+    expect(notNumber.output).toContain('--rate must be a number >= 0, got "fast"');
+  });
+});
