@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { buildProcessor } from '../build/build-processor.js';
+import { buildProcessor, type BuiltProcessor } from '../build/build-processor.js';
 import { BatonError, isBatonError } from '../errors.js';
 import { jobHasEnded, type AttemptInfo, type JobActivity, type JobStatus, type JobSummary, type LogLine, type PageRecord, type PageState } from '../protocol.js';
 import { PagePool, ProcessorLoadError } from '../pool/page-pool.js';
@@ -336,15 +336,7 @@ export class Baton {
       const built = await buildProcessor(row.processor, this.buildDir);
       const threads = options.threads !== undefined ? checkThreads(options.threads) : (row.threads ?? availableParallelism());
       pool = this.createPool(row.id, row.args, threads);
-      const description = await this.describe(pool, built.bundle, built.source, false);
-      const processor = toProcessorState(built.bundle, description, built.source);
-      this.store.setDefinition(row.no, {
-        name: description.name ?? row.name,
-        bundle: built.bundle,
-        retry: JSON.stringify(processor.policy),
-        page_timeout_ms: processor.pageTimeoutMs,
-        estimate_total: description.estimateTotalItems,
-      });
+      const processor = await this.loadDefinition(row, pool, built);
       const pages = new PageStore(this.db, row.no);
       recoverJob(this.db, this.store, pages, this.store.getByNo(row.no), processor.policy);
       let requeued = 0;
@@ -387,7 +379,11 @@ export class Baton {
   }
 
   private async rebuild(row: JobRow, pool: PagePool): Promise<ProcessorState> {
-    const built = await buildProcessor(row.processor, this.buildDir);
+    return this.loadDefinition(row, pool, await buildProcessor(row.processor, this.buildDir));
+  }
+
+  /** Loads a freshly built bundle in the pool and records what it declares as the job's definition. */
+  private async loadDefinition(row: JobRow, pool: PagePool, built: BuiltProcessor): Promise<ProcessorState> {
     const description = await this.describe(pool, built.bundle, built.source, false);
     const processor = toProcessorState(built.bundle, description, built.source);
     this.store.setDefinition(row.no, {

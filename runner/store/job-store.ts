@@ -8,7 +8,8 @@ import type { AttemptInfo, AttemptOutcome, JobState, JobSummary, LogLine, PageFa
 import type { SqliteDatabase } from './database.js';
 import type { GroupCommit } from './group-commit.js';
 
-export interface JobRow {
+/** A row of the jobs table. */
+export interface JobRow extends JobCounters {
   no: number;
   id: string;
   name: string;
@@ -37,15 +38,6 @@ export interface JobRow {
   cancel_requested: number;
   retry_requested: number;
   last_error: string | null;
-  next_page: number;
-  pages_total: number;
-  pages_queued: number;
-  pages_running: number;
-  pages_succeeded: number;
-  pages_failed: number;
-  items: number;
-  attempts: number;
-  max_in_flight: number;
 }
 
 export type NewJobRow = Pick<
