@@ -153,4 +153,31 @@ describe('DirectEnqueue', () => {
     expect(other.prepare('SELECT cursor FROM pages WHERE no = 100').pluck().get()).toBe('"a"');
     other.close();
   });
+
+  it('gives its connection up for good when a failed write cannot be rolled back, letting both locks go', async () => {
+    const file = await jobFile();
+    const lock = new WriteLock();
+    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
+    // A rollback fails only when SQLite itself is in trouble (an I/O error, say): injected here.
+    const inside = direct as unknown as { rollback: { run(): never } };
+    inside.rollback = {
+      run() {
+        throw new Error('disk I/O error');
+      },
+    };
+    // A cursor SQLite cannot bind makes the insert fail inside the transaction.
+    expect(direct.tryCommit({ ...child, no: 100, cursor: {} as unknown as string })).toBe(false);
+    expect(direct.mayTry).toBe(false);
+    expect(lock.tryAcquire()).toBe(true);
+    lock.release();
+    // Every later child is the scheduler's, even one that would commit.
+    expect(direct.tryCommit({ ...child, no: 101, cursor: '"fine"' })).toBe(false);
+    // Closing the connection rolled its transaction back: another writer gets SQLite's lock.
+    const other = new Database(file, { timeout: 0 });
+    other.exec('BEGIN IMMEDIATE');
+    expect(other.prepare('SELECT count(*) FROM pages WHERE no >= 100').pluck().get()).toBe(0);
+    other.exec('ROLLBACK');
+    other.close();
+    direct.close();
+  });
 });
