@@ -415,7 +415,7 @@ export class Baton {
   private track(job: Job, runner: JobRunner): void {
     this.handles.set(runner.jobId, job);
     const forget = () => {
-      if (this.handles.get(runner.jobId) === job && !job.active) this.handles.delete(runner.jobId);
+      if (this.handles.get(runner.jobId) === job && isEnded(job)) this.handles.delete(runner.jobId);
     };
     runner.done.then(forget, forget);
   }

@@ -6,7 +6,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { batonDatabase, runCli, sampleOptions } from '../sample-command.mjs';
-import { observedRate, startServer } from './server.mjs';
+import { describeRates, startServer } from './server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { customers, rate, parallel, size, data } = sampleOptions('samples/api-calls/run.mjs', { customers: 2_000, rate: 200, parallel: 8, size: 20 });
@@ -26,13 +26,9 @@ try {
 }
 const { notified, times, tooMany } = server.stats;
 const calls = times.length;
-const { busiestSecond, average } = observedRate(times);
-// Over less than a second, the average mostly measures the limiter's opening burst.
-const span = times.length > 1 ? (times.at(-1) - times[0]) / 1000 : 0;
-const averageText = span >= 1 ? `average ${average.toFixed(0)}/s over ${span.toFixed(1)} s` : `all within ${span.toFixed(2)} s`;
 const verdict = notified.size === customers ? 'every customer notified' : `${(customers - notified.size).toLocaleString('en')} customers not notified`;
 console.log(
   `${calls.toLocaleString('en')} notifications arrived for ${notified.size.toLocaleString('en')} customers: ${verdict}; ` +
-    `${averageText}, busiest second ${busiestSecond} (limit ${rate}/s)${tooMany ? `; ${tooMany} answered 429` : ''}`,
+    `${describeRates(times, rate)}${tooMany ? `; ${tooMany} answered 429` : ''}`,
 );
 process.exitCode = code !== 0 ? code : notified.size === customers ? 0 : 1;

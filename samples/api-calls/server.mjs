@@ -82,7 +82,10 @@ export async function startServer({ customers = 2_000, gone = [], busyOnce = [],
   };
 }
 
-/** The most notifications that arrived within any one second, and the average rate per second. */
+/**
+ * The most notifications that arrived within any one second, the seconds from the first to the
+ * last, and the average rate per second over them.
+ */
 export function observedRate(times) {
   let busiest = 0;
   for (let i = 0, j = 0; j < times.length; j++) {
@@ -90,5 +93,15 @@ export function observedRate(times) {
     busiest = Math.max(busiest, j - i + 1);
   }
   const seconds = times.length > 1 ? (times[times.length - 1] - times[0]) / 1000 : 0;
-  return { busiestSecond: busiest, average: seconds > 0 ? (times.length - 1) / seconds : times.length };
+  return { busiestSecond: busiest, seconds, average: seconds > 0 ? (times.length - 1) / seconds : times.length };
+}
+
+/**
+ * The rates the server saw, in words. The average only over a second or more: over less, it
+ * mostly measures the limiter's opening burst.
+ */
+export function describeRates(times, limit) {
+  const { busiestSecond, seconds, average } = observedRate(times);
+  const overall = seconds >= 1 ? `average ${average.toFixed(0)}/s over ${seconds.toFixed(1)} s` : `all within ${seconds.toFixed(2)} s`;
+  return `${overall}, busiest second ${busiestSecond} (limit ${limit}/s)`;
 }

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
 import { customer, generateCustomers } from '../../samples/csv-import/generate.mjs';
 import { checkShop, setupShop } from '../../samples/inflate-prices/setup.mjs';
-import { observedRate, startServer } from '../../samples/api-calls/server.mjs';
+import { describeRates, observedRate, startServer } from '../../samples/api-calls/server.mjs';
 import { root, tempDir } from '../helpers.js';
 
 const sample = (name: string) => join(root, 'samples', name, 'processor.ts');
@@ -109,6 +109,13 @@ describe('sample api-calls', () => {
     const firstSecond = times.filter((t) => t - times[0]! < 1000).length;
     expect(firstSecond).toBeLessThanOrEqual(rate + burst + size);
     expect(observedRate(times).busiestSecond).toBeLessThanOrEqual(rate * 1.2 + burst + 2 * size);
+  });
+
+  it('gives the average rate only over a second or more, where the opening burst no longer dominates it', () => {
+    // 80 calls at once (the burst), then one every 10 ms.
+    const burstThenSteady = (steady: number) => [...Array.from({ length: 80 }, () => 0), ...Array.from({ length: steady }, (_, i) => 10 * (i + 1))];
+    expect(describeRates(burstThenSteady(20), 100)).toBe('all within 0.20 s, busiest second 100 (limit 100/s)');
+    expect(describeRates(burstThenSteady(150), 100)).toBe('average 153/s over 1.5 s, busiest second 179 (limit 100/s)');
   });
 
   it('waits out a 429 and calls again, and fails for good on another 4xx', async () => {
