@@ -63,11 +63,21 @@ describe("a page's thread committing its child itself", () => {
 
   it('goes on from a child committed after its parent was given up on, and the retry does not fork the chain', async () => {
     baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
-    const job = await baton.start({ processor: fixture('enqueues-after-given-up.ts'), jobId: 'late', threads: 1, maxParallel: 4 });
-    expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 2, succeeded: 2, failed: 0 } });
-    const pages = await baton.pages('late');
-    expect(pages.map((p) => p.cursor)).toEqual(['root', 'child-from-attempt-1']);
-    expect((await baton.attempts('late', { page: pages[0]!.page })).map((a) => a.outcome)).toEqual(['succeeded', 'stuck']);
+    // The thread commits the late child only if the write lock is free at that instant (the
+    // scheduler's heartbeat or a checkpoint may hold it); otherwise the scheduler refuses the
+    // child and the retry's goes on. Either way the chain must not fork; a few runs are allowed
+    // for the late child to be committed at least once.
+    let lateChildCommitted = false;
+    for (let run = 0; run < 5 && !lateChildCommitted; run++) {
+      const jobId = `late-${run}`;
+      const job = await baton.start({ processor: fixture('enqueues-after-given-up.ts'), jobId, threads: 1, maxParallel: 4 });
+      expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 2, succeeded: 2, failed: 0 } });
+      const pages = await baton.pages(jobId);
+      expect(pages.map((p) => p.cursor)).toEqual(['root', expect.stringMatching(/^child-from-attempt-[12]$/)]);
+      expect((await baton.attempts(jobId, { page: pages[0]!.page })).map((a) => a.outcome)).toEqual(['succeeded', 'stuck']);
+      lateChildCommitted = pages[1]!.cursor === 'child-from-attempt-1';
+    }
+    expect(lateChildCommitted).toBe(true);
   });
 });
 
