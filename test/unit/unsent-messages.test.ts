@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { createUnsentBuffer, peekUnsentMessages, readUnsentMessages, UnsentMessages, type UnsentEnqueue, type UnsentMessage } from '../../runner/pool/unsent-messages.js';
 
@@ -64,5 +65,36 @@ describe('unsent messages in shared memory', () => {
     writer.clear();
     expect(peekUnsentMessages(buffer)).toEqual([]);
   });
-});
 
+  it('never shows a torn note to the scheduler while another thread rewrites and clears them', async () => {
+    const buffer = createUnsentBuffer();
+    const writer = new Worker(new URL('../support/rewrite-unsent.mjs', import.meta.url), { workerData: { buffer, ms: 400 } });
+    const rounds = new Promise<number>((resolve, reject) => {
+      writer.once('message', resolve);
+      writer.once('error', reject);
+    });
+    let done = false;
+    void rounds.finally(() => (done = true));
+    let peeks = 0;
+    // Each peek is a snapshot the writer really had: nothing, the first line, both lines, or both
+    // after the first was rewritten. A copy taken while lines moved would not parse, or mix them.
+    while (!done) {
+      // Now and then a turn of the event loop, to hear the writer's end.
+      if (peeks % 64 === 63) await new Promise((resolve) => setImmediate(resolve));
+      let seen: UnsentMessage[] | null;
+      try {
+        seen = peekUnsentMessages(buffer);
+      } catch (error) {
+        throw new Error(`peek ${peeks} read a torn note: ${String(error)}`);
+      }
+      peeks++;
+      if (seen === null) continue;
+      expect(seen.length).toBeLessThanOrEqual(2);
+      if (seen[0]?.t === 'enqueue' && seen[0].durable) expect(JSON.parse(seen[0].cursor)).toMatch(/^c+$/);
+      if (seen[0]?.t === 'enqueue' && !seen[0].durable) expect(JSON.parse(seen[0].cursor)).toMatch(/^a*$/);
+      if (seen[1]?.t === 'enqueue') expect(JSON.parse(seen[1].cursor)).toMatch(/^b+$/);
+    }
+    expect(await rounds).toBeGreaterThan(1000);
+    expect(peeks).toBeGreaterThan(1000);
+  });
+});
