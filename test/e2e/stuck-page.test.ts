@@ -57,16 +57,32 @@ describe('stuck pages', () => {
 
   it('learns of a child that blocked its thread the moment it started, before its enqueue was sent, and runs it again', async () => {
     baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
-    const job = await baton.start({ processor: fixture('child-spins-at-start.ts'), jobId: 'child', threads: 1, maxParallel: 4 });
-    expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 3, succeeded: 3, failed: 0 } });
-    const pages = await baton.pages('child');
-    expect(pages.map((p) => p.cursor)).toEqual([0, 1, 2]);
-    // The parent was blocked too (the child started inside its enqueue) and counts one stuck
-    // attempt; the child is known from the thread's unsent enqueues and runs again. Its parent's
-    // retry does not start it a second time.
-    const outcomes = async (cursor: number) => (await baton!.attempts('child', { page: pages[cursor]!.page })).map((a) => a.outcome).reverse();
-    expect(await outcomes(0)).toEqual(['stuck', 'succeeded']);
-    expect(await outcomes(1)).toEqual(['interrupted', 'succeeded']);
+    // The child starts inside its parent's enqueue only once the thread holds credits; the
+    // parent waits 200 ms for them, which a loaded machine can outlast. Then the child starts
+    // through the scheduler and only it is stuck: correct, but not this case, so a few runs are
+    // allowed for the case to happen.
+    let startedInsideEnqueue = false;
+    for (let run = 0; run < 3 && !startedInsideEnqueue; run++) {
+      const jobId = `child-${run}`;
+      const job = await baton.start({ processor: fixture('child-spins-at-start.ts'), jobId, threads: 1, maxParallel: 4 });
+      expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 3, succeeded: 3, failed: 0 } });
+      const pages = await baton.pages(jobId);
+      expect(pages.map((p) => p.cursor)).toEqual([0, 1, 2]);
+      const outcomes = async (cursor: number) => (await baton!.attempts(jobId, { page: pages[cursor]!.page })).map((a) => a.outcome).reverse();
+      const parent = await outcomes(0);
+      startedInsideEnqueue = parent[0] === 'stuck';
+      if (startedInsideEnqueue) {
+        // The parent was blocked too (the child started inside its enqueue) and counts one stuck
+        // attempt; the child is known from the thread's unsent enqueues and runs again. Its
+        // parent's retry does not start it a second time.
+        expect(parent).toEqual(['stuck', 'succeeded']);
+        expect(await outcomes(1)).toEqual(['interrupted', 'succeeded']);
+      } else {
+        expect(parent).toEqual(['succeeded']);
+        expect(await outcomes(1)).toEqual([expect.stringMatching(/^(stuck|interrupted)$/), 'succeeded']);
+      }
+    }
+    expect(startedInsideEnqueue).toBe(true);
   });
 
   it('records as they ended the pages that ended in the turn their thread was blocked in, instead of running them again', async () => {
