@@ -69,8 +69,9 @@ describe("a page's thread committing its child itself", () => {
 
   it('goes on from a child committed after its parent was given up on, and the retry does not fork the chain', async () => {
     baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
-    // The thread commits the late child only if the write lock is free at that instant (the
-    // scheduler's heartbeat or a checkpoint may hold it); otherwise the scheduler refuses the
+    // The thread commits the late child itself only when nothing stops it at that instant: the
+    // write lock free (the scheduler's commits take it), and the abort not heard yet (a loaded
+    // machine can deliver it before the attempt blocks). Otherwise the scheduler refuses the
     // child and the retry's goes on. Either way the chain must not fork; a few runs are allowed
     // for the late child to be committed at least once.
     let lateChildCommitted = false;
