@@ -38,6 +38,16 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 20_000
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Runs `scenario` up to `runs` times, until it reports that the case under test happened; for a
+ * case that depends on timing a loaded machine can upset. Each run checks what must hold either
+ * way; whether the case happened at least once is the caller's assertion.
+ */
+export async function runUntilCase(runs: number, scenario: (run: number) => Promise<boolean>): Promise<boolean> {
+  for (let run = 0; run < runs; run++) if (await scenario(run)) return true;
+  return false;
+}
+
 /** The most attempts that overlapped at any instant, from their recorded start and end (an end and a start at the same instant do not overlap). */
 export function peakConcurrency(attempts: { startedAt: number; endedAt: number | null }[], from = 0): number {
   const events = attempts

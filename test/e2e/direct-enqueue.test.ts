@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
 import { DirectEnqueue } from '../../runner/pool/direct-enqueue.js';
 import { WriteLock } from '../../runner/store/write-lock.js';
-import { fixture, tempDir, waitFor } from '../helpers.js';
+import { fixture, runUntilCase, tempDir, waitFor } from '../helpers.js';
 
 let baton: Baton | undefined;
 afterEach(async () => {
@@ -55,16 +55,15 @@ describe("a page's thread committing its child itself", () => {
     baton = await Baton.open({ db });
     // The parent waits 200 ms for its thread's credits, which a loaded machine can outlast; then
     // the child goes through the scheduler and finds its row. A few runs are allowed.
-    let found = '';
-    for (let run = 0; run < 3 && found !== 'absent'; run++) {
+    const startedBeforeCommit = await runUntilCase(3, async (run) => {
       const out = join(dir, `found-${run}`);
-      const job = await baton.start({ processor: fixture('checks-own-row.ts'), jobId: `own-row-${run}`, args: { db, out }, threads: 1, maxParallel: 4 });
+      const job = await baton!.start({ processor: fixture('checks-own-row.ts'), jobId: `own-row-${run}`, args: { db, out }, threads: 1, maxParallel: 4 });
       expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 2, succeeded: 2 } });
       // Committed all the same: the job's record has it.
-      expect((await baton.pages(job.id)).map((page) => page.cursor)).toEqual([0, 1]);
-      found = readFileSync(out, 'utf8');
-    }
-    expect(found).toBe('absent');
+      expect((await baton!.pages(job.id)).map((page) => page.cursor)).toEqual([0, 1]);
+      return readFileSync(out, 'utf8') === 'absent';
+    });
+    expect(startedBeforeCommit).toBe(true);
   });
 
   it('goes on from a child committed after its parent was given up on, and the retry does not fork the chain', async () => {
@@ -74,16 +73,15 @@ describe("a page's thread committing its child itself", () => {
     // machine can deliver it before the attempt blocks). Otherwise the scheduler refuses the
     // child and the retry's goes on. Either way the chain must not fork; a few runs are allowed
     // for the late child to be committed at least once.
-    let lateChildCommitted = false;
-    for (let run = 0; run < 5 && !lateChildCommitted; run++) {
+    const lateChildCommitted = await runUntilCase(5, async (run) => {
       const jobId = `late-${run}`;
-      const job = await baton.start({ processor: fixture('enqueues-after-given-up.ts'), jobId, threads: 1, maxParallel: 4 });
+      const job = await baton!.start({ processor: fixture('enqueues-after-given-up.ts'), jobId, threads: 1, maxParallel: 4 });
       expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 2, succeeded: 2, failed: 0 } });
-      const pages = await baton.pages(jobId);
+      const pages = await baton!.pages(jobId);
       expect(pages.map((p) => p.cursor)).toEqual(['root', expect.stringMatching(/^child-from-attempt-[12]$/)]);
-      expect((await baton.attempts(jobId, { page: pages[0]!.page })).map((a) => a.outcome)).toEqual(['succeeded', 'stuck']);
-      lateChildCommitted = pages[1]!.cursor === 'child-from-attempt-1';
-    }
+      expect((await baton!.attempts(jobId, { page: pages[0]!.page })).map((a) => a.outcome)).toEqual(['succeeded', 'stuck']);
+      return pages[1]!.cursor === 'child-from-attempt-1';
+    });
     expect(lateChildCommitted).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
-import { fixture, tempDir } from '../helpers.js';
+import { fixture, runUntilCase, tempDir } from '../helpers.js';
 
 let baton: Baton | undefined;
 afterEach(async () => {
@@ -61,27 +61,26 @@ describe('stuck pages', () => {
     // parent waits 200 ms for them, which a loaded machine can outlast. Then the child starts
     // through the scheduler and only it is stuck: correct, but not this case, so a few runs are
     // allowed for the case to happen.
-    let startedInsideEnqueue = false;
-    for (let run = 0; run < 3 && !startedInsideEnqueue; run++) {
+    const startedInsideEnqueue = await runUntilCase(3, async (run) => {
       const jobId = `child-${run}`;
-      const job = await baton.start({ processor: fixture('child-spins-at-start.ts'), jobId, threads: 1, maxParallel: 4 });
+      const job = await baton!.start({ processor: fixture('child-spins-at-start.ts'), jobId, threads: 1, maxParallel: 4 });
       expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 3, succeeded: 3, failed: 0 } });
-      const pages = await baton.pages(jobId);
+      const pages = await baton!.pages(jobId);
       expect(pages.map((p) => p.cursor)).toEqual([0, 1, 2]);
       const outcomes = async (cursor: number) => (await baton!.attempts(jobId, { page: pages[cursor]!.page })).map((a) => a.outcome).reverse();
       const parent = await outcomes(0);
-      startedInsideEnqueue = parent[0] === 'stuck';
-      if (startedInsideEnqueue) {
-        // The parent was blocked too (the child started inside its enqueue) and counts one stuck
-        // attempt; the child is known from the thread's unsent enqueues and runs again. Its
-        // parent's retry does not start it a second time.
-        expect(parent).toEqual(['stuck', 'succeeded']);
-        expect(await outcomes(1)).toEqual(['interrupted', 'succeeded']);
-      } else {
+      if (parent[0] !== 'stuck') {
         expect(parent).toEqual(['succeeded']);
         expect(await outcomes(1)).toEqual([expect.stringMatching(/^(stuck|interrupted)$/), 'succeeded']);
+        return false;
       }
-    }
+      // The parent was blocked too (the child started inside its enqueue) and counts one stuck
+      // attempt; the child is known from the thread's unsent enqueues and runs again. Its
+      // parent's retry does not start it a second time.
+      expect(parent).toEqual(['stuck', 'succeeded']);
+      expect(await outcomes(1)).toEqual(['interrupted', 'succeeded']);
+      return true;
+    });
     expect(startedInsideEnqueue).toBe(true);
   });
 
