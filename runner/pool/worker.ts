@@ -651,16 +651,25 @@ async function runPages(task: PagesTask): Promise<number | TaskFailure> {
 async function describeProcessor(task: DescribeTask): Promise<DescribeResult | TaskFailure> {
   try {
     const { definition } = await loadProcessor(task.bundle);
+    // The scheduler puts "processor <file>" before these: each reads on from there.
     let initialPages: [string, number | null][] | null = null;
     if (task.withInitialPages) {
-      const given = typeof definition.initialPages === 'function' ? await definition.initialPages(args) : (definition.initialPages ?? [{ cursor: null }]);
-      if (!Array.isArray(given)) throw new TypeError(`initialPages must be an array of { cursor, size? } or a function returning one, got ${describe(given)}`);
-      initialPages = given.map((spec, i) => checkPageSpec(spec, `initialPages[${i}]`));
+      const initial = definition.initialPages;
+      const given = typeof initial === 'function' ? await callUserHook('initialPages', () => initial(args)) : (initial ?? [{ cursor: null }]);
+      if (!Array.isArray(given)) throw new TypeError(`has bad initialPages: they must be an array of { cursor, size? } or a function returning one, got ${describe(given)}`);
+      initialPages = given.map((spec, i) => {
+        try {
+          return checkPageSpec(spec, `initialPages[${i}]`);
+        } catch (error) {
+          throw new TypeError(`has a bad initial page: ${(error as Error).message}`);
+        }
+      });
     }
     let estimateTotalItems: number | null = null;
-    if (definition.estimateTotalItems) {
-      const estimate = await definition.estimateTotalItems(args);
-      if (!Number.isFinite(estimate) || estimate < 0) throw new TypeError(`estimateTotalItems must return a number >= 0, got ${describe(estimate)}`);
+    const estimateOf = definition.estimateTotalItems;
+    if (estimateOf) {
+      const estimate = await callUserHook('estimateTotalItems', () => estimateOf(args));
+      if (!Number.isFinite(estimate) || estimate < 0) throw new TypeError(`has a bad estimate: estimateTotalItems must return a number >= 0, got ${describe(estimate)}`);
       estimateTotalItems = estimate;
     }
     return {
@@ -673,6 +682,16 @@ async function describeProcessor(task: DescribeTask): Promise<DescribeResult | T
     };
   } catch (error) {
     return { ok: false, error: serializeError(error) };
+  }
+}
+
+/** Runs one of the processor's own functions; what it throws names the function and keeps its stack. */
+async function callUserHook<T>(name: string, call: () => T | Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const { message } = serializeError(error);
+    throw Object.assign(new Error(`threw in ${name}(args): ${message}; fix it and run again`, { cause: error }), { stack: (error as Error)?.stack });
   }
 }
 

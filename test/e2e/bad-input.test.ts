@@ -67,6 +67,21 @@ describe('a broken processor', () => {
     });
   });
 
+  it.each([
+    ['initialPages throws', 'threw in initialPages(args): connect ECONNREFUSED 127.0.0.1:5432; fix it and run again'],
+    ['initialPages is not an array', 'has bad initialPages: they must be an array of { cursor, size? } or a function returning one, got {"cursor":1}'],
+    ['an initial cursor is not JSON', 'has a bad initial page: initialPages[1]: cursor must be a JSON value, but cursor is a Map'],
+    ['estimateTotalItems throws', "threw in estimateTotalItems(args): Cannot read properties of undefined (reading 'count'); fix it and run again"],
+    ['the estimate is negative', 'has a bad estimate: estimateTotalItems must return a number >= 0, got -1'],
+  ])('whose setup goes wrong (%s): says where, and starts no job', async (broken, message) => {
+    const b = await open();
+    await expect(b.start({ processor: fixture('bad-setup.ts'), args: { broken } })).rejects.toMatchObject({
+      code: 'PROCESSOR_INVALID',
+      message: `processor test/fixtures/bad-setup.ts ${message}`,
+    });
+    expect(await b.jobs()).toEqual([]);
+  });
+
   it('that no longer builds when its failed pages are retried: rejects and keeps the failures', async () => {
     const dir = tempDir();
     const processor = join(dir, 'fails.ts');
