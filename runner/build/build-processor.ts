@@ -62,6 +62,16 @@ function formatBuildError(source: string, messages: Message[]): string {
   return `${where}${first.text}${more}`;
 }
 
+/**
+ * Where the bundles of a database's jobs go: `.baton/build` beside the database, or `build` in
+ * the `.baton` folder that holds it (the default). Never a plain `build` folder beside a
+ * database the user keeps in a project's root, where it would mix with the project's own output.
+ */
+export function buildDirFor(dbPath: string): string {
+  const dir = dirname(resolve(dbPath));
+  return basename(dir) === '.baton' ? join(dir, 'build') : join(dir, '.baton', 'build');
+}
+
 /** Bundles `source` into `outDir`; throws a BatonError that names the file and line on failure. */
 export async function buildProcessor(source: string, outDir: string): Promise<BuiltProcessor> {
   const file = resolve(source);
@@ -81,6 +91,8 @@ export async function buildProcessor(source: string, outDir: string): Promise<Bu
       mainFields: ['main'],
       conditions: ['node'],
       sourcemap: 'inline',
+      // The map's paths are relative to the output's folder: without one they would point into it.
+      outdir: outDir,
       write: false,
       logLevel: 'silent',
       plugins: [resolveForRuntime],

@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { buildProcessor, type BuiltProcessor } from '../build/build-processor.js';
+import { buildDirFor, buildProcessor, type BuiltProcessor } from '../build/build-processor.js';
 import { BatonError, isBatonError } from '../errors.js';
 import { jobHasEnded, type AttemptInfo, type JobActivity, type JobStatus, type JobSummary, type LogLine, type PageRecord, type PageState } from '../protocol.js';
 import { PagePool, ProcessorLoadError } from '../pool/page-pool.js';
@@ -76,7 +76,7 @@ export class Baton {
   }
 
   private get buildDir(): string {
-    return join(dirname(this.dbPath), 'build');
+    return buildDirFor(this.dbPath);
   }
 
   /**

@@ -83,12 +83,13 @@ describe('pipelined pages', () => {
     expect(summary.maxInFlight).toBeGreaterThanOrEqual(8);
   });
 
-  it('bundles the processor into a build folder beside the database', async () => {
+  it('bundles the processor into .baton/build beside the database, not into a build folder of the project', async () => {
     const dir = tempDir();
-    baton = await Baton.open({ db: join(dir, 'state', 'baton.db') });
+    baton = await Baton.open({ db: join(dir, 'jobs.db') });
     const job = await baton.start({ processor: fixture('plain.js') });
     expect((await job.done).items).toBe(10);
-    expect(readdirSync(join(dir, 'state', 'build')).some((file) => file.startsWith('plain-') && file.endsWith('.mjs'))).toBe(true);
+    expect(readdirSync(join(dir, '.baton', 'build')).some((file) => file.startsWith('plain-') && file.endsWith('.mjs'))).toBe(true);
+    expect(existsSync(join(dir, 'build'))).toBe(false);
   });
 
   it('records every page and attempt in the SQLite file; a page that succeeds at once keeps its attempt in its own row', async () => {

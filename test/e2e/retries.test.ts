@@ -27,7 +27,8 @@ describe('retries', () => {
       [1, 'failed'],
     ]);
     expect(attempts[1]!.error).toMatchObject({ name: 'Error', message: 'first attempt of page 0 fails' });
-    expect(attempts[1]!.error!.stack).toContain('throws-once.ts');
+    // Mapped back to the processor's own file and line, not to its bundle's folder.
+    expect(attempts[1]!.error!.stack).toContain(`${fixture('throws-once.ts')}:10:`);
     expect(attempts[1]!.endedAt).toBeGreaterThanOrEqual(attempts[1]!.startedAt);
     const logs = await b.logs('retry', 1);
     expect(logs.map((line) => [line.attempt, line.level, line.message])).toEqual([
