@@ -17,7 +17,7 @@ export interface PageSpec<Cursor = JsonValue> {
 
 /** What a running page knows about itself. */
 export interface PageInfo<Cursor = JsonValue> {
-  /** The page's number within its job, from 1. */
+  /** The page's number within its job: unique and at least 1, but not consecutive (threads number their pages' children in blocks). */
   readonly id: number;
   readonly cursor: Cursor;
   readonly size: number | undefined;
@@ -25,10 +25,11 @@ export interface PageInfo<Cursor = JsonValue> {
   readonly attempt: number;
 }
 
+/** Lines kept with the page's attempt. Values are formatted as `console.log` does, on one line. */
 export interface PageLogger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
+  info(...values: unknown[]): void;
+  warn(...values: unknown[]): void;
+  error(...values: unknown[]): void;
 }
 
 export interface PageContext<Cursor = JsonValue, Args = JsonValue> {

@@ -2,7 +2,7 @@
  * How the CLI shows jobs: progress lines, the final summary, failures, the jobs table. Pure
  * functions of the engine's snapshots, so they are tested without running anything.
  */
-import { jobHasEnded, type JobSnapshot, type JobStatus, type JobSummary, type PageFailureInfo } from '../protocol.js';
+import { jobHasEnded, type JobSnapshot, type JobStatus, type JobSummary, type LogLine, type PageFailureInfo } from '../protocol.js';
 
 const COUNT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
@@ -112,12 +112,39 @@ export function formatFailure(failure: PageFailureInfo): string {
   return `page ${failure.page}  cursor ${formatCursor(failure.cursor)}  ${attempts}${outcome}  ${failure.error.name}: ${message}`;
 }
 
-/** The failures block: a heading and up to `limit` pages, then how many more. */
-export function formatFailures(status: Pick<JobStatus, 'failures' | 'pages'>, limit = 20): string[] {
+/** How many failed pages `baton status <job>` and `baton run` list. */
+export const FAILURES_SHOWN = 20;
+
+/** How many of a failed attempt's log lines `baton status <job>` shows under it: the last ones. */
+export const FAILURE_LOG_LINES = 3;
+
+/**
+ * The log lines of a page's last attempt, the last `FAILURE_LOG_LINES` of them, one line each
+ * and cut to 200 characters: `info  fetched 500 rows`, after `… 4 earlier lines` if any.
+ */
+export function formatLastAttemptLog(logs: readonly LogLine[]): string[] {
+  const last = Math.max(...logs.map((line) => line.attempt));
+  const lines = logs.filter((line) => line.attempt === last);
+  const shown = lines.slice(-FAILURE_LOG_LINES).map((line) => {
+    const message = line.message.replace(/\s+/g, ' ').trim();
+    return `${line.level.padEnd(5)}  ${message.length > 200 ? `${message.slice(0, 199)}…` : message}`;
+  });
+  const earlier = lines.length - shown.length;
+  return earlier > 0 ? [`… ${formatCount(earlier)} earlier line${earlier === 1 ? '' : 's'}`, ...shown] : shown;
+}
+
+/**
+ * The failures block: a heading and up to `limit` pages, then how many more. `logsOf`, when
+ * given, has a failed page's log lines, shown under it (its last attempt's).
+ */
+export function formatFailures(status: Pick<JobStatus, 'failures' | 'pages'>, limit = FAILURES_SHOWN, logsOf?: (page: number) => readonly LogLine[]): string[] {
   const total = Math.max(status.pages.failed, status.failures.length);
   if (total === 0) return [];
   const lines = [`${formatCount(total)} page${total === 1 ? '' : 's'} failed for good:`];
-  for (const failure of status.failures.slice(0, limit)) lines.push(`  ${formatFailure(failure)}`);
+  for (const failure of status.failures.slice(0, limit)) {
+    lines.push(`  ${formatFailure(failure)}`);
+    for (const line of formatLastAttemptLog(logsOf?.(failure.page) ?? [])) lines.push(`      ${line}`);
+  }
   if (total > Math.min(limit, status.failures.length)) lines.push(`  … and ${formatCount(total - Math.min(limit, status.failures.length))} more`);
   return lines;
 }
@@ -163,10 +190,10 @@ function describeState(status: JobStatus, resumeCommand: string): string {
 }
 
 /**
- * `baton status <job>`: the job's summary, limits and failures. `resumeCommand` is how to go on
- * with an unfinished job that no process runs.
+ * `baton status <job>`: the job's summary, limits and failures, with what the failed pages
+ * logged (`logsOf`). `resumeCommand` is how to go on with an unfinished job that no process runs.
  */
-export function formatJobStatus(status: JobStatus, resumeCommand = `baton resume ${status.jobId}`): string[] {
+export function formatJobStatus(status: JobStatus, resumeCommand = `baton resume ${status.jobId}`, logsOf?: (page: number) => readonly LogLine[]): string[] {
   const { pages } = status;
   const state = describeState(status, resumeCommand);
   const items = status.estimatedTotalItems !== null
@@ -184,5 +211,5 @@ export function formatJobStatus(status: JobStatus, resumeCommand = `baton resume
   ];
   if (status.endedAt) rows.push(['ended', `${formatTime(status.endedAt)} (${formatDuration((Date.parse(status.endedAt) - Date.parse(status.startedAt)) / 1000)})`]);
   if (status.lastError) rows.push(['last error', status.lastError]);
-  return [...formatTable(rows), ...formatFailures(status)];
+  return [...formatTable(rows), ...formatFailures(status, FAILURES_SHOWN, logsOf)];
 }

@@ -1,9 +1,10 @@
 /** `baton status [job]`: the jobs in the database, or one job with its failures. */
 import { existsSync } from 'node:fs';
 import { Baton } from '../engine/baton.js';
+import type { LogLine } from '../protocol.js';
 import { shownPath } from '../store/database.js';
 import { dbPath, dbSuffix, quoteArg, requireDatabaseFor, type DbOption } from './cli-options.js';
-import { formatJobStatus, formatJobsTable } from './format-summary.js';
+import { FAILURES_SHOWN, formatJobStatus, formatJobsTable } from './format-summary.js';
 
 /** The options of `baton status`. */
 export interface StatusCommandOptions extends DbOption {
@@ -28,7 +29,14 @@ export async function statusCommand(jobId: string | undefined, options: StatusCo
       return 0;
     }
     const status = await baton.status(jobId);
-    process.stdout.write(options.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatJobStatus(status, `baton resume ${quoteArg(jobId)}${dbSuffix(options)}`).join('\n')}\n`);
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      return 0;
+    }
+    // What the failed pages logged: often the why behind their error.
+    const logs = new Map<number, LogLine[]>();
+    for (const failure of status.failures.slice(0, FAILURES_SHOWN)) logs.set(failure.page, await baton.logs(jobId, failure.page));
+    process.stdout.write(`${formatJobStatus(status, `baton resume ${quoteArg(jobId)}${dbSuffix(options)}`, (page) => logs.get(page) ?? []).join('\n')}\n`);
     return 0;
   } finally {
     await baton.close();

@@ -4,6 +4,7 @@
  */
 import { MessageChannel, parentPort, receiveMessageOnPort, threadId, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import { formatWithOptions, type InspectOptions } from 'node:util';
 import { serializeError, type SerializedError } from '../errors.js';
 import { findNonJson, type JsonValue } from '../json-value.js';
 import { busyMoreThan } from '../thread-load.js';
@@ -436,9 +437,12 @@ function describe(value: unknown): string {
   }
 }
 
+/** As console.log formats, but on one line, since a log line is shown as one. */
+const LOG_FORMAT: InspectOptions = { breakLength: Number.POSITIVE_INFINITY, depth: 4, colors: false };
+
 function createContext(run: PageRun, cursorJson: string, size: number | null): PageContext {
-  const log = (level: LogLevel, message: unknown) =>
-    send({ t: 'log', page: run.no, attempt: run.attempt, level, message: String(message), at: Date.now() });
+  const log = (level: LogLevel, values: unknown[]) =>
+    send({ t: 'log', page: run.no, attempt: run.attempt, level, message: formatWithOptions(LOG_FORMAT, ...values), at: Date.now() });
   return {
     jobId: boot.jobId,
     page: Object.freeze({ id: run.no, cursor: JSON.parse(cursorJson) as JsonValue, size: size ?? undefined, attempt: run.attempt }),
@@ -515,9 +519,9 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       }
     },
     log: {
-      info: (message) => log('info', message),
-      warn: (message) => log('warn', message),
-      error: (message) => log('error', message),
+      info: (...values) => log('info', values),
+      warn: (...values) => log('warn', values),
+      error: (...values) => log('error', values),
     },
   };
 }

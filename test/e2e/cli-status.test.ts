@@ -40,6 +40,9 @@ describe('baton status', () => {
     expect(text.stdout).toMatch(/^pages +3 total: 2 ok, 1 failed, 0 running, 0 queued$/m);
     expect(text.stdout).toMatch(/^limits +max parallel 4$/m);
     expect(text.stdout).toMatch(/page 2 +cursor 1 +3 attempts +DatabaseGoneError: page 1 cannot reach the database \(attempt 3\)/);
+    // Under it, what its last attempt logged.
+    const failure = lines(text.stdout).findIndex((line) => line.includes('DatabaseGoneError'));
+    expect(lines(text.stdout).slice(failure + 1)).toEqual(["      info   connecting to { host: 'db.internal', port: 5432 }", '      warn   no route to host, attempt 3']);
 
     const json = await runCli(['status', 'shown', '--json'], dir);
     const status = JSON.parse(json.stdout) as JobStatus;

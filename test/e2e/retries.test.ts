@@ -52,12 +52,16 @@ describe('retries', () => {
     expect(calls).toEqual([{ cursor: 1, attempt: 3, error: 'page 1 cannot reach the database (attempt 3)' }]);
   });
 
-  it('logs an onPageFailed that throws on the failed attempt, and still ends the job', async () => {
+  it('keeps log lines formatted as console.log does, and logs an onPageFailed that throws on the failed attempt, and still ends the job', async () => {
     const b = await open();
     const job = await b.start({ processor: fixture('always-fails.ts'), jobId: 'alert-fails' });
     expect(await job.done).toMatchObject({ state: 'failed', pages: { succeeded: 2, failed: 1 } });
-    const logs = await b.logs('alert-fails', 2);
-    expect(logs.map((line) => [line.attempt, line.level, line.message])).toEqual([[3, 'error', 'onPageFailed threw: the alerting service is down']]);
+    const logs = await b.logs('alert-fails', 2, 3);
+    expect(logs.map((line) => [line.level, line.message])).toEqual([
+      ['info', "connecting to { host: 'db.internal', port: 5432 }"],
+      ['warn', 'no route to host, attempt 3'],
+      ['error', 'onPageFailed threw: the alerting service is down'],
+    ]);
   });
 
   it('fails a page at once on NonRetryableError or an error name listed in retry.nonRetryable', async () => {

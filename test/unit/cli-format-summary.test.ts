@@ -7,6 +7,7 @@ import {
   formatFailures,
   formatJobStatus,
   formatJobsTable,
+  formatLastAttemptLog,
   formatProgressLine,
   formatSummary,
   formatTime,
@@ -14,7 +15,7 @@ import {
   renderBar,
 } from '../../runner/cli/format-summary.js';
 import { parseArgsOption, parseIntegerOption, parseRampupOption, parseRateOptions, quoteArg } from '../../runner/cli/cli-options.js';
-import type { JobSnapshot, JobStatus, PageFailureInfo } from '../../runner/protocol.js';
+import type { JobSnapshot, JobStatus, LogLine, PageFailureInfo } from '../../runner/protocol.js';
 
 function snapshot(overrides: Partial<JobSnapshot> = {}): JobSnapshot {
   return {
@@ -134,6 +135,20 @@ describe('summaries and failures', () => {
       '  … and 1 more',
     ]);
     expect(formatFailures({ failures: [], pages: { total: 1, queued: 0, running: 0, succeeded: 1, failed: 0 } })).toEqual([]);
+  });
+
+  it("shows under a failed page the last lines its last attempt logged, each on one line", () => {
+    const line = (attempt: number, level: LogLine['level'], message: string): LogLine => ({ page: 2, attempt, at: 0, level, message });
+    const logs = [line(1, 'info', 'first attempt'), line(2, 'info', 'one'), line(2, 'info', 'two'), line(2, 'warn', 'three\n  at stack'), line(2, 'error', 'x'.repeat(300))];
+    expect(formatLastAttemptLog(logs)).toEqual(['… 1 earlier line', 'info   two', 'warn   three at stack', `error  ${'x'.repeat(199)}…`]);
+    expect(formatLastAttemptLog([line(1, 'info', 'only')])).toEqual(['info   only']);
+    expect(formatLastAttemptLog([])).toEqual([]);
+    const status = { failures: [failure], pages: { total: 1, queued: 0, running: 0, succeeded: 0, failed: 1 } };
+    expect(formatFailures(status, 20, (page) => (page === failure.page ? [line(3, 'warn', 'retrying')] : []))).toEqual([
+      '1 page failed for good:',
+      `  ${formatFailure(failure)}`,
+      '      warn   retrying',
+    ]);
   });
 
   it('lays out the jobs table in aligned columns', () => {
