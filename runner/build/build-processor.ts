@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -54,6 +55,31 @@ const resolveForRuntime: Plugin = {
   },
 };
 
+const LOADERS = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx' } as const;
+const IMPORT_META = /\bimport\.meta\.(url|dirname|filename)\b/g;
+
+/** `import.meta.url`, `.dirname` and `.filename` of the file at `path`, as literals. */
+export function pinImportMeta(code: string, path: string): string {
+  const values = { url: pathToFileURL(path).href, dirname: dirname(path), filename: path };
+  return code.replace(IMPORT_META, (_, key: keyof typeof values) => JSON.stringify(values[key]));
+}
+
+/**
+ * Each bundled file keeps its own `import.meta.url` (and `dirname`, `filename`): the bundle runs
+ * from .baton/build, and a processor that reads `new URL('./data.json', import.meta.url)` means
+ * a file beside its source.
+ */
+const keepImportMeta: Plugin = {
+  name: 'baton-import-meta',
+  setup(build) {
+    build.onLoad({ filter: /\.(c|m)?[jt]sx?$/ }, async (args) => {
+      const code = await readFile(args.path, 'utf8');
+      if (!code.includes('import.meta.')) return undefined;
+      return { contents: pinImportMeta(code, args.path), loader: LOADERS[extname(args.path) as keyof typeof LOADERS], resolveDir: dirname(args.path) };
+    });
+  },
+};
+
 function formatBuildError(source: string, messages: Message[]): string {
   const first = messages[0];
   if (!first) return 'esbuild reported an error without a message';
@@ -95,7 +121,7 @@ export async function buildProcessor(source: string, outDir: string): Promise<Bu
       outdir: outDir,
       write: false,
       logLevel: 'silent',
-      plugins: [resolveForRuntime],
+      plugins: [resolveForRuntime, keepImportMeta],
       // Bundled CommonJS code calls require(); give it one that resolves from the bundle.
       banner: { js: "import { createRequire as __batonCreateRequire } from 'node:module'; const require = __batonCreateRequire(import.meta.url);" },
     });

@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
 import { tempDir } from '../helpers.js';
@@ -94,6 +95,36 @@ export default definePageProcessor<number, { percent: number }>({
     const job = await baton.start({ processor: join(dir, 'deep', 'inflate.ts'), args: { percent: 5 }, jobId: 'anywhere' });
     expect((await job.done).state).toBe('succeeded');
     expect((await baton.logs('anywhere', 1)).map((line) => line.message)).toEqual(['105']);
+  });
+
+  it('gives each of its files its own import.meta (url, dirname, filename), as if it ran from source', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'lib'));
+    writeFileSync(join(dir, 'lib', 'rates.json'), '{"EUR":1.08}');
+    writeFileSync(
+      join(dir, 'lib', 'rates.ts'),
+      `import { readFileSync } from 'node:fs';
+export const rates = () => JSON.parse(readFileSync(new URL('./rates.json', import.meta.url), 'utf8'));
+export const where = () => [import.meta.dirname, import.meta.filename];
+`,
+    );
+    writeFileSync(
+      join(dir, 'convert.ts'),
+      `import { definePageProcessor } from 'baton';
+import { rates, where } from './lib/rates';
+export default definePageProcessor({
+  async run(ctx) {
+    ctx.log.info(rates().EUR, import.meta.url, ...where());
+  },
+});
+`,
+    );
+    baton = await Baton.open({ db: join(dir, 'baton.db') });
+    const job = await baton.start({ processor: join(dir, 'convert.ts'), jobId: 'meta' });
+    expect((await job.done).state).toBe('succeeded');
+    expect((await baton.logs('meta', 1)).map((line) => line.message)).toEqual([
+      `1.08 ${pathToFileURL(join(dir, 'convert.ts')).href} ${join(dir, 'lib')} ${join(dir, 'lib', 'rates.ts')}`,
+    ]);
   });
 
   it("refuses an import of 'baton/…' that is not for processors", async () => {
