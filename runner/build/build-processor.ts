@@ -57,25 +57,39 @@ const resolveForRuntime: Plugin = {
 
 const LOADERS = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx' } as const;
 const IMPORT_META = /\bimport\.meta\.(url|dirname|filename)\b/g;
+const PATH_NAMES = ['__dirname', '__filename'] as const;
 
-/** `import.meta.url`, `.dirname` and `.filename` of the file at `path`, as literals. */
-export function pinImportMeta(code: string, path: string): string {
-  const values = { url: pathToFileURL(path).href, dirname: dirname(path), filename: path };
-  return code.replace(IMPORT_META, (_, key: keyof typeof values) => JSON.stringify(values[key]));
+/**
+ * The code of the file at `path` with its own location pinned: `import.meta.url`, `.dirname`
+ * and `.filename` as literals, and `__dirname` and `__filename` declared where CommonJS code
+ * uses them without declaring them. The declarations go on the first line (after a `#!` line),
+ * so that line numbers in stack traces stay the file's own.
+ */
+export function pinModulePaths(code: string, path: string): string {
+  const meta = { url: pathToFileURL(path).href, dirname: dirname(path), filename: path };
+  const pinned = code.replace(IMPORT_META, (_, key: keyof typeof meta) => JSON.stringify(meta[key]));
+  const values = { __dirname: dirname(path), __filename: path };
+  // TypeScript's `declare const __dirname` declares nothing at run time.
+  const declared = (name: string) => new RegExp(`(?<!declare\\s+)\\b(?:var|let|const|function|class|import)\\s+${name}\\b|\\bimport\\s*\\{[^}]*\\b${name}\\b`).test(pinned);
+  const missing = PATH_NAMES.filter((name) => new RegExp(`\\b${name}\\b`).test(pinned) && !declared(name));
+  if (missing.length === 0) return pinned;
+  const prelude = `var ${missing.map((name) => `${name} = ${JSON.stringify(values[name])}`).join(', ')}; `;
+  const start = pinned.startsWith('#!') ? pinned.indexOf('\n') + 1 : 0;
+  return pinned.slice(0, start) + prelude + pinned.slice(start);
 }
 
 /**
- * Each bundled file keeps its own `import.meta.url` (and `dirname`, `filename`): the bundle runs
- * from .baton/build, and a processor that reads `new URL('./data.json', import.meta.url)` means
- * a file beside its source.
+ * Each bundled file keeps its own location. The bundle runs from .baton/build, and a processor
+ * that reads `new URL('./data.json', import.meta.url)`, or `join(__dirname, 'data.json')` in
+ * CommonJS, means a file beside its source.
  */
-const keepImportMeta: Plugin = {
-  name: 'baton-import-meta',
+const keepModulePaths: Plugin = {
+  name: 'baton-module-paths',
   setup(build) {
     build.onLoad({ filter: /\.(c|m)?[jt]sx?$/ }, async (args) => {
       const code = await readFile(args.path, 'utf8');
-      if (!code.includes('import.meta.')) return undefined;
-      return { contents: pinImportMeta(code, args.path), loader: LOADERS[extname(args.path) as keyof typeof LOADERS], resolveDir: dirname(args.path) };
+      if (!/import\.meta\.|__dirname|__filename/.test(code)) return undefined;
+      return { contents: pinModulePaths(code, args.path), loader: LOADERS[extname(args.path) as keyof typeof LOADERS], resolveDir: dirname(args.path) };
     });
   },
 };
@@ -121,7 +135,7 @@ export async function buildProcessor(source: string, outDir: string): Promise<Bu
       outdir: outDir,
       write: false,
       logLevel: 'silent',
-      plugins: [resolveForRuntime, keepImportMeta],
+      plugins: [resolveForRuntime, keepModulePaths],
       // Bundled CommonJS code calls require(); give it one that resolves from the bundle.
       banner: { js: "import { createRequire as __batonCreateRequire } from 'node:module'; const require = __batonCreateRequire(import.meta.url);" },
     });

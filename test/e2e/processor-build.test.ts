@@ -97,10 +97,11 @@ export default definePageProcessor<number, { percent: number }>({
     expect((await baton.logs('anywhere', 1)).map((line) => line.message)).toEqual(['105']);
   });
 
-  it('gives each of its files its own import.meta (url, dirname, filename), as if it ran from source', async () => {
+  it('gives each of its files its own import.meta (url, dirname, filename) and CommonJS __dirname, as if it ran from source', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'lib'));
     writeFileSync(join(dir, 'lib', 'rates.json'), '{"EUR":1.08}');
+    writeFileSync(join(dir, 'lib', 'legacy.js'), "const { readFileSync } = require('node:fs');\nexports.usd = () => JSON.parse(readFileSync(require('node:path').join(__dirname, 'rates.json'), 'utf8')).EUR;\n");
     writeFileSync(
       join(dir, 'lib', 'rates.ts'),
       `import { readFileSync } from 'node:fs';
@@ -112,9 +113,10 @@ export const where = () => [import.meta.dirname, import.meta.filename];
       join(dir, 'convert.ts'),
       `import { definePageProcessor } from 'baton';
 import { rates, where } from './lib/rates';
+import { usd } from './lib/legacy.js';
 export default definePageProcessor({
   async run(ctx) {
-    ctx.log.info(rates().EUR, import.meta.url, ...where());
+    ctx.log.info(rates().EUR, usd(), import.meta.url, ...where());
   },
 });
 `,
@@ -123,7 +125,7 @@ export default definePageProcessor({
     const job = await baton.start({ processor: join(dir, 'convert.ts'), jobId: 'meta' });
     expect((await job.done).state).toBe('succeeded');
     expect((await baton.logs('meta', 1)).map((line) => line.message)).toEqual([
-      `1.08 ${pathToFileURL(join(dir, 'convert.ts')).href} ${join(dir, 'lib')} ${join(dir, 'lib', 'rates.ts')}`,
+      `1.08 1.08 ${pathToFileURL(join(dir, 'convert.ts')).href} ${join(dir, 'lib')} ${join(dir, 'lib', 'rates.ts')}`,
     ]);
   });
 
