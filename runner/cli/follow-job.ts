@@ -4,6 +4,7 @@
  */
 import type { Baton } from '../engine/baton.js';
 import type { Job } from '../engine/job.js';
+import { BatonError } from '../errors.js';
 import { jobHasEnded, type JobSummary } from '../protocol.js';
 import { formatCount, formatFailures, formatSummary } from './format-summary.js';
 import { createProgressView, progressMode } from './progress-view.js';
@@ -62,6 +63,8 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
   try {
     summary = await job.done;
     await Promise.all([stops.draining, stops.now]);
+  } catch (error) {
+    throw stoppedBy(error, job.id, options.suffix);
   } finally {
     // From here on a signal ends the process as usual.
     process.off('SIGINT', onSigint);
@@ -101,6 +104,15 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
   }
   if (problems.length > 0) process.stderr.write(`${problems.join('\n')}\n`);
   return EXIT_NOT_SUCCEEDED;
+}
+
+/**
+ * The job stopped on an error of its database (locked past the busy timeout, the disk full):
+ * the error's line also says that nothing committed is lost and how to go on.
+ */
+export function stoppedBy(error: unknown, jobId: string, suffix: string): unknown {
+  if (!(error instanceof BatonError)) return error;
+  return new BatonError(error.code, `job ${jobId} stopped: ${error.message}; what it committed is kept, and \`baton resume ${jobId}${suffix}\` goes on once that is fixed`, { cause: error });
 }
 
 /** Marks a promise as handled now; it is awaited (and its error thrown) once the job is done. */

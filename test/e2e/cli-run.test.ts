@@ -1,9 +1,10 @@
+import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../runner/protocol.js';
-import { fixture, root, tempDir } from '../helpers.js';
-import { lines, runCli } from './cli-helpers.js';
+import { fixture, root, tempDir, waitFor } from '../helpers.js';
+import { lines, runCli, startCli, statusOf } from './cli-helpers.js';
 
 describe('baton run', () => {
   it('exits 0 and prints a summary when every page succeeds', async () => {
@@ -90,6 +91,29 @@ describe('baton run', () => {
 });
 
 describe('baton run refusing bad input', () => {
+  it('stops on a database another program keeps locked, says so in one line with how to go on, and that command finishes the job', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'jobs.db');
+    const runner = startCli(['run', fixture('sleeps.ts'), '--args', '{"ms":20,"chains":2,"pages":150}', '--parallel', '4', '--job', 'locked-out', '--db', db], dir);
+    await waitFor(async () => ((await statusOf('locked-out', dir, db).catch(() => null))?.pages.succeeded ?? 0) >= 10, 20_000, 'the job to make progress');
+    // Held past the runner's busy timeout (5 s): its next commit gives up.
+    const holder = fork(join(root, 'test/support/hold-lock.mjs'), [db], { stdio: 'ignore' });
+    try {
+      const result = await runner.exited;
+      expect(result.code).toBe(2);
+      expect(lines(result.stderr).at(-1)).toBe(
+        'baton: job locked-out stopped: jobs.db is locked by another process: close the program holding a write transaction on it, or pass --db with another file; ' +
+          `what it committed is kept, and \`baton resume locked-out --db ${db}\` goes on once that is fixed`,
+      );
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((resolve) => holder.once('exit', resolve));
+    }
+    const resumed = await runCli(['resume', 'locked-out', '--db', 'jobs.db'], dir);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/^job locked-out succeeded: 300 items, 300 pages \(300 ok\)/m);
+  }, 60_000);
+
   it('answers --args that is not JSON with one line naming the problem and the fix, and exit 2', async () => {
     const dir = tempDir();
     const result = await runCli(['run', fixture('counts-to.ts'), '--args', '{total: 10}'], dir);
