@@ -399,6 +399,8 @@ export class Baton {
   private handleFor(runner: JobRunner): Job {
     const job = new Job(runner, this.store, async (jobId, page) => {
       const row = this.store.require(jobId);
+      // Cancelled is for good: its queued pages must not run through a retry.
+      if (row.state === 'cancelled') throw finishedError(row);
       const restarted = await this.runHere(row, { threads: undefined, retryFailed: true, page });
       this.track(job, restarted.runner);
       return restarted;

@@ -165,6 +165,16 @@ describe('cancel', () => {
     }
     await expect(baton.resume('cancel')).rejects.toThrow('job "cancel" has already ended (cancelled)');
   });
+
+  it('is for good: neither its own handle nor the job id runs its queued pages again through a retry', async () => {
+    const baton = await openBaton();
+    const job = await baton.start({ processor: fixture('sleeps.ts'), args: { ms: 5_000, chains: 2, pages: 5 }, jobId: 'gone' });
+    await job.cancel();
+    const before = await baton.status('gone');
+    await expect(job.retryFailed()).rejects.toMatchObject({ code: 'JOB_FINISHED', message: 'job "gone" has already ended (cancelled): start a new job with another id' });
+    await expect(baton.retryFailed('gone')).rejects.toMatchObject({ code: 'JOB_FINISHED' });
+    expect(await baton.status('gone')).toMatchObject({ state: 'cancelled', live: false, pages: before.pages, attempts: before.attempts });
+  });
 });
 
 describe('progress', () => {
