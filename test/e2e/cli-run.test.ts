@@ -94,11 +94,13 @@ describe('baton run refusing bad input', () => {
   it('stops on a database another program keeps locked, says so in one line with how to go on, and that command finishes the job', async () => {
     const dir = tempDir();
     const db = join(dir, 'jobs.db');
-    const runner = startCli(['run', fixture('sleeps.ts'), '--args', '{"ms":20,"chains":2,"pages":150}', '--parallel', '4', '--job', 'locked-out', '--db', db], dir);
+    const runner = startCli(['run', fixture('sleeps.ts'), '--args', '{"ms":20,"chains":2,"pages":200}', '--parallel', '2', '--job', 'locked-out', '--db', db], dir);
     await waitFor(async () => ((await statusOf('locked-out', dir, db).catch(() => null))?.pages.succeeded ?? 0) >= 10, 20_000, 'the job to make progress');
-    // Held past the runner's busy timeout (5 s): its next commit gives up.
+    // Held past the runner's busy timeout (5 s): its next commit gives up. The job would need
+    // 4 s to finish, time enough for the holder to start on a loaded machine.
     const holder = fork(join(root, 'test/support/hold-lock.mjs'), [db], { stdio: 'ignore' });
     try {
+      await new Promise((resolve) => holder.once('message', resolve));
       const result = await runner.exited;
       expect(result.code).toBe(2);
       expect(lines(result.stderr).at(-1)).toBe(
@@ -111,7 +113,7 @@ describe('baton run refusing bad input', () => {
     }
     const resumed = await runCli(['resume', 'locked-out', '--db', 'jobs.db'], dir);
     expect(resumed.code).toBe(0);
-    expect(resumed.stdout).toMatch(/^job locked-out succeeded: 300 items, 300 pages \(300 ok\)/m);
+    expect(resumed.stdout).toMatch(/^job locked-out succeeded: 400 items, 400 pages \(400 ok\)/m);
   }, 60_000);
 
   it('answers --args that is not JSON with one line naming the problem and the fix, and exit 2', async () => {
