@@ -18,7 +18,8 @@ import { PageStore } from '../store/page-store.js';
 import { Job } from './job.js';
 import { JobFeed, type Unsubscribe } from './job-feed.js';
 import { JobRunner, type ProcessorState, type StopMode } from './job-runner.js';
-import {
+import { checkBatonOptions,
+  checkLimits,
   DEFAULT_DB,
   checkJobId,
   checkMaxParallel,
@@ -63,6 +64,7 @@ export class Baton {
 
   /** Opens (creating if needed) the database. */
   static async open(options: BatonOptions = {}): Promise<Baton> {
+    checkBatonOptions(options);
     const path = resolve(options.db ?? DEFAULT_DB);
     const durability: Durability = options.durability ?? 'normal';
     if (durability !== 'normal' && durability !== 'full') {
@@ -254,6 +256,7 @@ export class Baton {
     const handle = this.handles.get(jobId);
     if (handle && !isEnded(handle)) return handle.setLimits(limits);
     this.store.require(jobId);
+    checkLimits(limits);
     const maxParallel = limits.maxParallel === undefined ? undefined : checkMaxParallel(limits.maxParallel);
     const rate = limits.rateLimit === undefined ? undefined : checkRateLimit(limits.rateLimit);
     this.store.setLimits(jobId, {

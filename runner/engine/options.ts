@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { BatonError } from '../errors.js';
 import { findNonJson, type JsonValue } from '../json-value.js';
+import { unknownKeyMessage, type KeySet } from '../known-keys.js';
 import type { RateLimitSetting } from '../protocol.js';
 import type { Durability } from '../store/database.js';
 import type { Rampup } from './rampup.js';
@@ -74,9 +75,32 @@ function checkPositive(name: string, value: unknown): number {
   return value;
 }
 
+const BATON_OPTIONS: KeySet<BatonOptions> = { db: true, durability: true, busyTimeoutMs: true };
+const START_OPTIONS: KeySet<StartOptions> = { processor: true, args: true, jobId: true, maxParallel: true, rampup: true, rateLimit: true, paused: true, threads: true };
+const LIMITS: KeySet<Limits> = { maxParallel: true, rateLimit: true };
+const RATE_LIMIT: KeySet<RateLimitSetting> = { itemsPerSecond: true, pagesPerSecond: true };
+const RAMPUP: KeySet<Rampup> = { from: true, step: true, everyMs: true };
+
+/** Refuses a key `known` lacks (a misspelt option), naming it and the options there are. */
+function checkKeys<T>(what: string, value: object, known: KeySet<T>): void {
+  const message = unknownKeyMessage(what, value, known);
+  if (message !== null) invalid(message);
+}
+
+export function checkBatonOptions(options: BatonOptions): void {
+  if (typeof options !== 'object' || options === null) invalid('Baton.open options must be an object, such as { db: ".baton/baton.db" }');
+  checkKeys('Baton.open', options, BATON_OPTIONS);
+}
+
+export function checkLimits(limits: Limits): void {
+  if (typeof limits !== 'object' || limits === null) invalid('setLimits takes an object { maxParallel?, rateLimit? }');
+  checkKeys('setLimits', limits, LIMITS);
+}
+
 export function checkRateLimit(value: RateLimitSetting | null | undefined): RateLimitSetting | null {
   if (value === null || value === undefined) return null;
   if (typeof value !== 'object') invalid(`rateLimit must be { itemsPerSecond?, pagesPerSecond? }, got ${JSON.stringify(value)}`);
+  checkKeys('rateLimit', value, RATE_LIMIT);
   const out: RateLimitSetting = {};
   if (value.itemsPerSecond !== undefined) out.itemsPerSecond = checkPositive('rateLimit.itemsPerSecond', value.itemsPerSecond);
   if (value.pagesPerSecond !== undefined) out.pagesPerSecond = checkPositive('rateLimit.pagesPerSecond', value.pagesPerSecond);
@@ -85,6 +109,8 @@ export function checkRateLimit(value: RateLimitSetting | null | undefined): Rate
 
 export function checkRampup(value: Rampup | null | undefined): Rampup | null {
   if (value === null || value === undefined) return null;
+  if (typeof value !== 'object') invalid(`rampup must be { from, step, everyMs }, got ${JSON.stringify(value)}`);
+  checkKeys('rampup', value, RAMPUP);
   return {
     from: checkInteger('rampup.from', value.from, 1),
     step: checkInteger('rampup.step', value.step, 1),
@@ -111,6 +137,7 @@ export function checkJobId(value: unknown): string {
 
 export function fillStartOptions(options: StartOptions): FilledStartOptions {
   if (typeof options !== 'object' || options === null) invalid('start options must be an object with at least { processor }');
+  checkKeys('start', options, START_OPTIONS);
   if (typeof options.processor !== 'string' || options.processor === '') invalid('processor must be the path of a processor file, such as samples/x/processor.ts');
   const args = options.args ?? {};
   const notJson = findNonJson(args, 'args');

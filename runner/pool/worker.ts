@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { formatWithOptions, type InspectOptions } from 'node:util';
 import { serializeError, type SerializedError } from '../errors.js';
 import { findNonJson, type JsonValue } from '../json-value.js';
+import { unknownKeyMessage, type KeySet } from '../known-keys.js';
 import { busyMoreThan } from '../thread-load.js';
 import { DirectEnqueue } from './direct-enqueue.js';
 import { createUnsentBuffer, UnsentMessages, type UnsentEnqueue } from './unsent-messages.js';
@@ -279,6 +280,8 @@ function loadProcessor(bundle: string): Promise<LoadedProcessor> {
   return loaded;
 }
 
+const DEFINITION_KEYS: KeySet<PageProcessorDefinition> = { name: true, initialPages: true, retry: true, pageTimeoutMs: true, estimateTotalItems: true, run: true, onPageFailed: true };
+
 function checkDefinition(value: unknown): PageProcessorDefinition {
   if (value === undefined) {
     throw new Error('has no default export: export default definePageProcessor({ ... })');
@@ -290,6 +293,10 @@ function checkDefinition(value: unknown): PageProcessorDefinition {
   if (typeof definition.run !== 'function') {
     throw new Error('default export has no run(ctx) function: definePageProcessor({ async run(ctx) { ... } })');
   }
+  // definePageProcessor's own mark is no option of the user's.
+  const { [PROCESSOR_MARK]: _mark, ...options } = definition;
+  const unknown = unknownKeyMessage('definePageProcessor', options, DEFINITION_KEYS);
+  if (unknown !== null) throw new Error(`has an unknown option: ${unknown}`);
   return definition as PageProcessorDefinition;
 }
 

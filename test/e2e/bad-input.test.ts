@@ -107,6 +107,38 @@ describe('bad options', () => {
     await expect(b.start({ processor: fixture('plain.js'), ...options })).rejects.toMatchObject({ code: 'INVALID_OPTION', message });
   });
 
+  describe('a misspelt option, which would otherwise be ignored in silence, is refused with the options there are', () => {
+    it.each([
+      [{ maxParalel: 4 }, 'start has no option "maxParalel": the options are processor, args, jobId, maxParallel, rampup, rateLimit, paused, threads'],
+      [{ rateLimit: { itemPerSecond: 10 } }, 'rateLimit has no option "itemPerSecond": the options are itemsPerSecond, pagesPerSecond'],
+      [{ rampup: { from: 1, step: 1, every: 10 } }, 'rampup has no option "every": the options are from, step, everyMs'],
+    ])('in start options: %j', async (options, message) => {
+      const b = await open();
+      await expect(b.start({ processor: fixture('plain.js'), ...(options as object) })).rejects.toMatchObject({ code: 'INVALID_OPTION', message });
+      expect(await b.jobs()).toEqual([]);
+    });
+
+    it('in Baton.open and setLimits, for a running job and one that is not', async () => {
+      await expect(Baton.open({ database: 'x.db' } as never)).rejects.toMatchObject({ code: 'INVALID_OPTION', message: 'Baton.open has no option "database": the options are db, durability, busyTimeoutMs' });
+      const b = await open();
+      const job = await b.start({ processor: fixture('sleeps.ts'), args: { ms: 5_000 }, jobId: 'limits' });
+      const message = 'setLimits has no option "parallel": the options are maxParallel, rateLimit';
+      await expect(job.setLimits({ parallel: 2 } as never)).rejects.toMatchObject({ code: 'INVALID_OPTION', message });
+      await job.stop('now');
+      await expect(b.setLimits('limits', { parallel: 2 } as never)).rejects.toMatchObject({ code: 'INVALID_OPTION', message });
+      expect((await b.status('limits')).limits).toEqual({ maxParallel: 8 });
+    });
+
+    it.each([
+      ['misspelt-option.ts', 'processor test/fixtures/misspelt-option.ts has an unknown option: definePageProcessor has no option "pageTimeoutMS": the options are name, initialPages, retry, pageTimeoutMs, estimateTotalItems, run, onPageFailed'],
+      ['misspelt-retry.ts', 'processor test/fixtures/misspelt-retry.ts: retry has no option "maxAttempt": the options are mode, maxAttempts, initialDelayMs, backoffFactor, maxDelayMs, nonRetryable'],
+    ])('in a processor: %s', async (file, message) => {
+      const b = await open();
+      await expect(b.start({ processor: fixture(file) })).rejects.toMatchObject({ code: 'PROCESSOR_INVALID', message });
+      expect(await b.jobs()).toEqual([]);
+    });
+  });
+
   it('refuses args that are not JSON', async () => {
     const b = await open();
     await expect(b.start({ processor: fixture('plain.js'), args: { since: new Date(0) } as never })).rejects.toMatchObject({
