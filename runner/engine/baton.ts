@@ -336,7 +336,9 @@ export class Baton {
     this.store.claim(row.no, this.owner);
     let pool: PagePool | null = null;
     try {
-      const built = await buildProcessor(row.processor, this.buildDir);
+      const built = await buildProcessor(row.processor, this.buildDir).catch((error: unknown) => {
+        throw movedProcessorError(error, row);
+      });
       const threads = options.threads !== undefined ? checkThreads(options.threads) : (row.threads ?? availableParallelism());
       pool = this.createPool(row.id, row.args, threads);
       const processor = await this.loadDefinition(row, pool, built);
@@ -435,6 +437,16 @@ function finishedError(row: JobRow): BatonError {
     ? `run its failed pages again with \`baton retry-failed ${row.id}\``
     : 'start a new job with another id';
   return new BatonError('JOB_FINISHED', `job "${row.id}" has already ended (${row.state}): ${hint}`);
+}
+
+/** A job's processor that is gone from where the job was started: `baton new` is no answer there. */
+function movedProcessorError(error: unknown, row: JobRow): unknown {
+  if (!(error instanceof BatonError) || error.code !== 'PROCESSOR_NOT_FOUND') return error;
+  return new BatonError(
+    'PROCESSOR_NOT_FOUND',
+    `job "${row.id}" runs processor ${shownPath(row.processor)}, which no longer exists: put it back there (Baton builds it again to go on), then run the command again; the job's pages are kept`,
+    { cause: error },
+  );
 }
 
 function toProcessorState(bundle: string, description: DescribeResult, source: string): ProcessorState {

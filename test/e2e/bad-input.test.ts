@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -80,6 +80,24 @@ describe('a broken processor', () => {
       message: `processor test/fixtures/bad-setup.ts ${message}`,
     });
     expect(await b.jobs()).toEqual([]);
+  });
+
+  it('that was moved away from a stopped job: says to put it back, keeps the job, and goes on once it is back', async () => {
+    const dir = tempDir();
+    const processor = join(dir, 'moved.js');
+    copyFileSync(fixture('plain.js'), processor);
+    const b = await open(join(dir, 'baton.db'));
+    await (await b.start({ processor, jobId: 'moved', paused: true })).stop();
+    renameSync(processor, `${processor}.bak`);
+    await expect(b.resume('moved')).rejects.toMatchObject({
+      code: 'PROCESSOR_NOT_FOUND',
+      message: `job "moved" runs processor ${processor}, which no longer exists: put it back there (Baton builds it again to go on), then run the command again; the job's pages are kept`,
+    });
+    expect(await b.status('moved')).toMatchObject({ state: 'paused', live: false });
+    renameSync(`${processor}.bak`, processor);
+    const job = await b.resume('moved');
+    await job.resume();
+    expect(await job.done).toMatchObject({ state: 'succeeded', items: 10 });
   });
 
   it('that no longer builds when its failed pages are retried: rejects and keeps the failures', async () => {
