@@ -3,8 +3,8 @@
  * what is wrong with the file and what to do. Nothing here ever deletes or rewrites a file that
  * is not already a Baton database.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { BatonError } from '../errors.js';
 import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.js';
@@ -69,6 +69,9 @@ export const WAL_SIZE_LIMIT = 64 * 2 ** 20;
 
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
   const file = resolve(path);
+  if (existsSync(file) && statSync(file).isDirectory()) {
+    throw new BatonError('DB_CORRUPT', `${shownPath(file)} is a folder, not a database file: pass --db with a file's path, such as ${shownPath(join(file, 'baton.db'))}`);
+  }
   mkdirSync(dirname(file), { recursive: true });
   let db: SqliteDatabase | undefined;
   try {

@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -194,6 +194,17 @@ describe('unknown and finished jobs', () => {
 });
 
 describe('a bad database file', () => {
+  it('that is a folder: says so, and what path to give instead', async () => {
+    const dir = tempDir();
+    const folder = join(dir, 'jobs.db');
+    mkdirSync(folder);
+    await expect(Baton.open({ db: folder })).rejects.toMatchObject({
+      code: 'DB_CORRUPT',
+      message: `${folder} is a folder, not a database file: pass --db with a file's path, such as ${join(folder, 'baton.db')}`,
+    });
+    expect(readdirSync(folder)).toEqual([]);
+  });
+
   it('that is not SQLite: says so, and leaves the file untouched', async () => {
     const dir = tempDir();
     const file = join(dir, 'baton.db');
