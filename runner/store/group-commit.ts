@@ -84,20 +84,17 @@ export class GroupCommit {
   readonly lock = new WriteLock();
 
   /**
-   * `saturated` says whether this thread is busy nearly all the time (then groups grow instead
-   * of committing early), `tooBusyForThreads` whether worker threads should leave their writes
-   * to it; by default both read one measure of this thread's load over the last few tens of
-   * milliseconds.
+   * `load` is this thread's busy share (0 to 1) of late; by default its event loop's over the
+   * last few tens of milliseconds. Above SATURATED groups grow instead of committing early; the
+   * THREADS_ bars decide whether worker threads leave their writes to this thread.
    */
   constructor(
     private readonly db: SqliteDatabase,
-    saturated?: (now: number) => boolean,
-    tooBusyForThreads?: (now: number) => boolean,
+    load: (now: number) => number = busyShare(LOAD_WINDOW_MS),
   ) {
-    const load = busyShare(LOAD_WINDOW_MS);
     const threadsStop = hysteresis(THREADS_STOP_ABOVE, THREADS_WRITE_BELOW);
-    this.saturated = saturated ?? ((now) => load(now) > SATURATED);
-    this.tooBusyForThreads = tooBusyForThreads ?? ((now) => threadsStop(load(now)));
+    this.saturated = (now) => load(now) > SATURATED;
+    this.tooBusyForThreads = (now) => threadsStop(load(now));
     this.beginStmt = db.prepare('BEGIN IMMEDIATE');
     this.commitStmt = db.prepare('COMMIT');
     this.rollbackStmt = db.prepare('ROLLBACK');

@@ -63,7 +63,7 @@ describe('GroupCommit', () => {
     // The clock is the test's: a loaded machine can pause it between two lines.
     let now = 1_000;
     const clock = vi.spyOn(performance, 'now').mockImplementation(() => now);
-    const group = track(new GroupCommit(db, () => false));
+    const group = track(new GroupCommit(db, () => 0));
     const heard: string[] = [];
     write(group, 'test-1');
     group.afterCommit(() => heard.push('committed'));
@@ -78,7 +78,7 @@ describe('GroupCommit', () => {
   });
 
   it('lets the group grow when the thread is saturated', async () => {
-    const group = track(new GroupCommit(db, () => true));
+    const group = track(new GroupCommit(db, () => 1));
     write(group, 'test-1');
     spin(1);
     group.commitIfDue();
@@ -88,7 +88,7 @@ describe('GroupCommit', () => {
   });
 
   it('keeps writes for the commit without taking the write lock, so worker threads can write meanwhile', async () => {
-    const group = track(new GroupCommit(db, () => false));
+    const group = track(new GroupCommit(db, () => 0));
     const insert = db.prepare('INSERT INTO baton_meta (key, value) VALUES (?, ?)');
     group.defer(insert, ['test-1', 'x']);
     expect(group.lock.tryAcquire()).toBe(true);
@@ -98,7 +98,7 @@ describe('GroupCommit', () => {
   });
 
   it('commits kept writes that nothing waits for a few milliseconds later, not at the end of the turn', async () => {
-    const group = track(new GroupCommit(db, () => false));
+    const group = track(new GroupCommit(db, () => 0));
     group.defer(db.prepare('INSERT INTO baton_meta (key, value) VALUES (?, ?)'), ['test-1', 'x']);
     await new Promise((resolve) => setImmediate(resolve));
     expect(rows()).toBe(0);
@@ -111,7 +111,7 @@ describe('GroupCommit', () => {
   });
 
   it('runs kept writes before a statement that must run now, and before a read', () => {
-    const group = track(new GroupCommit(db, () => false));
+    const group = track(new GroupCommit(db, () => 0));
     const insert = db.prepare('INSERT INTO baton_meta (key, value) VALUES (?, ?)');
     const mine = () => db.prepare('SELECT key FROM baton_meta WHERE key LIKE ? ORDER BY rowid').pluck().all('test-%');
     group.defer(insert, ['test-1', 'x']);
@@ -127,7 +127,7 @@ describe('GroupCommit', () => {
   });
 
   it('holds the write lock while its transaction is open', () => {
-    const group = track(new GroupCommit(db, () => false));
+    const group = track(new GroupCommit(db, () => 0));
     write(group, 'test-1');
     expect(group.lock.tryAcquire()).toBe(false);
     group.commit();
@@ -136,7 +136,7 @@ describe('GroupCommit', () => {
 
   it('checkpoints the WAL after a commit, on a thread of its own, while worker threads write, and leaves checkpoints to SQLite otherwise', async () => {
     let busy = false;
-    const group = track(new GroupCommit(db, () => false, () => busy));
+    const group = track(new GroupCommit(db, () => (busy ? 0.9 : 0)));
     const walSize = () => statSync(join(dir, 'baton.db-wal')).size;
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     await commitTwiceForCheckpoint(group);
@@ -155,7 +155,7 @@ describe('GroupCommit', () => {
   });
 
   it("checkpoints on its own thread when the checkpointer's thread cannot open the file", async () => {
-    const group = track(new GroupCommit(db, () => false, () => false));
+    const group = track(new GroupCommit(db, () => 0));
     // The connection keeps its open files; a thread opening the file by its path finds nothing.
     const moved = `${dir}-moved`;
     renameSync(dir, moved);
@@ -173,7 +173,7 @@ describe('GroupCommit', () => {
   });
 
   it("keeps a running job's live activity for the commit, so the write lock stays free until then", () => {
-    const group = track(new GroupCommit(db, () => false, () => false));
+    const group = track(new GroupCommit(db, () => 0));
     const live = () => reader.prepare('SELECT seq FROM job_live').pluck().all();
     new JobStore(db).writeLive(1, 7, 1_000, '{"seq":7}', group);
     expect(group.lock.tryAcquire()).toBe(true);
@@ -187,7 +187,7 @@ describe('GroupCommit', () => {
     db.prepare(
       "INSERT INTO jobs (no, id, name, processor, args, state, max_parallel, retry, page_timeout_ms, durability, created_at, started_at) VALUES (1, 'j', 'j', 'p.ts', '{}', 'running', 8, '{}', 1000, 'normal', 0, 0)",
     ).run();
-    const group = track(new GroupCommit(db, () => false, () => false));
+    const group = track(new GroupCommit(db, () => 0));
     const heartbeat = () => reader.prepare('SELECT heartbeat_at FROM jobs WHERE no = 1').pluck().get();
     const counters = { pages_total: 3, pages_queued: 1, pages_running: 1, pages_succeeded: 1, pages_failed: 0, items: 10, attempts: 2, max_in_flight: 1, next_page: 4 };
     new JobStore(db).writeCounters(1, counters, 5_000, group);
@@ -199,7 +199,7 @@ describe('GroupCommit', () => {
   });
 
   it('drops the commit it had scheduled when one came first, so the database may close at once', async () => {
-    const group = track(new GroupCommit(db, () => false, () => false));
+    const group = track(new GroupCommit(db, () => 0));
     write(group, 'test-1');
     group.commit();
     db.close();
@@ -208,9 +208,38 @@ describe('GroupCommit', () => {
     expect(commit).not.toHaveBeenCalled();
   });
 
+  it('stops the threads writing above 80% busy, and lets them again only below 50%', () => {
+    let load = 0;
+    const group = track(new GroupCommit(db, () => load));
+    const threadsMayWriteAt = (share: number, i: number) => {
+      load = share;
+      write(group, `test-${i}`);
+      group.commit();
+      return group.lock.threadsMayWrite;
+    };
+    expect([0.3, 0.79, 0.81, 0.65, 0.51, 0.49, 0.65, 0.79].map(threadsMayWriteAt)).toEqual([true, true, false, false, false, true, true, true]);
+  });
+
+  it('measures its load as the share of time its event loop was busy', async () => {
+    const group = track(new GroupCommit(db));
+    let n = 0;
+    const commitAfter = async (busyMs: number, restMs: number, ms: number) => {
+      for (const until = performance.now() + ms; performance.now() < until; ) {
+        spin(busyMs);
+        write(group, `test-${n++}`);
+        group.commit();
+        await new Promise((resolve) => (restMs > 0 ? setTimeout(resolve, restMs) : setImmediate(resolve)));
+      }
+      return group.lock.threadsMayWrite;
+    };
+    // Busy all the time, then idle all the time: the measure, not the bars in between (above).
+    expect(await commitAfter(10, 0, 150)).toBe(false);
+    expect(await commitAfter(0, 10, 200)).toBe(true);
+  });
+
   it('tells worker threads to leave their writes to it while it is busy', () => {
     let saturated = true;
-    const group = track(new GroupCommit(db, () => false, () => saturated));
+    const group = track(new GroupCommit(db, () => (saturated ? 0.9 : 0)));
     write(group, 'test-1');
     group.commit();
     expect(group.lock.threadsMayWrite).toBe(false);
