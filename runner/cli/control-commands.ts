@@ -7,6 +7,7 @@ import { BatonError } from '../errors.js';
 import { jobHasEnded } from '../protocol.js';
 import { dbSuffix, parseIntegerOption, requireDatabaseFor, type DbOption } from './cli-options.js';
 import { followJob } from './follow-job.js';
+import { withSlowNotice } from './slow-notice.js';
 
 /** Options of the commands that may run the job in this process. */
 export interface RunHereOptions extends DbOption {
@@ -64,7 +65,7 @@ export async function resumeCommand(jobId: string, options: RunHereOptions): Pro
       say(wasPaused ? `resumed job ${jobId} in the process that runs it` : `job ${jobId} is already running in another process; nothing to resume`);
       return 0;
     }
-    const job = await baton.resume(jobId, threads !== undefined ? { threads } : {});
+    const job = await withSlowNotice(baton.resume(jobId, threads !== undefined ? { threads } : {}), `resuming ${jobId}: bundling its processor, then its estimateTotalItems…`);
     await job.resume();
     return await followJob(baton, job, { json: options.json ?? false, suffix: dbSuffix(options) });
   } finally {
@@ -76,7 +77,7 @@ export async function resumeCommand(jobId: string, options: RunHereOptions): Pro
 export async function retryFailedCommand(jobId: string, options: RunHereOptions): Promise<number> {
   const baton = await openFor(jobId, options);
   try {
-    const result = await baton.retryFailed(jobId);
+    const result = await withSlowNotice(baton.retryFailed(jobId), `retrying ${jobId}: bundling its processor, then its estimateTotalItems…`);
     if (!result.ranHere) {
       say(`asked the process running job ${jobId} to rebuild its processor and run its failed pages again; follow it with \`baton status ${jobId}${dbSuffix(options)}\``);
       return 0;

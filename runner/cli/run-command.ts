@@ -6,6 +6,7 @@ import { BatonError } from '../errors.js';
 import type { Durability } from '../store/database.js';
 import { dbPath, dbSuffix, parseArgsOption, parseIntegerOption, parseRampupOption, parseRateOptions, type DbOption } from './cli-options.js';
 import { followJob } from './follow-job.js';
+import { withSlowNotice } from './slow-notice.js';
 
 /** The options of `baton run`, as commander reads them (strings). */
 export interface RunCommandOptions extends DbOption {
@@ -44,7 +45,7 @@ export async function runCommand(processor: string, options: RunCommandOptions):
   const start = runStartOptions(processor, options);
   const baton = await Baton.open({ db: dbPath(options), ...(options.durability !== undefined ? { durability: options.durability } : {}) });
   try {
-    const job = await baton.start(start);
+    const job = await withSlowNotice(baton.start(start), `starting: bundling ${processor}, then its initialPages and estimateTotalItems…`);
     // `--job` naming a paused job resumes it; running it is what the user asked for.
     if (job.snapshot().paused) await job.resume();
     return await followJob(baton, job, { json: options.json ?? false, suffix: dbSuffix(options) });

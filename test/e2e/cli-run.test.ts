@@ -52,6 +52,13 @@ describe('baton run', () => {
     }
   });
 
+  it('says what it is doing when the start takes a while (a slow estimateTotalItems), instead of sitting silent', async () => {
+    const dir = tempDir();
+    const slow = await runCli(['run', fixture('slow-estimate.ts'), '--args', '{"ms":1500}', '--job', 'slow'], dir);
+    expect(slow.code).toBe(0);
+    expect(lines(slow.stderr)).toEqual([`starting: bundling ${fixture('slow-estimate.ts')}, then its initialPages and estimateTotalItems…`]);
+  });
+
   it('prints plain progress lines and a final summary when stdout is not a terminal', async () => {
     const dir = tempDir();
     const result = await runCli(['run', fixture('counts-to.ts'), '--args', '{"total":300,"delayMs":20}', '--parallel', '2', '--job', 'plain'], dir);
