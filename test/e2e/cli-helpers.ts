@@ -65,6 +65,11 @@ export async function statusOf(jobId: string, cwd: string, db?: string): Promise
 }
 
 /** The non-empty lines of a text. */
+/** What a command wrote to stderr besides the line a slow start may print (slow-notice.ts). */
+export function problems(stderr: string): string[] {
+  return lines(stderr).filter((line) => !/^(starting|resuming \S+|retrying \S+): bundling /.test(line));
+}
+
 export function lines(text: string): string[] {
   return text.split('\n').filter((line) => line.trim() !== '');
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listTemplates } from '../../runner/scaffold.js';
 import { tempDir } from '../helpers.js';
-import { lines, runCli } from './cli-helpers.js';
+import { lines, problems, runCli } from './cli-helpers.js';
 
 const templates = listTemplates().map((t) => t.id);
 
@@ -17,7 +17,7 @@ describe('baton new', () => {
     expect(existsSync(join(dir, `from-${template}.ts`))).toBe(true);
 
     const run = await runCli(['run', `from-${template}.ts`, '--job', 'demo', '--json'], dir);
-    expect(run.stderr).toBe('');
+    expect(problems(run.stderr)).toEqual([]);
     expect(run.code).toBe(0);
     const status = JSON.parse(run.stdout) as { state: string; name: string; items: number; pages: { total: number } };
     expect(status.state).toBe('succeeded');

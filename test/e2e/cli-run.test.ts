@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../runner/protocol.js';
 import { fixture, root, tempDir, waitFor } from '../helpers.js';
-import { lines, runCli, startCli, statusOf } from './cli-helpers.js';
+import { lines, problems, runCli, startCli, statusOf } from './cli-helpers.js';
 
 describe('baton run', () => {
   it('exits 0 and prints a summary when every page succeeds', async () => {
     const dir = tempDir();
     const result = await runCli(['run', fixture('counts-to.ts'), '--args', '{"total":200}', '--job', 'counted'], dir);
-    expect(result.stderr).toBe('');
+    expect(problems(result.stderr)).toEqual([]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^job counted succeeded: 200 items, 20 pages \(20 ok\), 20 attempts, /m);
   });
@@ -147,16 +147,16 @@ describe('baton run refusing bad input', () => {
     const dir = tempDir();
     const result = await runCli(['run', 'missing-processor.ts'], dir);
     expect(result.code).toBe(2);
-    expect(lines(result.stderr)).toHaveLength(1);
-    expect(result.stderr).toMatch(/^baton: processor missing-processor\.ts does not exist/);
+    expect(problems(result.stderr)).toHaveLength(1);
+    expect(problems(result.stderr)[0]).toMatch(/^baton: processor missing-processor\.ts does not exist/);
   });
 
   it('points at the file and line of a syntax error', async () => {
     const dir = tempDir();
     const result = await runCli(['run', fixture('syntax-error.ts')], dir);
     expect(result.code).toBe(2);
-    expect(lines(result.stderr)).toHaveLength(1);
-    expect(result.stderr).toMatch(/^baton: processor .*syntax-error\.ts does not build: .*syntax-error\.ts:6:\d+: /);
+    expect(problems(result.stderr)).toHaveLength(1);
+    expect(problems(result.stderr)[0]).toMatch(/^baton: processor .*syntax-error\.ts does not build: .*syntax-error\.ts:6:\d+: /);
   });
 
   it('says in one line that spec files are not supported yet', async () => {
