@@ -18,10 +18,11 @@ import { PageStore } from '../store/page-store.js';
 import { Job } from './job.js';
 import { JobFeed, type Unsubscribe } from './job-feed.js';
 import { JobRunner, type ProcessorState, type StopMode } from './job-runner.js';
-import { checkBatonOptions,
-  checkLimits,
+import {
   DEFAULT_DB,
+  checkBatonOptions,
   checkJobId,
+  checkLimits,
   checkMaxParallel,
   checkRateLimit,
   checkThreads,
