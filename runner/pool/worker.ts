@@ -327,6 +327,8 @@ interface PageRun {
   items: number;
   ordinal: number;
   progressMessage: Extract<WorkerMessage, { t: 'progress' }> | null;
+  /** run() has returned or thrown: an enqueue now would come from code it left running. */
+  ended: boolean;
 }
 
 /** Attempts running on this thread, by `${page}/${attempt}`. */
@@ -465,6 +467,13 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       } catch (error) {
         return Promise.reject(error);
       }
+      if (run.ended) {
+        // A call nobody awaited (a timer, a forgotten `await`): the page is over, and its
+        // record with it. Said in its log too, since such a rejection is rarely caught.
+        const message = `enqueueNextPage({ cursor: ${cursor} }) came after run() of page ${run.no} had ended, so nothing was enqueued: await it inside run(), before run() returns`;
+        log('error', [message]);
+        return Promise.reject(new Error(message));
+      }
       const ordinal = run.ordinal++;
       // Keep the child on this thread, so it starts without a round trip through the scheduler:
       // at once on a credit, or in the slot of this thread's next page to end. Not when it
@@ -569,7 +578,7 @@ function isNonRetryable(error: unknown, processor: LoadedProcessor): boolean {
 }
 
 function registerRun([no, attempt, cursorJson, size, recorded]: TaskPage, processor: LoadedProcessor | null, group: TaskGroup): PageRun {
-  const run: PageRun = { no, attempt, group, onCredit: false, processor, recorded, cursorJson, size, controller: null, abortReason: undefined, items: 0, ordinal: 0, progressMessage: null };
+  const run: PageRun = { no, attempt, group, onCredit: false, processor, recorded, cursorJson, size, controller: null, abortReason: undefined, items: 0, ordinal: 0, progressMessage: null, ended: false };
   runs.set(`${no}/${attempt}`, run);
   group.open++;
   return run;
@@ -612,6 +621,7 @@ async function runPage(run: PageRun, [no, attempt, cursorJson, size]: TaskPage):
       endedAt: Date.now(),
     });
   } finally {
+    run.ended = true;
     runs.delete(`${no}/${attempt}`);
     // A child held here takes the credit that just came back.
     startHeld();

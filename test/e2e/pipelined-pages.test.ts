@@ -36,6 +36,17 @@ describe('pipelined pages', () => {
     expect(summary.maxInFlight).toBe(2);
   });
 
+  it("refuses an enqueue that comes after its page's run() ended, and says so in that page's log", async () => {
+    const dir = tempDir();
+    baton = await Baton.open({ db: join(dir, 'baton.db') });
+    const job = await baton.start({ processor: fixture('enqueues-after-return.ts'), jobId: 'late', threads: 1 });
+    // Nothing enqueued, and the thread with its other page unharmed by the rejection nobody caught.
+    expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 2, succeeded: 2 }, attempts: 2 });
+    expect((await baton.logs('late', 1)).map((line) => [line.level, line.message])).toEqual([
+      ['error', 'enqueueNextPage({ cursor: 1 }) came after run() of page 1 had ended, so nothing was enqueued: await it inside run(), before run() returns'],
+    ]);
+  });
+
   it('runs several initial pages as several chains at once', async () => {
     const dir = tempDir();
     baton = await Baton.open({ db: join(dir, 'baton.db') });
