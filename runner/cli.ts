@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_DB } from './engine/options.js';
-import { cancelCommand, pauseCommand, resumeCommand, retryFailedCommand } from './cli/control-commands.js';
+import { cancelCommand, limitsCommand, pauseCommand, resumeCommand, retryFailedCommand } from './cli/control-commands.js';
 import { newCommand } from './cli/new-command.js';
 import { packageVersion } from './cli/package-version.js';
 import { EXIT_INPUT_ERROR, reportError } from './cli/report-error.js';
@@ -76,6 +76,17 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .argument('<job>', 'the job id')
     .addOption(dbOption())
     .action(async (job: string, options) => setExitCode(await cancelCommand(job, options)));
+
+  program
+    .command('limits')
+    .description('show a job\'s limits, or change them wherever it runs')
+    .argument('<job>', 'the job id')
+    .option('--parallel <n>', 'pages in flight at most')
+    .option('--rate <n>', 'items per second at most')
+    .option('--rate-pages <n>', 'pages per second at most')
+    .option('--no-rate', 'no rate limit')
+    .addOption(dbOption())
+    .action(async (job: string, options) => setExitCode(await limitsCommand(job, options)));
 
   program
     .command('retry-failed')

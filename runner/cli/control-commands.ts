@@ -1,11 +1,14 @@
 /**
- * `baton pause | cancel | resume | retry-failed <job>`: they act through the database, so they
- * steer a job that another process runs; `resume` and `retry-failed` run it here when none does.
+ * `baton pause | cancel | limits | resume | retry-failed <job>`: they act through the database,
+ * so they steer a job that another process runs; `resume` and `retry-failed` run it here when
+ * none does.
  */
 import { Baton } from '../engine/baton.js';
 import { BatonError } from '../errors.js';
 import { jobHasEnded } from '../protocol.js';
-import { dbSuffix, parseIntegerOption, requireDatabaseFor, type DbOption } from './cli-options.js';
+import type { RateLimitSetting } from '../protocol.js';
+import { dbSuffix, parseIntegerOption, parseRateOptions, requireDatabaseFor, type DbOption } from './cli-options.js';
+import { formatLimits } from './format-summary.js';
 import { followJob } from './follow-job.js';
 import { withSlowNotice } from './slow-notice.js';
 
@@ -48,6 +51,46 @@ export async function cancelCommand(jobId: string, options: DbOption): Promise<n
     const live = baton.isLive(jobId);
     await baton.cancel(jobId);
     say(live ? `asked the process running job ${jobId} to cancel it; its running pages are aborted` : `cancelled job ${jobId}`);
+    return 0;
+  } finally {
+    await baton.close();
+  }
+}
+
+/** The options of `baton limits`. */
+export interface LimitsCommandOptions extends DbOption {
+  parallel?: string;
+  /** false with --no-rate: no rate limit at all. */
+  rate?: string | false;
+  ratePages?: string;
+}
+
+/**
+ * `baton limits <job>`: shows a job's limits, or changes them wherever it runs (the process
+ * running it reads them within a second). A rate given alone keeps the other kind of rate.
+ */
+export async function limitsCommand(jobId: string, options: LimitsCommandOptions): Promise<number> {
+  const maxParallel = options.parallel !== undefined ? parseIntegerOption('--parallel', options.parallel, 1) : undefined;
+  // Commander gives --no-rate as rate: false (the last of --rate and --no-rate wins).
+  const noRate = options.rate === false;
+  if (noRate && options.ratePages !== undefined) throw new BatonError('INVALID_OPTION', '--no-rate removes every rate limit: give it without --rate-pages');
+  const rate = parseRateOptions(typeof options.rate === 'string' ? options.rate : undefined, options.ratePages);
+  const baton = await openFor(jobId, options);
+  try {
+    const status = await baton.status(jobId);
+    if (maxParallel === undefined && rate === undefined && !noRate) {
+      say(`job ${jobId}: ${formatLimits(status.limits, true)}`);
+      return 0;
+    }
+    if (jobHasEnded(status.state)) throw new BatonError('JOB_FINISHED', `job "${jobId}" has already ended (${status.state}); its limits no longer matter`);
+    const rateLimit: RateLimitSetting | null | undefined = noRate ? null : rate && { ...status.limits.rateLimit, ...rate };
+    await baton.setLimits(jobId, { ...(maxParallel !== undefined ? { maxParallel } : {}), ...(rateLimit !== undefined ? { rateLimit } : {}) });
+    const limits = (await baton.status(jobId)).limits;
+    say(
+      baton.isLive(jobId)
+        ? `job ${jobId}: ${formatLimits(limits, true)}; the process running it applies them within a second`
+        : `job ${jobId}: ${formatLimits(limits, true)}; no process runs it now, and they apply when it runs again`,
+    );
     return 0;
   } finally {
     await baton.close();

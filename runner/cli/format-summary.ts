@@ -173,8 +173,10 @@ export function formatJobsTable(jobs: JobSummary[]): string[] {
   return formatTable(rows);
 }
 
-function formatLimits(limits: JobSummary['limits']): string {
+/** `max parallel 8, 5,000 items/s`, or `…, no rate limit`. */
+export function formatLimits(limits: JobSummary['limits'], sayNoRate = false): string {
   const parts = [`max parallel ${limits.maxParallel}`];
+  if (sayNoRate && limits.rateLimit?.itemsPerSecond === undefined && limits.rateLimit?.pagesPerSecond === undefined) parts.push('no rate limit');
   if (limits.rateLimit?.itemsPerSecond !== undefined) parts.push(`${formatRate(limits.rateLimit.itemsPerSecond)} items/s`);
   if (limits.rateLimit?.pagesPerSecond !== undefined) parts.push(`${formatRate(limits.rateLimit.pagesPerSecond)} pages/s`);
   return parts.join(', ');

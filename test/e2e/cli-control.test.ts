@@ -46,6 +46,30 @@ describe('controlling a job another process runs', () => {
     expect((await statusOf('J', dir)).state).toBe('cancelled');
   });
 
+  it('shows and changes its limits from a second process, which the running process applies', async () => {
+    const dir = tempDir();
+    const runner = startCli(['run', fixture('sleeps.ts'), '--args', '{"ms":200,"chains":2,"pages":150}', '--parallel', '2', '--job', 'L'], dir);
+    await waitFor(async () => (await statusOf('L', dir).catch(() => null))?.live, 20_000, 'job L to run');
+
+    expect((await runCli(['limits', 'L'], dir)).stdout).toBe('job L: max parallel 2, no rate limit\n');
+    const raised = await runCli(['limits', 'L', '--parallel', '6', '--rate', '1000'], dir);
+    expect(raised.code).toBe(0);
+    expect(raised.stdout).toBe('job L: max parallel 6, 1,000 items/s; the process running it applies them within a second\n');
+    await waitFor(async () => (await statusOf('L', dir)).maxInFlight >= 5, 20_000, 'job L to run more pages at once');
+    // A rate given alone keeps the other kind.
+    await runCli(['limits', 'L', '--rate-pages', '40'], dir);
+    expect((await statusOf('L', dir)).limits).toEqual({ maxParallel: 6, rateLimit: { itemsPerSecond: 1000, pagesPerSecond: 40 } });
+    await runCli(['limits', 'L', '--no-rate'], dir);
+    expect((await statusOf('L', dir)).limits).toEqual({ maxParallel: 6 });
+
+    const refused = await runCli(['limits', 'L', '--parallel', '0'], dir);
+    expect([refused.code, refused.stderr]).toEqual([2, 'baton: --parallel must be an integer >= 1, got "0"\n']);
+    expect((await runCli(['cancel', 'L'], dir)).code).toBe(0);
+    await runner.exited;
+    const ended = await runCli(['limits', 'L', '--parallel', '3'], dir);
+    expect([ended.code, ended.stderr]).toEqual([2, 'baton: job "L" has already ended (cancelled); its limits no longer matter\n']);
+  });
+
   it('pauses on Ctrl-C and exits 130 leaving the job resumable; resume in a new process runs it to success', async () => {
     const dir = tempDir();
     const runner = startCli(['run', fixture('sleeps.ts'), '--args', '{"ms":200,"chains":2,"pages":40}', '--parallel', '2', '--job', 'S'], dir);

@@ -78,7 +78,7 @@ describe('baton status', () => {
 });
 
 describe('commands about an unknown job', () => {
-  const commands = [['status'], ['pause'], ['resume'], ['cancel'], ['retry-failed']];
+  const commands = [['status'], ['pause'], ['resume'], ['cancel'], ['retry-failed'], ['limits']];
 
   it('name the job in one line and exit 2, with or without a database', async () => {
     const empty = tempDir();
