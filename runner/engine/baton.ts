@@ -175,7 +175,7 @@ export class Baton {
       return { ranHere: true, job: handle, requeued };
     }
     const row = this.store.require(jobId);
-    if (row.state === 'cancelled') throw finishedError(row);
+    refuseRetryOfEnded(row);
     if (ownerIsLive(row)) {
       if (options.page !== undefined) {
         throw new BatonError('JOB_LOCKED', `job "${jobId}" runs in process ${row.owner_pid}: retry its failed pages there, or all of them with \`baton retry-failed ${jobId}\``);
@@ -405,8 +405,7 @@ export class Baton {
   private handleFor(runner: JobRunner): Job {
     const job = new Job(runner, this.store, async (jobId, page) => {
       const row = this.store.require(jobId);
-      // Cancelled is for good: its queued pages must not run through a retry.
-      if (row.state === 'cancelled') throw finishedError(row);
+      refuseRetryOfEnded(row);
       const restarted = await this.runHere(row, { threads: undefined, retryFailed: true, page });
       this.track(job, restarted.runner);
       return restarted;
@@ -438,6 +437,15 @@ function finishedError(row: JobRow): BatonError {
     ? `run its failed pages again with \`baton retry-failed ${row.id}\``
     : 'start a new job with another id';
   return new BatonError('JOB_FINISHED', `job "${row.id}" has already ended (${row.state}): ${hint}`);
+}
+
+/**
+ * Cancelled is for good: its queued pages must not run through a retry. A job that succeeded has
+ * no failed page: running it again would only rebuild its processor and rewrite its end.
+ */
+function refuseRetryOfEnded(row: JobRow): void {
+  if (row.state === 'cancelled') throw finishedError(row);
+  if (row.state === 'succeeded') throw new BatonError('JOB_FINISHED', `job "${row.id}" succeeded: it has no failed pages to run again`);
 }
 
 /** A job's processor that is gone from where the job was started: `baton new` is no answer there. */

@@ -166,6 +166,17 @@ describe('cancel', () => {
     await expect(baton.resume('cancel')).rejects.toThrow('job "cancel" has already ended (cancelled)');
   });
 
+  it('leaves a job that succeeded as it ended: it has no failed page to retry', async () => {
+    const baton = await openBaton();
+    const job = await baton.start({ processor: fixture('plain.js'), jobId: 'fine' });
+    await job.done;
+    const before = await baton.status('fine');
+    const message = 'job "fine" succeeded: it has no failed pages to run again';
+    await expect(job.retryFailed()).rejects.toMatchObject({ code: 'JOB_FINISHED', message });
+    await expect(baton.retryFailed('fine')).rejects.toMatchObject({ code: 'JOB_FINISHED', message });
+    expect(await baton.status('fine')).toEqual(before);
+  });
+
   it('is for good: neither its own handle nor the job id runs its queued pages again through a retry', async () => {
     const baton = await openBaton();
     const job = await baton.start({ processor: fixture('sleeps.ts'), args: { ms: 5_000, chains: 2, pages: 5 }, jobId: 'gone' });
