@@ -191,11 +191,25 @@ function describeState(status: JobStatus, resumeCommand: string): string {
   return `${status.state}${paused}, and no process runs it: \`${resumeCommand}\` goes on`;
 }
 
+/** A running job's pace, from the activity its process publishes: `rate` and, when the total is estimated, `eta`. */
+export function formatPace(live: JobSnapshot): string[][] {
+  const { itemsPerSecond, pagesPerSecond } = live.throughput;
+  const rows = [['rate', `${formatRate(itemsPerSecond)} items/s, ${formatRate(pagesPerSecond)} pages/s, ${formatCount(live.inFlight)} running`]];
+  if (live.etaSeconds !== null) rows.push(['eta', `${formatDuration(live.etaSeconds)} at this rate`]);
+  return rows;
+}
+
 /**
  * `baton status <job>`: the job's summary, limits and failures, with what the failed pages
- * logged (`logsOf`). `resumeCommand` is how to go on with an unfinished job that no process runs.
+ * logged (`logsOf`) and, for a job running now, its pace (`live`). `resumeCommand` is how to go
+ * on with an unfinished job that no process runs.
  */
-export function formatJobStatus(status: JobStatus, resumeCommand = `baton resume ${status.jobId}`, logsOf?: (page: number) => readonly LogLine[]): string[] {
+export function formatJobStatus(
+  status: JobStatus,
+  resumeCommand = `baton resume ${status.jobId}`,
+  logsOf?: (page: number) => readonly LogLine[],
+  live?: JobSnapshot,
+): string[] {
   const { pages } = status;
   const state = describeState(status, resumeCommand);
   const items = status.estimatedTotalItems !== null
@@ -212,6 +226,7 @@ export function formatJobStatus(status: JobStatus, resumeCommand = `baton resume
     ['started', formatTime(status.startedAt)],
   ];
   if (status.endedAt) rows.push(['ended', `${formatTime(status.endedAt)} (${formatDuration((Date.parse(status.endedAt) - Date.parse(status.startedAt)) / 1000)})`]);
+  if (live && !jobHasEnded(live.state)) rows.push(...formatPace(live));
   if (status.lastError) rows.push(['last error', status.lastError]);
   return [...formatTable(rows), ...formatFailures(status, FAILURES_SHOWN, logsOf)];
 }

@@ -1,7 +1,7 @@
 /** `baton status [job]`: the jobs in the database, or one job with its failures. */
 import { existsSync } from 'node:fs';
 import { Baton } from '../engine/baton.js';
-import type { LogLine } from '../protocol.js';
+import type { JobSnapshot, LogLine } from '../protocol.js';
 import { shownPath } from '../store/database.js';
 import { dbPath, dbSuffix, quoteArg, requireDatabaseFor, type DbOption } from './cli-options.js';
 import { FAILURES_SHOWN, formatJobStatus, formatJobsTable } from './format-summary.js';
@@ -9,6 +9,22 @@ import { FAILURES_SHOWN, formatJobStatus, formatJobsTable } from './format-summa
 /** The options of `baton status`. */
 export interface StatusCommandOptions extends DbOption {
   json?: boolean;
+}
+
+/** The latest activity the process running the job published (about four a second). */
+function latestSnapshot(baton: Baton, jobId: string): Promise<JobSnapshot> {
+  return new Promise((resolve) => {
+    let stop: (() => void) | undefined;
+    let heard = false;
+    // The first call may come before watch() returns.
+    stop = baton.watch(jobId, (activity) => {
+      if (heard) return;
+      heard = true;
+      resolve(activity.snapshot);
+      stop?.();
+    });
+    if (heard) stop();
+  });
 }
 
 /** Prints the jobs, or one job; resolves with the exit code. Never creates a database. */
@@ -36,7 +52,11 @@ export async function statusCommand(jobId: string | undefined, options: StatusCo
     // What the failed pages logged: often the why behind their error.
     const logs = new Map<number, LogLine[]>();
     for (const failure of status.failures.slice(0, FAILURES_SHOWN)) logs.set(failure.page, await baton.logs(jobId, failure.page));
-    process.stdout.write(`${formatJobStatus(status, `baton resume ${quoteArg(jobId)}${dbSuffix(options)}`, (page) => logs.get(page) ?? []).join('\n')}\n`);
+    // A running job's counts reach the database with its heartbeat (every 2 s); what its process
+    // publishes four times a second is fresher, and has its pace.
+    const live = status.live ? await latestSnapshot(baton, jobId) : undefined;
+    const shown = live ? { ...status, ...live, failures: status.failures } : status;
+    process.stdout.write(`${formatJobStatus(shown, `baton resume ${quoteArg(jobId)}${dbSuffix(options)}`, (page) => logs.get(page) ?? [], live).join('\n')}\n`);
     return 0;
   } finally {
     await baton.close();

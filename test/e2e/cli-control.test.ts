@@ -46,12 +46,14 @@ describe('controlling a job another process runs', () => {
     expect((await statusOf('J', dir)).state).toBe('cancelled');
   });
 
-  it('shows and changes its limits from a second process, which the running process applies', async () => {
+  it('shows its pace, and shows and changes its limits from a second process, which the running process applies', async () => {
     const dir = tempDir();
     const runner = startCli(['run', fixture('sleeps.ts'), '--args', '{"ms":200,"chains":2,"pages":150}', '--parallel', '2', '--job', 'L'], dir);
     await waitFor(async () => (await statusOf('L', dir).catch(() => null))?.live, 20_000, 'job L to run');
 
     expect((await runCli(['limits', 'L'], dir)).stdout).toBe('job L: max parallel 2, no rate limit\n');
+    // Its pace, from what its process publishes.
+    expect((await runCli(['status', 'L'], dir)).stdout).toMatch(/^rate +[\d,.]+ items\/s, [\d,.]+ pages\/s, \d+ running$/m);
     const raised = await runCli(['limits', 'L', '--parallel', '6', '--rate', '1000'], dir);
     expect(raised.code).toBe(0);
     expect(raised.stdout).toBe('job L: max parallel 6, 1,000 items/s; the process running it applies them within a second\n');
