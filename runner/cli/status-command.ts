@@ -45,17 +45,17 @@ export async function statusCommand(jobId: string | undefined, options: StatusCo
       return 0;
     }
     const status = await baton.status(jobId);
+    // A running job's counts reach the database with its heartbeat (every 2 s); what its process
+    // publishes four times a second is fresher, and has its pace (throughput, ETA).
+    const live = status.live ? await latestSnapshot(baton, jobId) : undefined;
+    const shown = live ? { ...status, ...live, failures: status.failures } : status;
     if (options.json) {
-      process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
       return 0;
     }
     // What the failed pages logged: often the why behind their error.
     const logs = new Map<number, LogLine[]>();
     for (const failure of status.failures.slice(0, FAILURES_SHOWN)) logs.set(failure.page, await baton.logs(jobId, failure.page));
-    // A running job's counts reach the database with its heartbeat (every 2 s); what its process
-    // publishes four times a second is fresher, and has its pace.
-    const live = status.live ? await latestSnapshot(baton, jobId) : undefined;
-    const shown = live ? { ...status, ...live, failures: status.failures } : status;
     process.stdout.write(`${formatJobStatus(shown, `baton resume ${quoteArg(jobId)}${dbSuffix(options)}`, (page) => logs.get(page) ?? [], live).join('\n')}\n`);
     return 0;
   } finally {

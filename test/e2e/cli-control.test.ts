@@ -54,6 +54,13 @@ describe('controlling a job another process runs', () => {
     expect((await runCli(['limits', 'L'], dir)).stdout).toBe('job L: max parallel 2, no rate limit\n');
     // Its pace, from what its process publishes.
     expect((await runCli(['status', 'L'], dir)).stdout).toMatch(/^rate +[\d,.]+ items\/s, [\d,.]+ pages\/s, \d+ running$/m);
+    expect(JSON.parse((await runCli(['status', 'L', '--json'], dir)).stdout)).toMatchObject({
+      live: true,
+      throughput: { itemsPerSecond: expect.any(Number), pagesPerSecond: expect.any(Number) },
+      inFlight: expect.any(Number),
+      etaSeconds: null,
+      failures: [],
+    });
     const raised = await runCli(['limits', 'L', '--parallel', '6', '--rate', '1000'], dir);
     expect(raised.code).toBe(0);
     expect(raised.stdout).toBe('job L: max parallel 6, 1,000 items/s; the process running it applies them within a second\n');
