@@ -110,7 +110,7 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
  * The job stopped on an error of its database (locked past the busy timeout, the disk full):
  * the error's line also says that nothing committed is lost and how to go on.
  */
-export function stoppedBy(error: unknown, jobId: string, suffix: string): unknown {
+function stoppedBy(error: unknown, jobId: string, suffix: string): unknown {
   if (!(error instanceof BatonError)) return error;
   return new BatonError(error.code, `job ${jobId} stopped: ${error.message}; what it committed is kept, and \`baton resume ${jobId}${suffix}\` goes on once that is fixed`, { cause: error });
 }

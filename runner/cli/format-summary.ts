@@ -192,7 +192,7 @@ function describeState(status: JobStatus, resumeCommand: string): string {
 }
 
 /** A running job's pace, from the activity its process publishes: `rate` and, when the total is estimated, `eta`. */
-export function formatPace(live: JobSnapshot): string[][] {
+function formatPace(live: JobSnapshot): string[][] {
   const { itemsPerSecond, pagesPerSecond } = live.throughput;
   const rows = [['rate', `${formatRate(itemsPerSecond)} items/s, ${formatRate(pagesPerSecond)} pages/s, ${formatCount(live.inFlight)} running`]];
   if (live.etaSeconds !== null) rows.push(['eta', `${formatDuration(live.etaSeconds)} at this rate`]);

@@ -22,11 +22,9 @@ import {
   DEFAULT_DB,
   checkBatonOptions,
   checkJobId,
-  checkLimits,
-  checkMaxParallel,
-  checkRateLimit,
   checkThreads,
   checkPageTimeout,
+  fillLimits,
   fillStartOptions,
   type BatonOptions,
   type Limits,
@@ -257,13 +255,7 @@ export class Baton {
     const handle = this.handles.get(jobId);
     if (handle && !isEnded(handle)) return handle.setLimits(limits);
     this.store.require(jobId);
-    checkLimits(limits);
-    const maxParallel = limits.maxParallel === undefined ? undefined : checkMaxParallel(limits.maxParallel);
-    const rate = limits.rateLimit === undefined ? undefined : checkRateLimit(limits.rateLimit);
-    this.store.setLimits(jobId, {
-      ...(maxParallel !== undefined ? { maxParallel } : {}),
-      ...(rate !== undefined ? { rateItems: rate?.itemsPerSecond ?? null, ratePages: rate?.pagesPerSecond ?? null } : {}),
-    });
+    this.store.setLimits(jobId, fillLimits(limits));
   }
 
   /** Cancels a job wherever it runs. One that nobody runs is marked cancelled at once. */

@@ -7,7 +7,7 @@ import { BatonError } from '../errors.js';
 import type { JobActivity, JobSnapshot, JobSummary } from '../protocol.js';
 import type { JobStore } from '../store/job-store.js';
 import type { JobRunner, StopMode } from './job-runner.js';
-import { checkLimits, checkMaxParallel, checkRateLimit, type Limits } from './options.js';
+import { fillLimits, type Limits } from './options.js';
 
 interface JobEvents {
   /** A snapshot of the job, at most about 4 per second, and once more when it ends. */
@@ -74,13 +74,7 @@ export class Job extends EventEmitter<JobEvents> {
 
   /** Changes limits while the job runs; durable. `rateLimit: null` removes the rate limit. */
   async setLimits(limits: Limits): Promise<void> {
-    checkLimits(limits);
-    const maxParallel = limits.maxParallel === undefined ? undefined : checkMaxParallel(limits.maxParallel);
-    const rate = limits.rateLimit === undefined ? undefined : checkRateLimit(limits.rateLimit);
-    this.jobs.setLimits(this.id, {
-      ...(maxParallel !== undefined ? { maxParallel } : {}),
-      ...(rate !== undefined ? { rateItems: rate?.itemsPerSecond ?? null, ratePages: rate?.pagesPerSecond ?? null } : {}),
-    });
+    this.jobs.setLimits(this.id, fillLimits(limits));
     this.poll();
   }
 

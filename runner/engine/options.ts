@@ -92,9 +92,25 @@ export function checkBatonOptions(options: BatonOptions): void {
   checkKeys('Baton.open', options, BATON_OPTIONS);
 }
 
-export function checkLimits(limits: Limits): void {
+/** What setLimits changes, as the job's row holds it: a rate of null removes that rate. */
+export interface LimitsUpdate {
+  maxParallel?: number;
+  rateItems?: number | null;
+  ratePages?: number | null;
+}
+
+/** Checks setLimits' argument and turns it into the row's columns; only what it names changes. */
+export function fillLimits(limits: Limits): LimitsUpdate {
   if (typeof limits !== 'object' || limits === null) invalid('setLimits takes an object { maxParallel?, rateLimit? }');
   checkKeys('setLimits', limits, LIMITS);
+  const update: LimitsUpdate = {};
+  if (limits.maxParallel !== undefined) update.maxParallel = checkMaxParallel(limits.maxParallel);
+  if (limits.rateLimit !== undefined) {
+    const rate = checkRateLimit(limits.rateLimit);
+    update.rateItems = rate?.itemsPerSecond ?? null;
+    update.ratePages = rate?.pagesPerSecond ?? null;
+  }
+  return update;
 }
 
 export function checkRateLimit(value: RateLimitSetting | null | undefined): RateLimitSetting | null {

@@ -14,9 +14,9 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
   nonRetryable: [],
 });
 
-/** Fills defaults and checks ranges; throws INVALID_OPTION naming the field. */
 const RETRY_OPTIONS: KeySet<RetryOptions> = { mode: true, maxAttempts: true, initialDelayMs: true, backoffFactor: true, maxDelayMs: true, nonRetryable: true };
 
+/** Fills defaults and checks keys and ranges; throws INVALID_OPTION naming the field. */
 export function fillRetryPolicy(options: RetryOptions | null | undefined): RetryPolicy {
   if (options !== null && options !== undefined) {
     if (typeof options !== 'object') fail(`retry must be an object such as { maxAttempts: 5 }, got ${JSON.stringify(options)}`);
