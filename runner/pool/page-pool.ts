@@ -54,7 +54,7 @@ export class PagePool {
 
   constructor(private readonly options: PagePoolOptions) {
     this.piscina = new Piscina({
-      filename: compiledEntry(import.meta.url, 'worker.js'),
+      filename: compiledEntry(import.meta.url, 'worker-entry.cjs'),
       minThreads: options.threads,
       maxThreads: options.threads,
       // The scheduler bounds pages in flight itself; Piscina only spreads tasks over threads.

@@ -1,5 +1,9 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PagePool } from '../../runner/pool/page-pool.js';
+import { root } from '../helpers.js';
 import { firstAttempt, startPagePool } from './pool-helpers.js';
 
 const PROCESSOR = `export default { async run() { return { items: 1 }; } };`;
@@ -24,4 +28,17 @@ describe('PagePool', () => {
     await expect(retried).resolves.toBeUndefined();
     expect(threads.threadIds()).not.toContain(threadId);
   });
+
+  // On Node 20, a thread terminated while require() loads an ES module aborts the whole process
+  // (a V8 fatal error). A pool is destroyed as its threads start whenever a job's start fails, and
+  // a stuck page's thread is replaced as it starts. Without the CommonJS entry, a few dozen such
+  // destroys took the process down (the most that survived, of twelve tries, was 195).
+  it('lives through being destroyed while its threads still load', async () => {
+    const child = promisify(execFile)(process.execPath, [join(root, 'test/support/destroy-starting-pools.mjs'), '200']);
+    const output = await child.then(
+      ({ stdout, stderr }) => ({ stdout, stderr }),
+      ({ stdout, stderr }: { stdout: string; stderr: string }) => ({ stdout, stderr }),
+    );
+    expect(output).toEqual({ stdout: 'ok\n', stderr: '' });
+  }, 180_000);
 });
