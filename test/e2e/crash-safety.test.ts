@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
-import { fixture, root, sleep, tempDir, waitFor } from '../helpers.js';
+import { fixture, root, tempDir, waitFor } from '../helpers.js';
 
 const CHAINS = 6;
 const PAGES = 30;

@@ -2,14 +2,15 @@
 // `baton ui`, with jobs run by `baton run` in other processes, as a user would have them.
 // Screenshots go to test-results/panel/; BATON_UPDATE_SCREENSHOTS=1 also refreshes docs/images.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, root, sleep, waitFor } from '../helpers.js';
+import { launchChromium } from './chromium.js';
 import { cliPath } from './cli-helpers.js';
 
 /** What the tests touch in the page, typed here: this suite is checked without the DOM library. */
@@ -19,7 +20,6 @@ interface PageGlobals {
 }
 
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(root, 'test-results', 'panel');
 
 interface Running {
@@ -67,7 +67,7 @@ let expectSocketErrors = false;
 
 const count = async (id: string) => Number((await page.locator(`#${id}`).textContent())!.replace(/,/g, ''));
 
-describe.skipIf(!existsSync(CHROMIUM))('the progress panel in a browser (baton ui)', () => {
+describe('the progress panel in a browser (baton ui)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'baton-panel-'));
     mkdirSync(SHOTS, { recursive: true });
@@ -76,7 +76,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the progress panel in a browser (baton u
     await waitFor(() => /steady running/.test(steady.stdout()), 20_000, 'the job to start');
     port = await freePort();
     ({ ui, url } = await startUi(port));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
     page.on('console', (message) => {
       if (message.type() === 'error') pageErrors.push(message.text());

@@ -4,12 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Baton, type PanelMessage } from '../../runner/index.js';
 import { PanelSession } from '../../runner/panel/panel-session.js';
 import { renderPanelHtml } from '../../webview/panel-html.js';
 import { fixture, root, tempDir } from '../helpers.js';
+import { launchChromium } from './chromium.js';
 
 /** What the tests touch in the page, typed here: this suite is checked without the DOM library. */
 interface PageGlobals {
@@ -21,7 +22,6 @@ interface PageGlobals {
 }
 
 
-const CHROMIUM = '/usr/bin/chromium';
 const ORIGIN = 'https://webview.test';
 const ASSETS = join(root, 'dist', 'webview');
 
@@ -74,9 +74,9 @@ async function openWebview(b: Baton, requests: unknown[], savedState: { value: u
   return p;
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('the panel in a VS Code-like webview', () => {
+describe('the panel in a VS Code-like webview', () => {
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
+    browser = await launchChromium();
   });
 
   afterEach(async () => {

@@ -17,11 +17,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
 import { renderTemplate } from '../../runner/scaffold.js';
 import { root, waitFor } from '../helpers.js';
+import { checkChromium, chromiumPath } from './chromium.js';
 import { startCli } from './cli-helpers.js';
 
 const CODE_SERVER_VERSION = '4.96.4';
 const codeServerDir = process.env.BATON_CODE_SERVER_DIR ?? join(homedir(), '.cache', 'baton-code-server');
-const chromiumPath = process.env.BATON_CHROMIUM ?? '/usr/bin/chromium';
 const shots = join(root, 'test-results', 'vscode-extension');
 
 /** Fails with the fix when code-server or Chromium is missing: this test is never skipped. */
@@ -30,9 +30,7 @@ function checkTools(): string {
   if (!existsSync(ready) || readFileSync(ready, 'utf8').trim() !== CODE_SERVER_VERSION) {
     throw new Error(`code-server ${CODE_SERVER_VERSION} is not installed in ${codeServerDir}: run .ci/install-code-server.sh (it installs it from the npm registry; set BATON_CODE_SERVER_DIR to use another folder)`);
   }
-  if (!existsSync(chromiumPath)) {
-    throw new Error(`Chromium is not at ${chromiumPath}: run .ci/install-chromium.sh (or apt-get install -y chromium), or set BATON_CHROMIUM to its path`);
-  }
+  checkChromium();
   return join(codeServerDir, 'cs', 'out', 'node', 'entry.js');
 }
 
