@@ -19,8 +19,7 @@ import { Job } from './job.js';
 import { JobFeed, type Unsubscribe } from './job-feed.js';
 import { JobRunner, type ProcessorState, type StopMode } from './job-runner.js';
 import {
-  DEFAULT_DB,
-  checkBatonOptions,
+  fillBatonOptions,
   checkJobId,
   checkThreads,
   checkPageTimeout,
@@ -63,16 +62,8 @@ export class Baton {
 
   /** Opens (creating if needed) the database. */
   static async open(options: BatonOptions = {}): Promise<Baton> {
-    checkBatonOptions(options);
-    const path = resolve(options.db ?? DEFAULT_DB);
-    const durability: Durability = options.durability ?? 'normal';
-    if (durability !== 'normal' && durability !== 'full') {
-      throw new BatonError('INVALID_OPTION', `durability must be 'normal' or 'full', got ${JSON.stringify(durability)}`);
-    }
-    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-    if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
-      throw new BatonError('INVALID_OPTION', `busyTimeoutMs must be an integer >= 0, got ${JSON.stringify(options.busyTimeoutMs)}`);
-    }
+    const { db, durability, busyTimeoutMs } = fillBatonOptions(options);
+    const path = resolve(db);
     return new Baton(acquireDatabase(path, durability, busyTimeoutMs), path);
   }
 

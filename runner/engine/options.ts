@@ -61,17 +61,22 @@ export interface FilledStartOptions {
   threads: number;
 }
 
+/** A wrong value as an error shows it: JSON, except what JSON cannot spell (Infinity, NaN, undefined). */
+export function shown(value: unknown): string {
+  return typeof value === 'number' || value === undefined ? String(value) : JSON.stringify(value);
+}
+
 function invalid(message: string): never {
   throw new BatonError('INVALID_OPTION', message);
 }
 
 function checkInteger(name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) invalid(`${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) invalid(`${name} must be an integer >= ${min}, got ${shown(value)}`);
   return value;
 }
 
 function checkPositive(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) invalid(`${name} must be a number > 0, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) invalid(`${name} must be a number > 0, got ${shown(value)}`);
   return value;
 }
 
@@ -87,9 +92,18 @@ function checkKeys<T>(what: string, value: object, known: KeySet<T>): void {
   if (message !== null) invalid(message);
 }
 
-export function checkBatonOptions(options: BatonOptions): void {
+export interface FilledBatonOptions {
+  db: string;
+  durability: Durability;
+  busyTimeoutMs: number;
+}
+
+export function fillBatonOptions(options: BatonOptions): FilledBatonOptions {
   if (typeof options !== 'object' || options === null) invalid('Baton.open options must be an object, such as { db: ".baton/baton.db" }');
   checkKeys('Baton.open', options, BATON_OPTIONS);
+  const durability = options.durability ?? 'normal';
+  if (durability !== 'normal' && durability !== 'full') invalid(`durability must be 'normal' or 'full', got ${shown(durability)}`);
+  return { db: options.db ?? DEFAULT_DB, durability, busyTimeoutMs: checkInteger('busyTimeoutMs', options.busyTimeoutMs ?? 5000, 0) };
 }
 
 /** What setLimits changes, as the job's row holds it: a rate of null removes that rate. */
@@ -115,7 +129,7 @@ export function fillLimits(limits: Limits): LimitsUpdate {
 
 export function checkRateLimit(value: RateLimitSetting | null | undefined): RateLimitSetting | null {
   if (value === null || value === undefined) return null;
-  if (typeof value !== 'object') invalid(`rateLimit must be { itemsPerSecond?, pagesPerSecond? }, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'object') invalid(`rateLimit must be { itemsPerSecond?, pagesPerSecond? }, got ${shown(value)}`);
   checkKeys('rateLimit', value, RATE_LIMIT);
   const out: RateLimitSetting = {};
   if (value.itemsPerSecond !== undefined) out.itemsPerSecond = checkPositive('rateLimit.itemsPerSecond', value.itemsPerSecond);
@@ -125,7 +139,7 @@ export function checkRateLimit(value: RateLimitSetting | null | undefined): Rate
 
 export function checkRampup(value: Rampup | null | undefined): Rampup | null {
   if (value === null || value === undefined) return null;
-  if (typeof value !== 'object') invalid(`rampup must be { from, step, everyMs }, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'object') invalid(`rampup must be { from, step, everyMs }, got ${shown(value)}`);
   checkKeys('rampup', value, RAMPUP);
   return {
     from: checkInteger('rampup.from', value.from, 1),
@@ -146,8 +160,13 @@ const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function checkJobId(value: unknown): string {
   if (typeof value !== 'string' || !JOB_ID.test(value)) {
-    invalid(`jobId must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit, got ${JSON.stringify(value)}`);
+    invalid(`jobId must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit, got ${shown(value)}`);
   }
+  return value;
+}
+
+function checkPaused(value: unknown): boolean {
+  if (typeof value !== 'boolean') invalid(`paused must be true or false, got ${shown(value)}`);
   return value;
 }
 
@@ -165,7 +184,7 @@ export function fillStartOptions(options: StartOptions): FilledStartOptions {
     maxParallel: checkMaxParallel(options.maxParallel ?? DEFAULT_MAX_PARALLEL),
     rampup: checkRampup(options.rampup),
     rateLimit: checkRateLimit(options.rateLimit),
-    paused: options.paused ?? false,
+    paused: checkPaused(options.paused ?? false),
     threads: checkThreads(options.threads ?? availableParallelism()),
   };
 }

@@ -1,0 +1,121 @@
+import { availableParallelism } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import {
+  checkJobId,
+  checkPageTimeout,
+  checkRampup,
+  checkRateLimit,
+  fillBatonOptions,
+  fillLimits,
+  fillStartOptions,
+  type BatonOptions,
+  type Limits,
+  type StartOptions,
+} from '../../runner/engine/options.js';
+
+/** What a caller written in JavaScript can pass where the types allow only objects. */
+const loose = <T>(value: unknown): T => value as T;
+
+function refusal(call: () => unknown): { code: string; message: string } {
+  try {
+    call();
+  } catch (error) {
+    const { code, message } = error as { code: string; message: string };
+    return { code, message };
+  }
+  throw new Error('expected the call to throw');
+}
+
+describe('Baton.open options', () => {
+  it('fills in the defaults', () => {
+    expect(fillBatonOptions({})).toEqual({ db: '.baton/baton.db', durability: 'normal', busyTimeoutMs: 5000 });
+    expect(fillBatonOptions({ db: 'x.db', durability: 'full', busyTimeoutMs: 0 })).toEqual({ db: 'x.db', durability: 'full', busyTimeoutMs: 0 });
+  });
+
+  it.each([null, 'baton.db', 3])('refuses %j, saying what to pass', (options) => {
+    expect(refusal(() => fillBatonOptions(loose<BatonOptions>(options)))).toEqual({
+      code: 'INVALID_OPTION',
+      message: 'Baton.open options must be an object, such as { db: ".baton/baton.db" }',
+    });
+  });
+
+  it.each<[unknown, string]>([
+    [{ durability: 'FULL' }, `durability must be 'normal' or 'full', got "FULL"`],
+    [{ busyTimeoutMs: -1 }, 'busyTimeoutMs must be an integer >= 0, got -1'],
+    [{ busyTimeoutMs: Number.NaN }, 'busyTimeoutMs must be an integer >= 0, got NaN'],
+  ])('refuses %j, naming the option', (options, message) => {
+    expect(refusal(() => fillBatonOptions(loose<BatonOptions>(options)))).toEqual({ code: 'INVALID_OPTION', message });
+  });
+});
+
+describe('start options', () => {
+  it('fills in the defaults', () => {
+    expect(fillStartOptions({ processor: 'p.ts' })).toEqual({
+      processor: 'p.ts',
+      args: {},
+      jobId: null,
+      maxParallel: 8,
+      rampup: null,
+      rateLimit: null,
+      paused: false,
+      threads: availableParallelism(),
+    });
+  });
+
+  it.each<[unknown, string]>([
+    [null, 'start options must be an object with at least { processor }'],
+    [{}, 'processor must be the path of a processor file, such as samples/x/processor.ts'],
+    [{ processor: 'p.ts', paused: 'yes' }, 'paused must be true or false, got "yes"'],
+    [{ processor: 'p.ts', threads: 0 }, 'threads must be an integer >= 1, got 0'],
+    [{ processor: 'p.ts', maxParallel: '4' }, 'maxParallel must be an integer >= 1, got "4"'],
+    [{ processor: 'p.ts', rampup: 'fast' }, 'rampup must be { from, step, everyMs }, got "fast"'],
+    [{ processor: 'p.ts', rateLimit: 10 }, 'rateLimit must be { itemsPerSecond?, pagesPerSecond? }, got 10'],
+    [{ processor: 'p.ts', jobId: '../x' }, `jobId must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit, got "../x"`],
+  ])('refuses %j with what to give instead', (options, message) => {
+    expect(refusal(() => fillStartOptions(loose<StartOptions>(options)))).toEqual({ code: 'INVALID_OPTION', message });
+  });
+});
+
+describe('rampup and rateLimit', () => {
+  it('reads no rampup and no rate from null, undefined or a rate of neither kind', () => {
+    expect([checkRampup(null), checkRampup(undefined), checkRateLimit(null), checkRateLimit(undefined), checkRateLimit({})]).toEqual([null, null, null, null, null]);
+  });
+
+  it('keeps the fields given, and only those', () => {
+    expect(checkRampup({ from: 1, step: 2, everyMs: 500 })).toEqual({ from: 1, step: 2, everyMs: 500 });
+    expect(checkRateLimit({ pagesPerSecond: 2.5 })).toEqual({ pagesPerSecond: 2.5 });
+  });
+
+  it('names the field that is wrong', () => {
+    expect(refusal(() => checkRampup({ from: 1, step: 0, everyMs: 500 })).message).toBe('rampup.step must be an integer >= 1, got 0');
+    expect(refusal(() => checkRampup(loose({ from: 1, step: 1 }))).message).toBe('rampup.everyMs must be a number > 0, got undefined');
+    expect(refusal(() => checkRateLimit({ itemsPerSecond: Number.POSITIVE_INFINITY })).message).toBe('rateLimit.itemsPerSecond must be a number > 0, got Infinity');
+  });
+});
+
+describe('setLimits', () => {
+  it('changes only what it names; a rate limit of null removes both rates', () => {
+    expect(fillLimits({})).toEqual({});
+    expect(fillLimits({ maxParallel: 3 })).toEqual({ maxParallel: 3 });
+    expect(fillLimits({ rateLimit: null })).toEqual({ rateItems: null, ratePages: null });
+    expect(fillLimits({ rateLimit: { pagesPerSecond: 2 } })).toEqual({ rateItems: null, ratePages: 2 });
+  });
+
+  it('refuses what is not an object, and a misspelt key', () => {
+    expect(refusal(() => fillLimits(loose<Limits>(null))).message).toBe('setLimits takes an object { maxParallel?, rateLimit? }');
+    expect(refusal(() => fillLimits(loose<Limits>({ parallel: 2 }))).message).toBe('setLimits has no option "parallel": the options are maxParallel, rateLimit');
+  });
+});
+
+describe('job ids and page timeouts', () => {
+  it('takes ids made for a command line and a file name', () => {
+    expect(checkJobId('backfill-2026.11_a')).toBe('backfill-2026.11_a');
+    expect(refusal(() => checkJobId('x'.repeat(129))).code).toBe('INVALID_OPTION');
+    expect(refusal(() => checkJobId('-x')).code).toBe('INVALID_OPTION');
+  });
+
+  it('defaults a page timeout to five minutes, and refuses one that is not positive', () => {
+    expect(checkPageTimeout(null)).toBe(300_000);
+    expect(refusal(() => checkPageTimeout(0)).message).toBe('pageTimeoutMs must be a number > 0, got 0');
+  });
+});
