@@ -62,7 +62,7 @@ export interface FilledStartOptions {
 }
 
 /** A wrong value as an error shows it: JSON, except what JSON cannot spell (Infinity, NaN, undefined). */
-export function shown(value: unknown): string {
+function shown(value: unknown): string {
   return typeof value === 'number' || value === undefined ? String(value) : JSON.stringify(value);
 }
 
