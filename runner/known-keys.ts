@@ -1,3 +1,5 @@
+import { BatonError } from './errors.js';
+
 /**
  * Options written in JavaScript get no type check: a misspelt key (`maxParalel`, `intialPages`)
  * would be ignored in silence, and a job would run on a default its author never chose.
@@ -12,4 +14,10 @@ export function unknownKeyMessage<T>(what: string, value: object, known: KeySet<
     if (!Object.hasOwn(known, key)) return `${what} has no option ${JSON.stringify(key)}: the options are ${Object.keys(known).join(', ')}`;
   }
   return null;
+}
+
+/** Throws INVALID_OPTION for the first key of `value` that `known` lacks. */
+export function checkKnownKeys<T>(what: string, value: object, known: KeySet<T>): void {
+  const message = unknownKeyMessage(what, value, known);
+  if (message !== null) throw new BatonError('INVALID_OPTION', message);
 }

@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { BatonError } from '../errors.js';
 import { findNonJson, type JsonValue } from '../json-value.js';
-import { unknownKeyMessage, type KeySet } from '../known-keys.js';
+import { checkKnownKeys, type KeySet } from '../known-keys.js';
 import type { RateLimitSetting } from '../protocol.js';
 import type { Durability } from '../store/database.js';
 import type { Rampup } from './rampup.js';
@@ -86,12 +86,6 @@ const LIMITS: KeySet<Limits> = { maxParallel: true, rateLimit: true };
 const RATE_LIMIT: KeySet<RateLimitSetting> = { itemsPerSecond: true, pagesPerSecond: true };
 const RAMPUP: KeySet<Rampup> = { from: true, step: true, everyMs: true };
 
-/** Refuses a key `known` lacks (a misspelt option), naming it and the options there are. */
-function checkKeys<T>(what: string, value: object, known: KeySet<T>): void {
-  const message = unknownKeyMessage(what, value, known);
-  if (message !== null) invalid(message);
-}
-
 export interface FilledBatonOptions {
   db: string;
   durability: Durability;
@@ -100,7 +94,7 @@ export interface FilledBatonOptions {
 
 export function fillBatonOptions(options: BatonOptions): FilledBatonOptions {
   if (typeof options !== 'object' || options === null) invalid('Baton.open options must be an object, such as { db: ".baton/baton.db" }');
-  checkKeys('Baton.open', options, BATON_OPTIONS);
+  checkKnownKeys('Baton.open', options, BATON_OPTIONS);
   const durability = options.durability ?? 'normal';
   if (durability !== 'normal' && durability !== 'full') invalid(`durability must be 'normal' or 'full', got ${shown(durability)}`);
   return { db: options.db ?? DEFAULT_DB, durability, busyTimeoutMs: checkInteger('busyTimeoutMs', options.busyTimeoutMs ?? 5000, 0) };
@@ -116,7 +110,7 @@ export interface LimitsUpdate {
 /** Checks setLimits' argument and turns it into the row's columns; only what it names changes. */
 export function fillLimits(limits: Limits): LimitsUpdate {
   if (typeof limits !== 'object' || limits === null) invalid('setLimits takes an object { maxParallel?, rateLimit? }');
-  checkKeys('setLimits', limits, LIMITS);
+  checkKnownKeys('setLimits', limits, LIMITS);
   const update: LimitsUpdate = {};
   if (limits.maxParallel !== undefined) update.maxParallel = checkMaxParallel(limits.maxParallel);
   if (limits.rateLimit !== undefined) {
@@ -130,7 +124,7 @@ export function fillLimits(limits: Limits): LimitsUpdate {
 export function checkRateLimit(value: RateLimitSetting | null | undefined): RateLimitSetting | null {
   if (value === null || value === undefined) return null;
   if (typeof value !== 'object') invalid(`rateLimit must be { itemsPerSecond?, pagesPerSecond? }, got ${shown(value)}`);
-  checkKeys('rateLimit', value, RATE_LIMIT);
+  checkKnownKeys('rateLimit', value, RATE_LIMIT);
   const out: RateLimitSetting = {};
   if (value.itemsPerSecond !== undefined) out.itemsPerSecond = checkPositive('rateLimit.itemsPerSecond', value.itemsPerSecond);
   if (value.pagesPerSecond !== undefined) out.pagesPerSecond = checkPositive('rateLimit.pagesPerSecond', value.pagesPerSecond);
@@ -140,7 +134,7 @@ export function checkRateLimit(value: RateLimitSetting | null | undefined): Rate
 export function checkRampup(value: Rampup | null | undefined): Rampup | null {
   if (value === null || value === undefined) return null;
   if (typeof value !== 'object') invalid(`rampup must be { from, step, everyMs }, got ${shown(value)}`);
-  checkKeys('rampup', value, RAMPUP);
+  checkKnownKeys('rampup', value, RAMPUP);
   return {
     from: checkInteger('rampup.from', value.from, 1),
     step: checkInteger('rampup.step', value.step, 1),
@@ -172,7 +166,7 @@ function checkPaused(value: unknown): boolean {
 
 export function fillStartOptions(options: StartOptions): FilledStartOptions {
   if (typeof options !== 'object' || options === null) invalid('start options must be an object with at least { processor }');
-  checkKeys('start', options, START_OPTIONS);
+  checkKnownKeys('start', options, START_OPTIONS);
   if (typeof options.processor !== 'string' || options.processor === '') invalid('processor must be the path of a processor file, such as samples/x/processor.ts');
   const args = options.args ?? {};
   const notJson = findNonJson(args, 'args');

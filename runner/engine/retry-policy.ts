@@ -1,6 +1,6 @@
 /** When a failed page runs again, and when it gives up. Pure: the random source is passed in. */
 import { BatonError } from '../errors.js';
-import { unknownKeyMessage, type KeySet } from '../known-keys.js';
+import { checkKnownKeys, type KeySet } from '../known-keys.js';
 import type { RetryMode, RetryOptions } from '../processor-api.js';
 
 export type RetryPolicy = Required<RetryOptions>;
@@ -20,8 +20,7 @@ const RETRY_OPTIONS: KeySet<RetryOptions> = { mode: true, maxAttempts: true, ini
 export function fillRetryPolicy(options: RetryOptions | null | undefined): RetryPolicy {
   if (options !== null && options !== undefined) {
     if (typeof options !== 'object') fail(`retry must be an object such as { maxAttempts: 5 }, got ${JSON.stringify(options)}`);
-    const unknown = unknownKeyMessage('retry', options, RETRY_OPTIONS);
-    if (unknown !== null) fail(unknown);
+    checkKnownKeys('retry', options, RETRY_OPTIONS);
   }
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...(options ?? {}) } as RetryPolicy;
   const modes: RetryMode[] = ['at-least-once', 'at-most-once'];

@@ -3,7 +3,7 @@
  * what is wrong with the file and what to do. Nothing here ever deletes or rewrites a file that
  * is not already a Baton database.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { BatonError } from '../errors.js';
@@ -69,7 +69,7 @@ export const WAL_SIZE_LIMIT = 64 * 2 ** 20;
 
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
   const file = resolve(path);
-  if (existsSync(file) && statSync(file).isDirectory()) {
+  if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) {
     throw new BatonError('DB_CORRUPT', `${shownPath(file)} is a folder, not a database file: pass --db with a file's path, such as ${shownPath(join(file, 'baton.db'))}`);
   }
   mkdirSync(dirname(file), { recursive: true });
