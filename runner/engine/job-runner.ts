@@ -1152,9 +1152,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       this.group.abort(error);
     }
     this.stopListening();
-    // What pages printed travels from their threads as messages: let it arrive before the
-    // threads stop. Acks still owed (a stop at once) are moot: their pages were interrupted.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Acks still owed (a stop at once) are moot: their pages were interrupted. The pool lets
+    // what the threads printed arrive before it stops them.
     await this.pool.destroy().catch(() => {});
     if (this.failure !== null) {
       this.rejectDone(this.failure);

@@ -2,7 +2,7 @@
  * A Piscina pool for one job, plus the long-lived channel each of its threads opened. Pages go
  * out as tasks; their events come back as batches of WorkerMessages tagged with the thread.
  */
-import type { MessagePort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { compiledEntry } from '../compiled-entry.js';
 import type { SerializedError } from '../errors.js';
@@ -41,6 +41,9 @@ export class ProcessorLoadError extends Error {
     super(serialized.message);
   }
 }
+
+/** How long stopping a pool waits for its threads' console output (see flushOutput). */
+const FLUSH_OUTPUT_MS = 500;
 
 export class PagePool {
   private readonly piscina: Piscina;
@@ -158,8 +161,34 @@ export class PagePool {
     return true;
   }
 
+  /**
+   * Waits until the main thread has what every thread's console wrote, at most `withinMs` (a
+   * thread blocked by a page cannot answer). A thread's last lines are otherwise lost when it is
+   * terminated: its stdout sends a write only once the main thread has taken the one before.
+   */
+  async flushOutput(withinMs: number): Promise<void> {
+    if (this.channels.size === 0) return;
+    const replies: MessagePort[] = [];
+    const answers = [...this.channels.values()].map((port) => {
+      const { port1, port2 } = new MessageChannel();
+      replies.push(port1);
+      const message: SchedulerMessage = { t: 'flush-output', reply: port2 };
+      port.postMessage(message, [port2]);
+      return new Promise<void>((resolve) => port1.once('message', () => resolve()));
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, withinMs)));
+    await Promise.race([Promise.all(answers), late]);
+    clearTimeout(timer);
+    // An open port keeps the process alive: close the ones whose thread never answered.
+    for (const port of replies) port.close();
+  }
+
+  /** Stops every thread, once what they printed has reached the main thread (see flushOutput). */
   async destroy(): Promise<void> {
+    if (this.destroyed) return this.piscina.destroy();
     this.destroyed = true;
+    await this.flushOutput(FLUSH_OUTPUT_MS);
     for (const port of this.channels.values()) port.close();
     this.channels.clear();
     await this.piscina.destroy();

@@ -114,4 +114,9 @@ export type SchedulerMessage =
    */
   | { t: 'grant'; numbers: number[]; credits: number }
   /** Give back unused credits and deferred children; the thread answers with 'revoked'. */
-  | { t: 'revoke' };
+  | { t: 'revoke' }
+  /**
+   * Post on `reply` once the main thread has all this thread's console wrote so far (before the
+   * pool stops: what a thread still holds when it is terminated is lost).
+   */
+  | { t: 'flush-output'; reply: import('node:worker_threads').MessagePort };

@@ -394,6 +394,14 @@ function onSchedulerMessage(message: SchedulerMessage): void {
       flush();
       break;
     }
+    case 'flush-output': {
+      const { reply } = message;
+      void outputWritten().then(() => {
+        reply.postMessage(true);
+        reply.close();
+      });
+      break;
+    }
     case 'abort': {
       const reason = new DOMException(message.reason, 'AbortError');
       if (message.targets === 'all') {
@@ -408,6 +416,16 @@ function onSchedulerMessage(message: SchedulerMessage): void {
       break;
     }
   }
+}
+
+/**
+ * Resolves once the main thread has what this thread's console wrote so far. A worker's stdout
+ * and stderr reach it as messages, one write at a time: the next write waits in the stream until
+ * the main thread asks for more, and a write's callback runs only then, after all before it.
+ */
+function outputWritten(): Promise<unknown> {
+  const written = (stream: NodeJS.WritableStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
+  return Promise.all([written(process.stdout), written(process.stderr)]);
 }
 
 function abortRun(run: PageRun, reason: unknown): void {

@@ -43,12 +43,14 @@ describe('baton run', () => {
     expect(status.failures[0]!.error.message).toContain('cannot reach the database');
   });
 
-  it("shows what a processor prints, the last page's lines included", async () => {
+  it("shows every line a processor prints, on stdout and stderr, the last pages' lines included", async () => {
     const dir = tempDir();
+    const expected = (verb: string) => [0, 1, 2, 3, 4].flatMap((page) => [0, 1, 2].map((line) => `${verb} by page ${page}, line ${line}`));
     for (let run = 0; run < 3; run++) {
       const result = await runCli(['run', fixture('prints.ts'), '--job', `prints-${run}`, '--threads', '1'], dir);
       expect(result.code).toBe(0);
-      for (let page = 0; page <= 4; page++) expect(result.stdout).toContain(`printed by page ${page}`);
+      expect(lines(result.stdout).filter((line) => line.startsWith('printed')).sort()).toEqual(expected('printed').sort());
+      expect(lines(result.stderr).filter((line) => line.startsWith('warned')).sort()).toEqual(expected('warned').sort());
     }
   });
 

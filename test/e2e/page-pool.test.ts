@@ -29,6 +29,20 @@ describe('PagePool', () => {
     expect(threads.threadIds()).not.toContain(threadId);
   });
 
+  it("stops a thread that a page blocks without waiting for its output, which it cannot send", async () => {
+    const { pool: threads, bundle } = startPagePool(`export default { async run() { const end = Date.now() + 120_000; while (Date.now() < end); } };`);
+    pool = threads;
+    const started = new Promise<void>((resolve) => threads.onMessages((messages) => messages.some((m) => m.t === 'started') && resolve()));
+    const blocked = threads.runPages(bundle, [firstAttempt(1)]).then(
+      () => 'ended',
+      () => 'stopped',
+    );
+    await started;
+    // Without the bound on flushOutput, this waits for the page's two minutes: past the test's timeout.
+    await threads.destroy();
+    await expect(blocked).resolves.toBe('stopped');
+  }, 30_000);
+
   // On Node 20, a thread terminated while require() loads an ES module aborts the whole process
   // (a V8 fatal error). A pool is destroyed as its threads start whenever a job's start fails, and
   // a stuck page's thread is replaced as it starts. Without the CommonJS entry, a few dozen such
