@@ -194,6 +194,8 @@ describe('the progress panel in a browser (baton ui)', () => {
     await page.locator('#tab-failures').click();
     await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(1);
     await row.locator('vscode-button[data-action="retry"]').click();
+    // The host's answer first: a refusal says why here, where a wait for the state could not.
+    await expect.poll(() => page.locator('#control-message').textContent(), { timeout: 30_000 }).toMatch(/^Done: retrying page \d+\.$/);
     await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 30_000 }).toBe('succeeded');
     await expect.poll(() => page.locator('#failures-badge').textContent(), { timeout: 20_000 }).toBe('0');
     expect(await page.locator('#failures-empty').isVisible()).toBe(true);
