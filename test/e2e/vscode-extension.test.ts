@@ -244,7 +244,7 @@ describe('the Baton extension in a real VS Code', () => {
     // The explorer shows the folder, and the Baton icon its contributions, once the workbench has settled.
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'package.json' }).waitFor({ state: 'visible', timeout: 60_000 });
     await batonViewButton().waitFor({ state: 'visible', timeout: 60_000 });
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     await browser?.close().catch(() => {});
