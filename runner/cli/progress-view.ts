@@ -4,6 +4,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { JobSnapshot } from '../protocol.js';
+import { captureLines, type CapturedLines } from './captured-lines.js';
 import { formatBarText, formatProgressLine, progressFraction, renderBar } from './format-summary.js';
 
 /** 'bar' on a terminal, 'lines' when piped, 'none' for --json. */
@@ -73,19 +74,36 @@ class LinesView implements ProgressView {
   }
 }
 
+/** Save and restore the cursor: cli-progress brackets its bar with them (see BarView). */
+const CURSOR_SAVE = '\u001b7';
+const CURSOR_RESTORE = '\u001b8';
+/** Back to the line's start, and clear the line. */
+const CLEAR_LINE = '\r\u001b[2K';
+/** Line wrapping on and off: cli-progress turns it off while the bar shows, and a long line printed above it must wrap, not be cut. */
+const WRAP_ON = '\u001b[?7h';
+const WRAP_OFF = '\u001b[?7l';
+
+/**
+ * The bar stays on the terminal's last line, and what the processor prints (console.log and
+ * console.error of its pages, which worker threads pipe into this process's stdout and stderr)
+ * goes above it, line by line, instead of after the bar on its line.
+ */
 class BarView implements ProgressView {
   private readonly bar: cliProgress.SingleBar;
   private active = false;
   private line = '';
+  private captured: CapturedLines[] = [];
 
   constructor(private readonly stream: NodeJS.WriteStream) {
     this.bar = new cliProgress.SingleBar({
-      stream,
+      stream: this.barStream(),
       format: (_options, _params, payload: { line?: string }) => payload.line ?? '',
       hideCursor: true,
       // The engine sends at most ~4 updates a second.
       fps: 4,
       gracefulExit: false,
+      // Lines printed above the bar clear its line: it must be drawn again even if unchanged.
+      forceRedraw: true,
     });
   }
 
@@ -93,6 +111,7 @@ class BarView implements ProgressView {
     this.line = `${renderBar(progressFraction(snapshot), BAR_WIDTH)} ${formatBarText(snapshot)}`;
     if (!this.active) {
       this.active = true;
+      this.capture();
       this.bar.start(1, 0, { line: this.line });
     } else {
       this.bar.update(0, { line: this.line });
@@ -109,5 +128,44 @@ class BarView implements ProgressView {
     if (!this.active) return;
     this.active = false;
     this.bar.stop();
+    const rests = this.captured.map((captured) => captured.release());
+    this.captured = [];
+    // A line printed without its newline yet: shown as it is, on a line of its own.
+    rests.forEach((rest, i) => rest !== '' && (i === 0 ? this.stream : process.stderr).write(`${rest}\n`));
+  }
+
+  /**
+   * Where the bar draws: the terminal, through its own write (stdout's is captured meanwhile),
+   * without the cursor save and restore. The bar moves down as lines are printed above it, and
+   * restoring the cursor at its end would bring it back to where the bar began.
+   */
+  private barStream(): NodeJS.WriteStream {
+    const write = (chunk: string, ...rest: unknown[]): boolean => {
+      const text = chunk === CURSOR_SAVE || chunk === CURSOR_RESTORE ? '' : chunk;
+      const target = this.captured[0];
+      if (target) {
+        target.write(text);
+        const done = rest.find((value) => typeof value === 'function') as (() => void) | undefined;
+        if (done) process.nextTick(done);
+        return true;
+      }
+      return (this.stream.write as (text: string, ...more: unknown[]) => boolean)(text, ...rest);
+    };
+    return new Proxy(this.stream, { get: (target, property) => (property === 'write' ? write : Reflect.get(target, property, target)) });
+  }
+
+  /** Prints what others write to the terminal above the bar (stderr too when it is the same terminal). */
+  private capture(): void {
+    const above = (out: NodeJS.WriteStream) => (lines: string) => {
+      const terminal = this.captured[0]!;
+      terminal.write(`${CLEAR_LINE}${WRAP_ON}`);
+      (out === this.stream ? terminal : this.captured[1]!).write(lines);
+      terminal.write(WRAP_OFF);
+      this.bar.render();
+    };
+    this.captured.push(captureLines(this.stream, above(this.stream)));
+    if (process.stderr.isTTY && process.stderr !== this.stream && this.stream === process.stdout) {
+      this.captured.push(captureLines(process.stderr, above(process.stderr)));
+    }
   }
 }
