@@ -128,10 +128,12 @@ class BarView implements ProgressView {
     if (!this.active) return;
     this.active = false;
     this.bar.stop();
-    const rests = this.captured.map((captured) => captured.release());
+    for (const captured of this.captured) {
+      // A line printed without its newline yet: shown as it is, on a line of its own.
+      const rest = captured.release();
+      if (rest !== '') captured.write(`${rest}\n`);
+    }
     this.captured = [];
-    // A line printed without its newline yet: shown as it is, on a line of its own.
-    rests.forEach((rest, i) => rest !== '' && (i === 0 ? this.stream : process.stderr).write(`${rest}\n`));
   }
 
   /**
@@ -156,16 +158,20 @@ class BarView implements ProgressView {
 
   /** Prints what others write to the terminal above the bar (stderr too when it is the same terminal). */
   private capture(): void {
-    const above = (out: NodeJS.WriteStream) => (lines: string) => {
-      const terminal = this.captured[0]!;
-      terminal.write(`${CLEAR_LINE}${WRAP_ON}`);
-      (out === this.stream ? terminal : this.captured[1]!).write(lines);
-      terminal.write(WRAP_OFF);
-      this.bar.render();
-    };
-    this.captured.push(captureLines(this.stream, above(this.stream)));
-    if (process.stderr.isTTY && process.stderr !== this.stream && this.stream === process.stdout) {
-      this.captured.push(captureLines(process.stderr, above(process.stderr)));
+    const stdout = captureLines(this.stream, (lines) => this.printAbove(stdout, lines));
+    this.captured = [stdout];
+    if (process.stderr.isTTY && this.stream === process.stdout) {
+      const stderr = captureLines(process.stderr, (lines) => this.printAbove(stderr, lines));
+      this.captured.push(stderr);
     }
+  }
+
+  /** `lines` on `out` in place of the bar, which is drawn again below them. */
+  private printAbove(out: CapturedLines, lines: string): void {
+    const terminal = this.captured[0]!;
+    terminal.write(`${CLEAR_LINE}${WRAP_ON}`);
+    out.write(lines);
+    terminal.write(WRAP_OFF);
+    this.bar.render();
   }
 }
