@@ -9,7 +9,7 @@ import { jobHasEnded } from '../protocol.js';
 import type { RateLimitSetting } from '../protocol.js';
 import { dbSuffix, parseIntegerOption, parseRateOptions, requireDatabaseFor, type DbOption } from './cli-options.js';
 import { formatLimits } from './format-summary.js';
-import { followJob } from './follow-job.js';
+import { followJob, jobView } from './follow-job.js';
 import { withSlowNotice } from './slow-notice.js';
 
 /** Options of the commands that may run the job in this process. */
@@ -101,6 +101,7 @@ export async function limitsCommand(jobId: string, options: LimitsCommandOptions
 export async function resumeCommand(jobId: string, options: RunHereOptions): Promise<number> {
   const threads = options.threads !== undefined ? parseIntegerOption('--threads', options.threads, 1) : undefined;
   const baton = await openFor(jobId, options);
+  const view = jobView(options.json ?? false);
   try {
     if (baton.isLive(jobId)) {
       const wasPaused = (await baton.status(jobId)).paused;
@@ -110,8 +111,9 @@ export async function resumeCommand(jobId: string, options: RunHereOptions): Pro
     }
     const job = await withSlowNotice(baton.resume(jobId, threads !== undefined ? { threads } : {}), `resuming ${jobId}: bundling its processor, then its estimateTotalItems…`);
     await job.resume();
-    return await followJob(baton, job, { json: options.json ?? false, suffix: dbSuffix(options) });
+    return await followJob(baton, job, { json: options.json ?? false, suffix: dbSuffix(options), view });
   } finally {
+    view.stop();
     await baton.close();
   }
 }
@@ -119,6 +121,7 @@ export async function resumeCommand(jobId: string, options: RunHereOptions): Pro
 /** `baton retry-failed <job>`: asks its live process, or runs the failed pages here to the end. */
 export async function retryFailedCommand(jobId: string, options: RunHereOptions): Promise<number> {
   const baton = await openFor(jobId, options);
+  const view = jobView(options.json ?? false);
   try {
     const result = await withSlowNotice(baton.retryFailed(jobId), `retrying ${jobId}: bundling its processor, then its estimateTotalItems…`);
     if (!result.ranHere) {
@@ -128,8 +131,9 @@ export async function retryFailedCommand(jobId: string, options: RunHereOptions)
     if (!options.json) say(`running ${result.requeued} failed page${result.requeued === 1 ? '' : 's'} of job ${jobId} again`);
     // A job paused before it failed stays paused; retrying is asking it to run.
     if (result.job.snapshot().paused) await result.job.resume();
-    return await followJob(baton, result.job, { json: options.json ?? false, suffix: dbSuffix(options) });
+    return await followJob(baton, result.job, { json: options.json ?? false, suffix: dbSuffix(options), view });
   } finally {
+    view.stop();
     await baton.close();
   }
 }

@@ -7,13 +7,26 @@ import type { Job } from '../engine/job.js';
 import { BatonError } from '../errors.js';
 import { jobHasEnded, type JobSummary } from '../protocol.js';
 import { formatCount, formatFailures, formatSummary } from './format-summary.js';
-import { createProgressView, progressMode } from './progress-view.js';
+import { createProgressView, progressMode, type ProgressView } from './progress-view.js';
 
 export interface FollowOptions {
   /** Print the final JobStatus as JSON on stdout instead of progress and a summary. */
   json: boolean;
   /** Appended to suggested commands (`--db …` when the user gave one). */
   suffix: string;
+  /**
+   * The live view, when the caller set it up before the job started (see jobView); stopped here
+   * once the job is done.
+   */
+  view?: ProgressView;
+}
+
+/**
+ * The live view for a command that runs a job here. Set up before the job starts: with --json it
+ * keeps stdout for the JSON from then on, what the processor prints as it loads included.
+ */
+export function jobView(json: boolean): ProgressView {
+  return createProgressView(progressMode(json));
 }
 
 /** Exit codes of commands that run a job. */
@@ -30,7 +43,7 @@ export const EXIT_INTERRUPTED = 130;
  */
 export async function followJob(baton: Baton, job: Job, options: FollowOptions): Promise<number> {
   const startedAt = Date.now();
-  const view = createProgressView(progressMode(options.json));
+  const view = options.view ?? jobView(options.json);
   const onUpdate = view.update.bind(view);
   job.on('update', onUpdate);
 

@@ -37,8 +37,28 @@ export function createProgressView(mode: ProgressMode, stream: NodeJS.WriteStrea
     case 'lines':
       return new LinesView(stream);
     case 'none':
-      // stdout carries only the JSON; messages go to stderr.
-      return { update() {}, note: (text) => void process.stderr.write(`${text}\n`), stop() {} };
+      return new JsonView(stream);
+  }
+}
+
+/** With --json, stdout carries the JSON alone: messages, and what the processor prints, go to stderr. */
+class JsonView implements ProgressView {
+  private captured: CapturedLines | null;
+
+  constructor(stream: NodeJS.WriteStream) {
+    this.captured = captureLines(stream, (lines) => void process.stderr.write(lines));
+  }
+
+  update(): void {}
+
+  note(text: string): void {
+    process.stderr.write(`${text}\n`);
+  }
+
+  stop(): void {
+    const rest = this.captured?.release() ?? '';
+    this.captured = null;
+    if (rest !== '') process.stderr.write(`${rest}\n`);
   }
 }
 

@@ -5,7 +5,7 @@ import type { StartOptions } from '../engine/options.js';
 import { BatonError } from '../errors.js';
 import type { Durability } from '../store/database.js';
 import { dbPath, dbSuffix, parseArgsOption, parseIntegerOption, parseRampupOption, parseRateOptions, type DbOption } from './cli-options.js';
-import { followJob } from './follow-job.js';
+import { followJob, jobView } from './follow-job.js';
 import { withSlowNotice } from './slow-notice.js';
 
 /** The options of `baton run`, as commander reads them (strings). */
@@ -44,12 +44,14 @@ export function runStartOptions(processor: string, options: RunCommandOptions): 
 export async function runCommand(processor: string, options: RunCommandOptions): Promise<number> {
   const start = runStartOptions(processor, options);
   const baton = await Baton.open({ db: dbPath(options), ...(options.durability !== undefined ? { durability: options.durability } : {}) });
+  const view = jobView(options.json ?? false);
   try {
     const job = await withSlowNotice(baton.start(start), `starting: bundling ${processor}, then its initialPages and estimateTotalItems…`);
     // `--job` naming a paused job resumes it; running it is what the user asked for.
     if (job.snapshot().paused) await job.resume();
-    return await followJob(baton, job, { json: options.json ?? false, suffix: dbSuffix(options) });
+    return await followJob(baton, job, { json: options.json ?? false, suffix: dbSuffix(options), view });
   } finally {
+    view.stop();
     await baton.close();
   }
 }

@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../runner/protocol.js';
@@ -52,6 +52,38 @@ describe('baton run', () => {
       expect(lines(result.stdout).filter((line) => line.startsWith('printed')).sort()).toEqual(expected('printed').sort());
       expect(lines(result.stderr).filter((line) => line.startsWith('warned')).sort()).toEqual(expected('warned').sort());
     }
+  });
+
+  it('keeps stdout for the JSON alone with --json: what the processor prints, as it loads or as its pages run, goes to stderr', async () => {
+    const dir = tempDir();
+    const processor = join(dir, 'loud.ts');
+    const marker = join(dir, 'broken');
+    writeFileSync(marker, '');
+    writeFileSync(
+      processor,
+      `import { existsSync } from 'node:fs';
+import { definePageProcessor, NonRetryableError } from 'baton';
+console.log('printed as the processor loads');
+export default definePageProcessor<number>({
+  initialPages: [{ cursor: 0 }, { cursor: 1 }, { cursor: 2 }],
+  async run(ctx) {
+    console.log('printed by page ' + ctx.page.cursor);
+    if (ctx.page.cursor === 1 && existsSync(${JSON.stringify(marker)})) throw new NonRetryableError('broken');
+  },
+});
+`,
+    );
+    const run = await runCli(['run', processor, '--job', 'quiet', '--json'], dir);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ jobId: 'quiet', state: 'failed' });
+    // Each worker thread loads the processor: its line comes once a thread.
+    const printed = (stderr: string) => [...new Set(lines(stderr).filter((line) => line.startsWith('printed')))].sort();
+    expect(printed(run.stderr)).toEqual(['printed as the processor loads', 'printed by page 0', 'printed by page 1', 'printed by page 2']);
+    unlinkSync(marker);
+    const retried = await runCli(['retry-failed', 'quiet', '--json'], dir);
+    expect(retried.code).toBe(0);
+    expect(JSON.parse(retried.stdout)).toMatchObject({ jobId: 'quiet', state: 'succeeded' });
+    expect(printed(retried.stderr)).toEqual(['printed as the processor loads', 'printed by page 1']);
   });
 
   it('says what it is doing when the start takes a while (a slow estimateTotalItems), instead of sitting silent', async () => {
