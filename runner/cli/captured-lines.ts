@@ -1,7 +1,7 @@
 /**
  * Takes over a stream's `write` so that what others write (a processor's console.log, which
- * worker threads pipe into process.stdout) arrives as whole lines, for the progress bar to print
- * above itself instead of after it on its own line.
+ * worker threads pipe into process.stdout) arrives as whole lines: for the progress bar to print
+ * above itself instead of after it on its own line, or, with --json, to go to stderr.
  */
 
 import { StringDecoder } from 'node:string_decoder';
