@@ -14,11 +14,8 @@ export interface FollowOptions {
   json: boolean;
   /** Appended to suggested commands (`--db …` when the user gave one). */
   suffix: string;
-  /**
-   * The live view, when the caller set it up before the job started (see jobView); stopped here
-   * once the job is done.
-   */
-  view?: ProgressView;
+  /** The live view, which the caller sets up before the job starts (see jobView); stopped here once the job is done. */
+  view: ProgressView;
 }
 
 /**
@@ -43,7 +40,7 @@ export const EXIT_INTERRUPTED = 130;
  */
 export async function followJob(baton: Baton, job: Job, options: FollowOptions): Promise<number> {
   const startedAt = Date.now();
-  const view = options.view ?? jobView(options.json);
+  const { view } = options;
   const onUpdate = view.update.bind(view);
   job.on('update', onUpdate);
 

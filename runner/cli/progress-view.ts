@@ -162,16 +162,12 @@ class BarView implements ProgressView {
    * restoring the cursor at its end would bring it back to where the bar began.
    */
   private barStream(): NodeJS.WriteStream {
+    // The bar draws only between start and stop, while stdout is captured (see update and stop).
     const write = (chunk: string, ...rest: unknown[]): boolean => {
-      const text = chunk === CURSOR_SAVE || chunk === CURSOR_RESTORE ? '' : chunk;
-      const target = this.captured[0];
-      if (target) {
-        target.write(text);
-        const done = rest.find((value) => typeof value === 'function') as (() => void) | undefined;
-        if (done) process.nextTick(done);
-        return true;
-      }
-      return (this.stream.write as (text: string, ...more: unknown[]) => boolean)(text, ...rest);
+      this.captured[0]!.write(chunk === CURSOR_SAVE || chunk === CURSOR_RESTORE ? '' : chunk);
+      const done = rest.find((value) => typeof value === 'function') as (() => void) | undefined;
+      if (done) process.nextTick(done);
+      return true;
     };
     return new Proxy(this.stream, { get: (target, property) => (property === 'write' ? write : Reflect.get(target, property, target)) });
   }
