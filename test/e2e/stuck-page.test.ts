@@ -105,4 +105,34 @@ describe('stuck pages', () => {
     for (const cursor of [1, 2]) expect((await attempts(cursor)).map((a) => a.outcome)).toEqual(['succeeded']);
     expect((await attempts(3)).map((a) => a.outcome).reverse()).toEqual(['stuck', 'succeeded']);
   });
+
+  it('stops a thread blocked by a child it has not told of yet, blaming the page whose end it still holds', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    // The child starts inside its parent's enqueue only once the thread holds credits (the
+    // parent waits 200 ms for them); otherwise it starts through the scheduler, which then knows
+    // it and blames it alone: correct, but not this case.
+    const blamedTheParent = await runUntilCase(3, async (run) => {
+      const jobId = `unknown-${run}`;
+      const job = await baton!.start({ processor: fixture('child-blocks-after-parent-ends.ts'), jobId, threads: 1, maxParallel: 4 });
+      // It ends at all: the blocked thread was stopped although every page the scheduler knew
+      // of on it had ended there.
+      expect(await job.done).toMatchObject({ state: 'succeeded', items: 2, pages: { total: 2, succeeded: 2, failed: 0 } });
+      const pages = await baton!.pages(jobId);
+      expect(pages.map((p) => p.cursor)).toEqual([0, 1]);
+      const outcomes = async (cursor: number) => (await baton!.attempts(jobId, { page: pages[cursor]!.page })).map((a) => a.outcome).reverse();
+      const parent = await outcomes(0);
+      if (parent.length === 1) {
+        expect(parent).toEqual(['succeeded']);
+        expect(await outcomes(1)).toEqual(['stuck', 'succeeded']);
+        return false;
+      }
+      // Nothing else to blame: the parent, whose end was noted but not sent, is called stuck
+      // and runs again (its enqueue is not repeated); the child, known from the stopped
+      // thread's memory, runs again without the attempt counting.
+      expect(parent).toEqual(['stuck', 'succeeded']);
+      expect(await outcomes(1)).toEqual(['interrupted', 'succeeded']);
+      return true;
+    });
+    expect(blamedTheParent).toBe(true);
+  });
 });
