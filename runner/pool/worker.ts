@@ -176,8 +176,6 @@ function flushSoon(): void {
 let reserved = 0;
 /** A flush came while places were reserved: the batch goes once they are filled. */
 let flushBlocked = false;
-/** Waiting for the reserved places to be filled and sent. */
-let onFilled: (() => void)[] = [];
 
 /**
  * Keeps the outbox's next place for a message decided later, so that what the pages started
@@ -192,14 +190,7 @@ function reserve(): (message: WorkerMessage) => void {
     if (--reserved > 0) return;
     if (flushBlocked) flush(false);
     else schedule(message, message.t === 'enqueue' && !message.durable);
-    for (const resolve of onFilled.splice(0)) resolve();
   };
-}
-
-/** Sends the outbox once nothing in it is reserved. */
-async function flushFilled(): Promise<void> {
-  if (reserved > 0) await new Promise<void>((resolve) => onFilled.push(resolve));
-  flush();
 }
 
 /** `take`: also handle what the scheduler sent meanwhile (not from inside a page's call, where it could start other pages). */
@@ -682,8 +673,9 @@ async function runPages(task: PagesTask): Promise<number | TaskFailure> {
   }
   for (let i = 0; i < pageRuns.length; i++) void runPage(pageRuns[i]!, task.pages[i]!);
   await allEnded;
-  // Outcomes must be on the channel before the task resolves.
-  await flushFilled();
+  // The scheduler learns of pages' ends from the channel, not from the task's answer (the two
+  // are separate ports); with a place still reserved, the batch goes once it is filled.
+  flush();
   return task.pages.length;
 }
 
