@@ -135,4 +135,27 @@ describe('stuck pages', () => {
     });
     expect(blamedTheParent).toBe(true);
   });
+
+  it('blames a held child that its thread started and was blocked by in the same turn, not the pages that ended there', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    // Needs the thread to hold a credit in time and to be lightly loaded (so the turn's ends wait
+    // for its end); otherwise what happened is sent before the child blocks, and the scheduler
+    // blames the child from what it was told: correct, but not this case.
+    const learnedFromMemory = await runUntilCase(3, async (run) => {
+      const jobId = `held-start-${run}`;
+      const job = await baton!.start({ processor: fixture('held-child-blocks-at-start.ts'), jobId, threads: 1, maxParallel: 2 });
+      expect(await job.done).toMatchObject({ state: 'succeeded', items: 3, pages: { total: 3, succeeded: 3, failed: 0 } });
+      const pages = await baton!.pages(jobId);
+      expect(pages.map((p) => p.cursor)).toEqual([0, 1, 2]);
+      const attempts = async (cursor: number) => (await baton!.attempts(jobId, { page: pages[cursor]!.page })).reverse();
+      const [parent, held] = [(await attempts(1))[0]!, (await attempts(2))[0]!];
+      // Its start was read from the thread's memory when the pages that ended there came up for
+      // the stuck check, not heard from the thread as it came.
+      if (held.startedAt - parent.endedAt! < 500) return false;
+      for (const cursor of [0, 1]) expect((await attempts(cursor)).map((a) => a.outcome)).toEqual(['succeeded']);
+      expect((await attempts(2)).map((a) => a.outcome)).toEqual(['stuck', 'succeeded']);
+      return true;
+    });
+    expect(learnedFromMemory).toBe(true);
+  });
 });
