@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PagePool } from '../../runner/pool/page-pool.js';
-import { root } from '../helpers.js';
+import { root, waitFor } from '../helpers.js';
 import { firstAttempt, startPagePool } from './pool-helpers.js';
 
 const PROCESSOR = `export default { async run() { return { items: 1 }; } };`;
@@ -41,6 +41,36 @@ describe('PagePool', () => {
     // Without the bound on flushOutput, this waits for the page's two minutes: past the test's timeout.
     await threads.destroy();
     await expect(blocked).resolves.toBe('stopped');
+  }, 30_000);
+
+  it('keeps in shared memory the enqueue of a child it started on a credit while the scheduler records children, until it is sent', async () => {
+    // Page 1 waits for its credit, then enqueues page 100, which blocks the thread the moment it
+    // starts: the enqueue, left to the scheduler (threads may not write), never leaves the outbox.
+    const { pool: threads, bundle } = startPagePool(
+      `export default { async run(ctx) {
+        if (ctx.page.id === 100) for (;;);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await ctx.enqueueNextPage({ cursor: 'next' });
+      } };`,
+      false,
+    );
+    pool = threads;
+    let threadId = -1;
+    threads.onMessages((messages, thread) => {
+      if (!messages.some((m) => m.t === 'started')) return;
+      threadId = thread;
+      threads.send(thread, { t: 'grant', numbers: [100], credits: 1 });
+    });
+    void threads.runPages(bundle, [firstAttempt(1)]).catch(() => {});
+    // Without it, a blocked thread's child is lost to the scheduler, which learns of it from
+    // this memory when it stops the thread (the child then runs again).
+    await waitFor(() => threadId >= 0 && (threads.peekUnsent(threadId) ?? []).some((m) => m.t === 'enqueue'), 5_000, 'the enqueue in shared memory');
+    expect(threads.peekUnsent(threadId)).toEqual([
+      expect.objectContaining({ t: 'enqueue', page: 1, attempt: 1, ordinal: 0, cursor: '"next"', local: 100, started: true, durable: false }),
+    ]);
+    const unsent = new Promise((resolve) => threads.onThreadExit((thread) => resolve(threads.unsentMessages(thread))));
+    threads.terminateThread(threadId);
+    expect(await unsent).toEqual([expect.objectContaining({ t: 'enqueue', local: 100, started: true, durable: false })]);
   }, 30_000);
 
   // On Node 20, a thread terminated while require() loads an ES module aborts the whole process
