@@ -166,6 +166,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private readonly refused = new Set<number>();
   /** Children committed by a thread after their parent's attempt was given up on: page -> children. */
   private readonly lateChildren = new Map<number, number>();
+  /**
+   * Children committed by their thread whose enqueue was read from its shared memory (see
+   * readRunningThreads) before the batch that carries it arrived: that message is then dropped.
+   */
+  private readonly enqueuesReadEarly = new Set<number>();
 
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAt = Number.POSITIVE_INFINITY;
@@ -328,6 +333,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         break;
       }
       case 'enqueue':
+        // Heard of already, from the thread's memory.
+        if (message.local !== null && this.enqueuesReadEarly.delete(message.local)) break;
         this.onEnqueue(message, threadId, now, unsent);
         break;
       case 'revoked':
@@ -579,7 +586,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private heardOf(message: UnsentMessage, threadId: number): boolean {
     switch (message.t) {
       case 'enqueue':
-        return message.local !== null && (this.running.has(message.local) || this.deferred.has(message.local));
+        return message.local !== null && (this.enqueuesReadEarly.delete(message.local) || this.running.has(message.local) || this.deferred.has(message.local));
       case 'deferred-start':
         return !this.deferred.has(message.page);
       default:
@@ -987,9 +994,9 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   }
 
   /**
-   * Reads what running threads have noted but not sent yet: takes the starts of their held
-   * children as heard, and returns the attempts that ended there (by attemptKey) and the threads
-   * that kept changing their buffer while it was read.
+   * Reads what running threads have noted but not sent yet: takes the children they committed
+   * and the starts of their held children as heard, and returns the attempts that ended there
+   * (by attemptKey) and the threads that kept changing their buffer while it was read.
    */
   private readRunningThreads(now: number): { ended: Set<string>; unread: Set<number> } {
     const ended = new Set<string>();
@@ -1000,15 +1007,38 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         unread.add(threadId);
         continue;
       }
-      // Held children the thread started in that turn run there: heard of now (the batch's own
-      // notice then finds them started), so that one blocking the thread can be blamed.
-      const started = unsent.filter((message) => message.t === 'deferred-start' && this.deferred.get(message.page)?.threadId === threadId);
-      if (started.length > 0) this.record(() => started.forEach((message) => this.onWorkerMessage(message, threadId, now)), started.length);
+      // Children the thread committed (started or held) and held children it started: heard of
+      // now, in order, so that one blocking the thread can be blamed rather than the page that
+      // enqueued it, whose end may wait in the same batch. A held child's start is checked as it
+      // comes, since its enqueue may come just before it.
+      const starts = unsent.filter((message) => message.t === 'deferred-start' || this.unheardStart(message, threadId));
+      if (starts.length > 0) {
+        this.record(() => {
+          for (const message of starts) {
+            if (!this.unheardStart(message, threadId)) continue;
+            this.onWorkerMessage(message, threadId, now);
+            if (message.t === 'enqueue') this.enqueuesReadEarly.add(message.local!);
+          }
+        }, starts.length);
+      }
       for (const message of unsent) {
         if (message.t === 'done' || message.t === 'failed') ended.add(attemptKey(message.page, message.attempt));
       }
     }
     return { ended, unread };
+  }
+
+  /**
+   * Whether a message read from a running thread's memory tells of a child's start that the
+   * scheduler has not heard of: a child the thread committed itself (nothing waits for an
+   * answer; an enqueue already heard has moved its parent's count of children past it), or the
+   * start of one it held.
+   */
+  private unheardStart(message: UnsentMessage, threadId: number): boolean {
+    if (message.t === 'deferred-start') return this.deferred.get(message.page)?.threadId === threadId;
+    if (message.t !== 'enqueue' || !message.durable || message.local === null) return false;
+    const parent = this.current(message.page, message.attempt);
+    return parent !== undefined && parent.threadId === threadId && message.ordinal >= parent.children;
   }
 
   /**
