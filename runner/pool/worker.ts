@@ -320,6 +320,22 @@ interface PageRun {
   progressMessage: Extract<WorkerMessage, { t: 'progress' }> | null;
   /** run() has returned or thrown: an enqueue now would come from code it left running. */
   ended: boolean;
+  /** The enqueue that made this page, when this thread started it (null: the scheduler did). */
+  origin: ChildRecord | null;
+}
+
+/**
+ * Whether a child this thread started is in the database yet: committed here, or acknowledged
+ * by the scheduler. Until then its own children are not committed here, since the scheduler
+ * may still refuse it (a cursor already a page's) and its children would point at no page.
+ */
+interface ChildRecord {
+  committed: boolean;
+}
+
+/** Whether the page's own row is in the database, so that a child of it may be committed here. */
+function isRecorded(run: PageRun): boolean {
+  return run.origin === null || run.origin.committed;
 }
 
 /** Attempts running on this thread, by `${page}/${attempt}`. */
@@ -333,7 +349,7 @@ let owning = false;
 /** Pages running on a credit: their slots come back to this thread when they end. */
 let onCredit = 0;
 /** Children held until a page of this thread ends and frees its slot. */
-let deferred: { page: TaskPage; processor: LoadedProcessor; group: TaskGroup }[] = [];
+let deferred: { page: TaskPage; processor: LoadedProcessor; group: TaskGroup; origin: ChildRecord }[] = [];
 
 /**
  * Whether this thread is saturated, as CPU-bound pages keep it: then a child started here would
@@ -503,16 +519,18 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       const started = local !== null && credits > 0;
       const child: TaskPage | null = local !== null ? [local, 1, cursor, nextSize, 0] : null;
       const startedAt = started ? Date.now() : null;
+      const origin: ChildRecord = { committed: false };
       // Only when this thread may commit it: otherwise there is no commit to overlap.
       if (started && directEnqueue()?.mayTry) {
         const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request: 0, local, started, durable: false };
-        if (unsent.add(enqueue)) return startThenCommit(run, child!, enqueue, startedAt!);
+        if (unsent.add(enqueue)) return startThenCommit(run, child!, enqueue, startedAt!, origin);
       }
       // Committed here when it can be: the page need not wait for the scheduler's round trip.
-      const durable = local !== null && (directEnqueue()?.tryCommit({ no: local, parent: run.no, ordinal, cursor, size: nextSize, startedAt }) ?? false);
+      const durable = local !== null && isRecorded(run) && (directEnqueue()?.tryCommit({ no: local, parent: run.no, ordinal, cursor, size: nextSize, startedAt }) ?? false);
+      origin.committed = durable;
       const request = durable ? 0 : nextRequest++;
       const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local, started, durable };
-      const acknowledged = durable ? Promise.resolve() : new Promise<void>((resolve, reject) => requests.set(request, { resolve, reject }));
+      const acknowledged = durable ? Promise.resolve() : new Promise<void>((resolve, reject) => requests.set(request, { resolve: acknowledgedAs(origin, resolve), reject }));
       // Noted until its batch goes: the scheduler must learn of a child this thread committed or
       // started even if a page blocks this thread first (the child started below, or one started
       // before, with an enqueue reserved ahead of this one).
@@ -522,10 +540,10 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       send(enqueue, !durable);
       if (durable && !noted) flush(false);
       if (child) {
-        if (started) startOnCredit(child, run.processor!, run.group);
+        if (started) startOnCredit(child, run.processor!, run.group, origin);
         else {
           run.group.open++;
-          deferred.push({ page: child, processor: run.processor!, group: run.group });
+          deferred.push({ page: child, processor: run.processor!, group: run.group, origin });
         }
       }
       return acknowledged;
@@ -560,25 +578,37 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
  * its place in the outbox (the scheduler hears of the child before anything the child sends)
  * and stays readable in `unsent`, for the scheduler to find if the child blocks this thread.
  */
-function startThenCommit(run: PageRun, child: TaskPage, enqueue: UnsentEnqueue, startedAt: number): Promise<void> {
+function startThenCommit(run: PageRun, child: TaskPage, enqueue: UnsentEnqueue, startedAt: number, origin: ChildRecord): Promise<void> {
   const fill = reserve();
   // The task is not over until the scheduler has this enqueue.
   run.group.open++;
-  startOnCredit(child, run.processor!, run.group);
-  return new Promise<void>((resolve, reject) => {
+  // Set to commit before the child starts: a child that enqueues its own at once (before its
+  // first await) starts it inside this call, and that one's commit must come after this one's.
+  const acknowledged = new Promise<void>((resolve, reject) => {
     process.nextTick(() => {
       const { local, ordinal, cursor, size } = enqueue;
-      enqueue.durable = directEnqueue()?.tryCommit({ no: local!, parent: run.no, ordinal, cursor, size, startedAt }) ?? false;
+      enqueue.durable = isRecorded(run) && (directEnqueue()?.tryCommit({ no: local!, parent: run.no, ordinal, cursor, size, startedAt }) ?? false);
+      origin.committed = enqueue.durable;
       if (enqueue.durable) resolve();
       else {
         enqueue.request = nextRequest++;
-        requests.set(enqueue.request, { resolve, reject });
+        requests.set(enqueue.request, { resolve: acknowledgedAs(origin, resolve), reject });
       }
       unsent.update(enqueue);
       fill(enqueue);
       if (--run.group.open === 0) run.group.ended();
     });
   });
+  startOnCredit(child, run.processor!, run.group, origin);
+  return acknowledged;
+}
+
+/** The scheduler's acknowledgement of an enqueue: the child's row is committed. */
+function acknowledgedAs(origin: ChildRecord, resolve: () => void): () => void {
+  return () => {
+    origin.committed = true;
+    resolve();
+  };
 }
 
 function isNonRetryable(error: unknown, processor: LoadedProcessor): boolean {
@@ -586,17 +616,17 @@ function isNonRetryable(error: unknown, processor: LoadedProcessor): boolean {
   return (error as { nonRetryable?: unknown }).nonRetryable === true || error.name === 'NonRetryableError' || processor.nonRetryable.has(error.name);
 }
 
-function registerRun([no, attempt, cursorJson, size, recorded]: TaskPage, processor: LoadedProcessor | null, group: TaskGroup): PageRun {
-  const run: PageRun = { no, attempt, group, onCredit: false, processor, recorded, cursorJson, size, controller: null, abortReason: undefined, items: 0, ordinal: 0, progressMessage: null, ended: false };
+function registerRun([no, attempt, cursorJson, size, recorded]: TaskPage, processor: LoadedProcessor | null, group: TaskGroup, origin: ChildRecord | null = null): PageRun {
+  const run: PageRun = { no, attempt, group, onCredit: false, processor, recorded, cursorJson, size, controller: null, abortReason: undefined, items: 0, ordinal: 0, progressMessage: null, ended: false, origin };
   runs.set(`${no}/${attempt}`, run);
   group.open++;
   return run;
 }
 
-function startOnCredit(page: TaskPage, processor: LoadedProcessor, group: TaskGroup): void {
+function startOnCredit(page: TaskPage, processor: LoadedProcessor, group: TaskGroup, origin: ChildRecord): void {
   credits--;
   onCredit++;
-  const child = registerRun(page, processor, group);
+  const child = registerRun(page, processor, group, origin);
   child.onCredit = true;
   void runPage(child, page);
 }
@@ -644,7 +674,7 @@ function startHeld(): void {
     const next = deferred.shift()!;
     send({ t: 'deferred-start', page: next.page[0] });
     next.group.open--;
-    startOnCredit(next.page, next.processor, next.group);
+    startOnCredit(next.page, next.processor, next.group, next.origin);
   }
 }
 

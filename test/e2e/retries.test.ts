@@ -121,6 +121,27 @@ describe('retries', () => {
     ]);
   });
 
+  it('records only pages whose parent is a page, when repeats of a cycle start one inside another before any is committed', async () => {
+    const b = await open();
+    // Whether the repeats nest depends on the thread's credits at that moment: a few runs.
+    for (let run = 0; run < 5; run++) {
+      const jobId = `nested-${run}`;
+      const job = await b.start({ processor: fixture('cycles-at-once.ts'), jobId, threads: 1 });
+      expect(await job.done).toMatchObject({ state: 'succeeded', items: 3, pages: { total: 3, succeeded: 3, failed: 0 } });
+      const pages = await b.pages(jobId);
+      expect(pages.map((p) => p.cursor).sort()).toEqual([0, 1, 2]);
+      const byCursor = new Map(pages.map((p) => [p.cursor, p]));
+      // A chain 0 → 1 → 2, each page the child of the one before; the repeat of 0 is refused.
+      expect(byCursor.get(0)!.parent).toBeNull();
+      expect(byCursor.get(1)!.parent).toBe(byCursor.get(0)!.page);
+      expect(byCursor.get(2)!.parent).toBe(byCursor.get(1)!.page);
+      for (const cursor of [0, 1]) expect(await b.logs(jobId, byCursor.get(cursor)!.page)).toEqual([]);
+      expect(await b.logs(jobId, byCursor.get(2)!.page)).toEqual([
+        expect.objectContaining({ level: 'warn', message: `enqueueNextPage: cursor 0 is already page ${byCursor.get(0)!.page}'s; not enqueued again` }),
+      ]);
+    }
+  });
+
   it('refuses a cursor that is not JSON, naming what to change', async () => {
     const b = await open();
     const job = await b.start({ processor: fixture('bad-cursor.ts'), jobId: 'bad-cursor' });
