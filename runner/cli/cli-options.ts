@@ -9,7 +9,9 @@ import { parseRampup, type Rampup } from '../engine/rampup.js';
 import { BatonError } from '../errors.js';
 import type { JsonValue } from '../json-value.js';
 import type { RateLimitSetting } from '../protocol.js';
-import { shownPath } from '../store/database.js';
+import { quoteArg, shownPath } from '../store/database.js';
+
+export { quoteArg };
 
 /** The option every command takes. */
 export interface DbOption {
@@ -85,9 +87,4 @@ export function requireDatabaseFor(jobId: string, options: DbOption): string {
     );
   }
   return file;
-}
-
-/** A shell word as the user would type it. */
-export function quoteArg(text: string): string {
-  return /^[A-Za-z0-9._/:@=+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -10,7 +10,7 @@ import { BatonError, isBatonError } from '../errors.js';
 import { jobHasEnded, type AttemptInfo, type JobActivity, type JobStatus, type JobSummary, type LogLine, type PageRecord, type PageState } from '../protocol.js';
 import { PagePool, ProcessorLoadError } from '../pool/page-pool.js';
 import type { DescribeResult } from '../pool/worker-messages.js';
-import { shownPath, synchronousOf, translateSqliteError, type Durability, type SqliteDatabase } from '../store/database.js';
+import { quoteArg, shownPath, synchronousOf, translateSqliteError, type DatabaseLabel, type Durability, type SqliteDatabase } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { acquireDatabase, type SharedDatabase } from '../store/shared-database.js';
 import { JobStore, ownerIsLive, summarize, type JobRow } from '../store/job-store.js';
@@ -19,6 +19,7 @@ import { Job } from './job.js';
 import { JobFeed, type Unsubscribe } from './job-feed.js';
 import { JobRunner, type ProcessorState, type StopMode } from './job-runner.js';
 import {
+  DEFAULT_DB,
   fillBatonOptions,
   checkJobId,
   checkThreads,
@@ -48,6 +49,7 @@ export class Baton {
   private readonly group: GroupCommit;
   private readonly store: JobStore;
   private readonly feed: JobFeed;
+  private readonly label: DatabaseLabel;
 
   private constructor(
     private readonly shared: SharedDatabase,
@@ -56,7 +58,8 @@ export class Baton {
   ) {
     this.db = shared.db;
     this.group = shared.group;
-    this.store = new JobStore(shared.db);
+    this.label = labelOf(dbPath);
+    this.store = new JobStore(shared.db, this.label);
     this.feed = new JobFeed(this.store, (jobId) => this.handles.get(jobId));
   }
 
@@ -81,7 +84,7 @@ export class Baton {
     if (filled.jobId !== null) {
       const existing = this.store.get(filled.jobId);
       if (existing) {
-        if (jobHasEnded(existing.state)) throw finishedError(existing);
+        if (jobHasEnded(existing.state)) throw finishedError(existing, this.label);
         const job = await this.resume(filled.jobId, { threads: filled.threads });
         if (options.maxParallel !== undefined || options.rateLimit !== undefined) {
           await job.setLimits({ ...(options.maxParallel !== undefined ? { maxParallel: filled.maxParallel } : {}), ...(options.rateLimit !== undefined ? { rateLimit: filled.rateLimit } : {}) });
@@ -146,7 +149,7 @@ export class Baton {
     const handle = this.handles.get(jobId);
     if (handle && !isEnded(handle)) return handle;
     const row = this.store.require(jobId);
-    if (jobHasEnded(row.state)) throw finishedError(row);
+    if (jobHasEnded(row.state)) throw finishedError(row, this.label);
     const { runner } = await this.runHere(row, { threads: options.threads, retryFailed: false });
     return this.handleFor(runner);
   }
@@ -164,10 +167,10 @@ export class Baton {
       return { ranHere: true, job: handle, requeued };
     }
     const row = this.store.require(jobId);
-    refuseRetryOfEnded(row);
+    refuseRetryOfEnded(row, this.label);
     if (ownerIsLive(row)) {
       if (options.page !== undefined) {
-        throw new BatonError('JOB_LOCKED', `job "${jobId}" runs in process ${row.owner_pid}: retry its failed pages there, or all of them with \`baton retry-failed ${jobId}\``);
+        throw new BatonError('JOB_LOCKED', `job "${jobId}" runs in process ${row.owner_pid}: retry its failed pages there, or all of them with \`baton retry-failed ${jobId}${this.label.flag}\``);
       }
       this.store.requestRetryFailed(jobId);
       return { ranHere: false, requested: true };
@@ -229,7 +232,7 @@ export class Baton {
 
   async pause(jobId: string): Promise<void> {
     const row = this.store.require(jobId);
-    if (jobHasEnded(row.state) && !this.handles.get(jobId)?.active) throw finishedError(row);
+    if (jobHasEnded(row.state) && !this.handles.get(jobId)?.active) throw finishedError(row, this.label);
     this.store.setPaused(jobId, true);
     this.handles.get(jobId)?.pause();
   }
@@ -237,7 +240,7 @@ export class Baton {
   /** Unpauses a job. It runs only where a process runs it: see `resume` to run it here. */
   async unpause(jobId: string): Promise<void> {
     const row = this.store.require(jobId);
-    if (jobHasEnded(row.state) && !this.handles.get(jobId)?.active) throw finishedError(row);
+    if (jobHasEnded(row.state) && !this.handles.get(jobId)?.active) throw finishedError(row, this.label);
     this.store.setPaused(jobId, false);
     await this.handles.get(jobId)?.resume();
   }
@@ -257,7 +260,7 @@ export class Baton {
       return;
     }
     const row = this.store.require(jobId);
-    if (jobHasEnded(row.state)) throw finishedError(row);
+    if (jobHasEnded(row.state)) throw finishedError(row, this.label);
     this.store.requestCancel(jobId);
     if (!ownerIsLive(row)) this.store.setState(row.no, 'cancelled', Date.now());
   }
@@ -388,7 +391,7 @@ export class Baton {
   private handleFor(runner: JobRunner): Job {
     const job = new Job(runner, this.store, async (jobId, page) => {
       const row = this.store.require(jobId);
-      refuseRetryOfEnded(row);
+      refuseRetryOfEnded(row, this.label);
       const restarted = await this.runHere(row, { threads: undefined, retryFailed: true, page });
       this.track(job, restarted.runner);
       return restarted;
@@ -415,9 +418,15 @@ function isEnded(job: Job): boolean {
   return !job.active;
 }
 
-function finishedError(row: JobRow): BatonError {
+/** How messages name a database: a suggested command needs --db unless it is the default file. */
+function labelOf(file: string): DatabaseLabel {
+  const shown = shownPath(file);
+  return { shown, flag: file === resolve(DEFAULT_DB) ? '' : ` --db ${quoteArg(shown)}` };
+}
+
+function finishedError(row: JobRow, label: DatabaseLabel): BatonError {
   const hint = row.state === 'failed'
-    ? `run its failed pages again with \`baton retry-failed ${row.id}\``
+    ? `run its failed pages again with \`baton retry-failed ${row.id}${label.flag}\``
     : 'start a new job with another id';
   return new BatonError('JOB_FINISHED', `job "${row.id}" has already ended (${row.state}): ${hint}`);
 }
@@ -426,8 +435,8 @@ function finishedError(row: JobRow): BatonError {
  * Cancelled is for good: its queued pages must not run through a retry. A job that succeeded has
  * no failed page: running it again would only rebuild its processor and rewrite its end.
  */
-function refuseRetryOfEnded(row: JobRow): void {
-  if (row.state === 'cancelled') throw finishedError(row);
+function refuseRetryOfEnded(row: JobRow, label: DatabaseLabel): void {
+  if (row.state === 'cancelled') throw finishedError(row, label);
   if (row.state === 'succeeded') throw new BatonError('JOB_FINISHED', `job "${row.id}" succeeded: it has no failed pages to run again`);
 }
 

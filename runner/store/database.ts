@@ -32,6 +32,19 @@ export function shownPath(file: string): string {
   return rel && !rel.startsWith('..') ? rel : file;
 }
 
+/** A shell word as the user would type it. */
+export function quoteArg(text: string): string {
+  return /^[A-Za-z0-9._/:@=+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** How messages name a database: the file, and what a suggested command adds to act on it. */
+export interface DatabaseLabel {
+  /** The file as the user would type it, or 'this database'. */
+  shown: string;
+  /** ' --db <file>', or '' for the default file (a command without --db already uses it). */
+  flag: string;
+}
+
 /** Turns SQLite's error codes into BatonErrors that name the file and the fix. */
 export function translateSqliteError(error: unknown, file: string): unknown {
   const code = (error as { code?: unknown }).code;

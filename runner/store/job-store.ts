@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import { BatonError } from '../errors.js';
 import type { AttemptInfo, AttemptOutcome, JobState, JobSummary, LogLine, PageFailureInfo, PageRecord, PageState } from '../protocol.js';
-import type { SqliteDatabase } from './database.js';
+import type { DatabaseLabel, SqliteDatabase } from './database.js';
 import type { GroupCommit } from './group-commit.js';
 
 /** A row of the jobs table. */
@@ -146,7 +146,11 @@ export class JobStore {
   private readonly live;
   private readonly bumpControl;
 
-  constructor(private readonly db: SqliteDatabase) {
+  constructor(
+    private readonly db: SqliteDatabase,
+    /** For the commands its errors suggest. */
+    private readonly label: DatabaseLabel = { shown: 'this database', flag: '' },
+  ) {
     this.byId = db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE id = ?');
     this.byNo = db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE no = ?');
     this.all = db.prepare<[], JobRow>('SELECT * FROM jobs ORDER BY no');
@@ -177,8 +181,8 @@ export class JobStore {
     const row = this.get(id);
     if (row) return row;
     const known = this.all.all().slice(-5).map((job) => job.id);
-    const hint = known.length > 0 ? `known jobs include ${known.join(', ')}; see \`baton status\`` : 'the database has no jobs yet; start one with `baton run <processor>`';
-    throw new BatonError('JOB_NOT_FOUND', `no job "${id}" in this database: ${hint}`);
+    const hint = known.length > 0 ? `known jobs include ${known.join(', ')}; see \`baton status${this.label.flag}\`` : `it has no jobs yet; start one with \`baton run <processor>${this.label.flag}\``;
+    throw new BatonError('JOB_NOT_FOUND', `no job "${id}" in ${this.label.shown}: ${hint}`);
   }
 
   list(): JobRow[] {
@@ -205,7 +209,7 @@ export class JobStore {
           const ago = row.heartbeat_at !== null ? `, heartbeat ${Math.round((Date.now() - row.heartbeat_at) / 1000)}s ago` : '';
           throw new BatonError(
             'JOB_LOCKED',
-            `job "${row.id}" is already running in process ${row.owner_pid} on ${row.owner_host}${ago}: pause it there with \`baton pause ${row.id}\`, or wait for it to end`,
+            `job "${row.id}" is already running in process ${row.owner_pid} on ${row.owner_host}${ago}: pause it there with \`baton pause ${row.id}${this.label.flag}\`, or wait for it to end`,
           );
         }
         this.db

@@ -167,12 +167,13 @@ describe('bad options', () => {
 });
 
 describe('unknown and finished jobs', () => {
-  it('names an unknown job id and the jobs that do exist', async () => {
-    const b = await open();
-    await expect(b.resume('ghost')).rejects.toMatchObject({ code: 'JOB_NOT_FOUND', message: 'no job "ghost" in this database: the database has no jobs yet; start one with `baton run <processor>`' });
+  it('names an unknown job id, the database, and the jobs that do exist', async () => {
+    const db = join(tempDir(), 'baton.db');
+    const b = await open(db);
+    await expect(b.resume('ghost')).rejects.toMatchObject({ code: 'JOB_NOT_FOUND', message: `no job "ghost" in ${db}: it has no jobs yet; start one with \`baton run <processor> --db ${db}\`` });
     await (await b.start({ processor: fixture('plain.js'), jobId: 'real' })).done;
     for (const call of [() => b.status('ghost'), () => b.pause('ghost'), () => b.cancel('ghost'), () => b.retryFailed('ghost')]) {
-      await expect(call()).rejects.toMatchObject({ code: 'JOB_NOT_FOUND', message: 'no job "ghost" in this database: known jobs include real; see `baton status`' });
+      await expect(call()).rejects.toMatchObject({ code: 'JOB_NOT_FOUND', message: `no job "ghost" in ${db}: known jobs include real; see \`baton status --db ${db}\`` });
     }
   });
 

@@ -103,7 +103,7 @@ describe('crash safety (kill -9, then resume)', () => {
       baton = await Baton.open({ db });
       await expect(baton.resume('taken')).rejects.toMatchObject({
         code: 'JOB_LOCKED',
-        message: expect.stringMatching(new RegExp(`^job "taken" is already running in process ${child.pid} on .+: pause it there with \`baton pause taken\`, or wait for it to end$`)),
+        message: expect.stringMatching(new RegExp(`^job "taken" is already running in process ${child.pid} on .+: pause it there with \`baton pause taken --db ${db}\`, or wait for it to end$`)),
       });
     } finally {
       child.kill('SIGKILL');

@@ -1,0 +1,37 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fixture, tempDir, waitFor } from '../helpers.js';
+import { runCli, startCli, statusOf } from './cli-helpers.js';
+
+describe('the commands an error suggests, with a database given by --db', () => {
+  it('name that database, so that following them acts on the same jobs', async () => {
+    const dir = tempDir();
+    const db = ['--db', 'jobs.db'];
+    expect((await runCli(['run', fixture('counts-to.ts'), '--args', '{"total":10}', '--job', 'known', ...db], dir)).code).toBe(0);
+
+    const unknown = await runCli(['status', 'ghost', ...db], dir);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe('baton: no job "ghost" in jobs.db: known jobs include known; see `baton status --db jobs.db`\n');
+
+    const failuresFile = join(dir, 'failures.jsonl');
+    expect((await runCli(['run', fixture('always-fails.ts'), '--args', JSON.stringify({ failuresFile }), '--job', 'broke', ...db], dir)).code).toBe(1);
+    const resumeFailed = await runCli(['resume', 'broke', ...db], dir);
+    expect(resumeFailed.code).toBe(2);
+    expect(resumeFailed.stderr).toContain('`baton retry-failed broke --db jobs.db`');
+
+    const runner = startCli(['run', fixture('sleeps.ts'), '--args', '{"ms":200,"pages":200}', '--parallel', '1', '--job', 'busy', ...db], dir);
+    await waitFor(async () => (await statusOf('busy', dir, 'jobs.db').catch(() => null))?.live, 20_000, 'job busy to run');
+    const twice = await runCli(['run', fixture('sleeps.ts'), '--args', '{"ms":200,"pages":200}', '--job', 'busy', ...db], dir);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/^baton: job "busy" is already running in process \d+ on .*: pause it there with `baton pause busy --db jobs\.db`, or wait for it to end\n$/m);
+    expect((await runCli(['cancel', 'busy', ...db], dir)).code).toBe(0);
+    expect((await runner.exited).code).toBe(1);
+  });
+
+  it('leave --db out for the default database', async () => {
+    const dir = tempDir();
+    expect((await runCli(['run', fixture('counts-to.ts'), '--args', '{"total":10}', '--job', 'known'], dir)).code).toBe(0);
+    const unknown = await runCli(['pause', 'ghost'], dir);
+    expect(unknown.stderr).toBe('baton: no job "ghost" in .baton/baton.db: known jobs include known; see `baton status`\n');
+  });
+});
