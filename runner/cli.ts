@@ -39,7 +39,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--rampup <from:step:ms>', 'grow parallelism from FROM by STEP every MS, such as 1:1:2000')
     .option('--rate <n>', 'items per second at most')
     .option('--rate-pages <n>', 'pages per second at most')
-    .option('--job <id>', 'the job id (default: generated); an unfinished job with this id is resumed')
+    .option('--job <id>', 'the job id (default: generated); an unfinished job with this id, processor and args is resumed')
     .option('--threads <n>', 'worker threads (default: available parallelism)')
     .addOption(new Option('--durability <mode>', 'normal survives a crash; full also a power cut (default: normal)').choices(['normal', 'full']))
     .addOption(jsonOption('print the final status as JSON instead of progress'))

@@ -17,6 +17,8 @@ export type BatonErrorCode =
   | 'JOB_NOT_FOUND'
   /** The job is being run by another live process. */
   | 'JOB_LOCKED'
+  /** `jobId` names an unfinished job started with another processor or other args. */
+  | 'JOB_MISMATCH'
   /** The job has ended in a way that cannot be resumed (cancelled, or finished). */
   | 'JOB_FINISHED'
   /** The database file is not SQLite, is damaged, or belongs to another program. */

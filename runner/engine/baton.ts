@@ -7,6 +7,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { buildDirFor, buildProcessor, type BuiltProcessor } from '../build/build-processor.js';
 import { BatonError, isBatonError } from '../errors.js';
+import type { JsonValue } from '../json-value.js';
 import { jobHasEnded, type AttemptInfo, type JobActivity, type JobStatus, type JobSummary, type LogLine, type PageRecord, type PageState } from '../protocol.js';
 import { PagePool, ProcessorLoadError } from '../pool/page-pool.js';
 import type { DescribeResult } from '../pool/worker-messages.js';
@@ -85,6 +86,7 @@ export class Baton {
       const existing = this.store.get(filled.jobId);
       if (existing) {
         if (jobHasEnded(existing.state)) throw finishedError(existing, this.label);
+        refuseOtherDefinition(existing, options.args !== undefined ? filled : { processor: filled.processor }, this.label);
         const job = await this.resume(filled.jobId, { threads: filled.threads });
         if (options.maxParallel !== undefined || options.rateLimit !== undefined) {
           await job.setLimits({ ...(options.maxParallel !== undefined ? { maxParallel: filled.maxParallel } : {}), ...(options.rateLimit !== undefined ? { rateLimit: filled.rateLimit } : {}) });
@@ -429,6 +431,36 @@ function finishedError(row: JobRow, label: DatabaseLabel): BatonError {
     ? `run its failed pages again with \`baton retry-failed ${row.id}${label.flag}\``
     : 'start a new job with another id';
   return new BatonError('JOB_FINISHED', `job "${row.id}" has already ended (${row.state}): ${hint}`);
+}
+
+/**
+ * `jobId` names an unfinished job: going on with it under another processor or other args would
+ * run the job the user did not ask for, in silence. Args left out mean the job's own.
+ */
+function refuseOtherDefinition(row: JobRow, given: { processor: string; args?: JsonValue }, label: DatabaseLabel): void {
+  const processor = resolve(given.processor);
+  const differences: string[] = [];
+  if (processor !== row.processor) differences.push(`runs processor ${shownPath(row.processor)}, not ${shownPath(processor)}`);
+  if (given.args !== undefined && canonicalJson(given.args) !== canonicalJson(JSON.parse(row.args))) {
+    differences.push(`has args ${clip(row.args)}, not ${clip(JSON.stringify(given.args))}`);
+  }
+  if (differences.length === 0) return;
+  throw new BatonError(
+    'JOB_MISMATCH',
+    `job "${row.id}" ${differences.join(', and ')}: to go on with that job, \`baton resume ${row.id}${label.flag}\`; to start yours, give it another job id (--job)`,
+  );
+}
+
+/** JSON with object keys in order, so that args equal but for their key order compare equal. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner !== null && typeof inner === 'object' && !Array.isArray(inner) ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : inner,
+  );
+}
+
+/** Args in a one-line message: long ones are cut. */
+function clip(json: string, max = 100): string {
+  return json.length <= max ? json : `${json.slice(0, max - 1)}…`;
 }
 
 /**

@@ -184,6 +184,25 @@ describe('unknown and finished jobs', () => {
     await expect(b.unpause('ended')).rejects.toMatchObject({ code: 'JOB_FINISHED' });
   });
 
+  it('does not go on with an unfinished job under the same id with another processor or other args', async () => {
+    const db = join(tempDir(), 'baton.db');
+    const b = await open(db);
+    await b.start({ processor: fixture('plain.js'), args: { a: 1, b: [1, 2] }, jobId: 'mine', paused: true });
+    await expect(b.start({ processor: fixture('counts-to.ts'), jobId: 'mine' })).rejects.toMatchObject({
+      code: 'JOB_MISMATCH',
+      message: `job "mine" runs processor test/fixtures/plain.js, not test/fixtures/counts-to.ts: to go on with that job, \`baton resume mine --db ${db}\`; to start yours, give it another job id (--job)`,
+    });
+    await expect(b.start({ processor: fixture('plain.js'), args: { a: 2 }, jobId: 'mine' })).rejects.toMatchObject({
+      code: 'JOB_MISMATCH',
+      message: expect.stringContaining('job "mine" has args {"a":1,"b":[1,2]}, not {"a":2}: '),
+    });
+    // The same processor, with the same args (in any key order) or none, is the job itself.
+    const job = await b.start({ processor: fixture('plain.js'), args: { b: [1, 2], a: 1 }, jobId: 'mine' });
+    expect(await b.start({ processor: fixture('plain.js'), jobId: 'mine' })).toBe(job);
+    await job.resume();
+    expect((await job.done).state).toBe('succeeded');
+  });
+
   it('does not start a finished job again under the same id', async () => {
     const b = await open();
     await (await b.start({ processor: fixture('plain.js'), jobId: 'once' })).done;

@@ -131,6 +131,36 @@ export default definePageProcessor<number>({
   });
 });
 
+describe('baton run --job naming an unfinished job', () => {
+  it('refuses another processor or other args in one line naming the job\'s own, and resumes it given the same ones', async () => {
+    const dir = tempDir();
+    const args = '{"ms":1,"pages":40}';
+    // Two pages a second: the job is still running when Ctrl-C pauses it.
+    const first = startCli(['run', fixture('sleeps.ts'), '--args', args, '--rate-pages', '2', '--job', 'reused', '--db', 'jobs.db'], dir);
+    await waitFor(async () => (await statusOf('reused', dir, 'jobs.db').catch(() => null))?.live, 20_000, 'job reused to run');
+    first.child.kill('SIGINT');
+    expect((await first.exited).code).toBe(130);
+
+    const other = await runCli(['run', fixture('counts-to.ts'), '--args', '{"total":10}', '--job', 'reused', '--db', 'jobs.db'], dir);
+    expect(other.code).toBe(2);
+    expect(problems(other.stderr)).toEqual([
+      `baton: job "reused" runs processor ${fixture('sleeps.ts')}, not ${fixture('counts-to.ts')}, and has args ${args}, not {"total":10}: ` +
+        'to go on with that job, `baton resume reused --db jobs.db`; to start yours, give it another job id (--job)',
+    ]);
+    const otherArgs = await runCli(['run', fixture('sleeps.ts'), '--args', '{"ms":1,"pages":5}', '--job', 'reused', '--db', 'jobs.db'], dir);
+    expect(otherArgs.code).toBe(2);
+    expect(problems(otherArgs.stderr)).toEqual([
+      `baton: job "reused" has args ${args}, not {"ms":1,"pages":5}: to go on with that job, \`baton resume reused --db jobs.db\`; to start yours, give it another job id (--job)`,
+    ]);
+    expect((await statusOf('reused', dir, 'jobs.db')).pages.total).toBeLessThan(40);
+
+    // The same args, their keys in another order, go on with the job (faster, as asked).
+    const same = await runCli(['run', fixture('sleeps.ts'), '--args', '{"pages":40,"ms":1}', '--rate-pages', '1000', '--job', 'reused', '--db', 'jobs.db'], dir);
+    expect(same.code).toBe(0);
+    expect(same.stdout).toMatch(/^job reused succeeded: 40 items, 40 pages \(40 ok\)/m);
+  });
+});
+
 describe('baton run refusing bad input', () => {
   it('stops on a database another program keeps locked, says so in one line with how to go on, and that command finishes the job', async () => {
     const dir = tempDir();
