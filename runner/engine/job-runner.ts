@@ -33,6 +33,13 @@ const HOUSEKEEPING_MS = 100;
 const UPDATE_EVERY_MS = 250;
 /** A stuck page that ignores its aborted signal this long has its thread terminated. */
 const STUCK_GRACE_MS = 1_000;
+/**
+ * A thread whose event loop has not run this long is blocked (it shows it runs every BEAT_MS):
+ * its late pages may only be waiting for it (see sortBlame).
+ */
+const BLOCKED_AFTER_MS = 250;
+/** A suspect due while another runs waits this long before it is looked at again. */
+const SUSPECT_WAIT_MS = 100;
 /** On cancel, running pages get this long to notice their signal before threads are stopped. */
 const CANCEL_GRACE_MS = 2_000;
 const MAX_PAGES_PER_TASK = 32;
@@ -171,6 +178,14 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
    * readRunningThreads) before the batch that carries it arrived: that message is then dropped.
    */
   private readonly enqueuesReadEarly = new Set<number>();
+  /** Per thread: its beat count when last read, and when that count was first seen. */
+  private readonly beatSeen = new Map<number, { beats: number; since: number }>();
+  /**
+   * Pages that were running on a thread one of its pages blocked, when which one was not known
+   * (see sortBlame). They run one at a time until each has ended by itself or been called stuck.
+   */
+  private readonly suspects = new Set<number>();
+  private runningSuspect: number | null = null;
 
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAt = Number.POSITIVE_INFINITY;
@@ -559,6 +574,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     }
     this.takeCredits(threadId, this.credits.get(threadId) ?? 0);
     this.credits.delete(threadId);
+    this.beatSeen.delete(threadId);
     this.numbersHeld.delete(threadId);
     this.revoking.delete(threadId);
     this.runningOn.delete(threadId);
@@ -633,6 +649,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   /** Records how an attempt ended and what happens to its page next. Call inside write(). */
   private endAttempt(run: RunningAttempt, outcome: EndOutcome, now: number, detail: AttemptEnd = {}): void {
     this.running.delete(run.no);
+    if (this.runningSuspect === run.no) this.runningSuspect = null;
     if (run.threadId !== null) this.runningOn.set(run.threadId, (this.runningOn.get(run.threadId) ?? 1) - 1);
     this.slots.release(run.slot);
     this.counts.pages_running--;
@@ -685,6 +702,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       retryBase++;
     }
     this.pages.end({ no: run.no, state, attempts: run.attempt, retryBase, children: run.children, items, runAfter, endedAt, only });
+    // A suspect clears itself by ending on its own; called stuck or interrupted, it stays one.
+    if (state !== 'queued' || outcome === 'failed') this.suspects.delete(run.no);
     if (state === 'queued') {
       this.counts.pages_queued++;
       const page: QueuedPage = { no: run.no, cursor: run.cursor, size: run.size, attempts: run.attempt, retryBase, children: run.children, runAfter };
@@ -723,7 +742,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     if (this.finished) return;
     const now = Date.now();
     const room = this.room(now);
-    const pages = room > 0 && !this.queue.isEmpty ? this.queue.take(now, room, (page) => this.admit(page, now)) : [];
+    const taken = room > 0 && !this.queue.isEmpty ? this.queue.take(now, room, (page) => this.admit(page, now)) : [];
+    const pages = this.suspects.size > 0 ? this.holdSuspects(taken, now) : taken;
     if (pages.length > 0) {
       this.record(() => {
         for (const page of pages) {
@@ -835,6 +855,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
           this.endAttempt(run, 'interrupted', now, {
             error: { name: 'Interrupted', message: 'its worker thread was terminated to stop a stuck page; it runs again and this attempt does not count' },
           });
+        } else if (run.threadId === null) {
+          // Its code never ran (a thread tells of a task first): nothing to count against it.
+          this.endAttempt(run, 'interrupted', now, {
+            error: { name: 'Interrupted', message: `its worker thread stopped before the page started (${serializeError(error).message}); it runs again and this attempt does not count` },
+          });
         } else {
           this.endAttempt(run, 'failed', now, { error: { name: 'WorkerExitError', message: `the worker thread running this page exited: ${serializeError(error).message}` } });
         }
@@ -900,6 +925,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       return;
     }
     this.applyControl(control);
+    this.readBeats(now);
     this.checkStuck(now);
     if (now - this.lastHeartbeat >= HEARTBEAT_EVERY_MS) this.saveCounters(now);
     if (now - this.lastUpdate >= UPDATE_EVERY_MS) this.emitUpdate(false);
@@ -943,18 +969,28 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
 
   private checkStuck(now: number): void {
     const timeout = this.processor.pageTimeoutMs;
-    const stuck = this.stuckAttempts(now, timeout);
+    const { stuck, ended } = this.stuckAttempts(now, timeout);
     if (stuck.length > 0) {
+      const { blamed, frozen } = this.sortBlame(stuck, ended, now);
       this.write(() => {
-        for (const [no] of stuck) {
-          const run = this.running.get(no)!;
-          this.zombies.set(attemptKey(run.no, run.attempt), { threadId: run.threadId, killAt: now + STUCK_GRACE_MS });
+        for (const run of [...blamed, ...frozen]) this.zombies.set(attemptKey(run.no, run.attempt), { threadId: run.threadId, killAt: now + STUCK_GRACE_MS });
+        for (const run of blamed) {
           this.endAttempt(run, 'stuck', now, {
             error: { name: 'PageTimeoutError', message: `page ran longer than pageTimeoutMs (${timeout} ms): aborted through ctx.signal and recorded as stuck` },
           });
         }
+        for (const run of frozen) {
+          this.endAttempt(run, 'interrupted', now, {
+            error: {
+              name: 'Interrupted',
+              message: 'its worker thread was blocked by one of the pages it ran, not known which: the thread is stopped, and this page runs again (one suspect at a time) without counting this attempt',
+            },
+          });
+        }
       });
-      this.pool.broadcast({ t: 'abort', targets: stuck, reason: 'page timed out' });
+      const targets = (runs: RunningAttempt[]): [number, number][] => runs.map((run) => [run.no, run.attempt]);
+      if (blamed.length > 0) this.pool.broadcast({ t: 'abort', targets: targets(blamed), reason: 'page timed out' });
+      if (frozen.length > 0) this.pool.broadcast({ t: 'abort', targets: targets(frozen), reason: 'its thread was blocked' });
       this.pump();
     }
     for (const [key, zombie] of this.zombies) {
@@ -972,13 +1008,13 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     }
   }
 
-  /** Attempts running past the timeout, as [page, attempt]. */
-  private stuckAttempts(now: number, timeout: number): [number, number][] {
+  /** Attempts running past the timeout, and the attempts running threads noted as ended (by attemptKey). */
+  private stuckAttempts(now: number, timeout: number): { stuck: RunningAttempt[]; ended: Set<string> } {
     const late: RunningAttempt[] = [];
     for (const run of this.running.values()) if (now - run.dispatchedAt > timeout && !run.abortedAs) late.push(run);
-    if (late.length === 0) return [];
+    if (late.length === 0) return { stuck: [], ended: new Set() };
     const { ended, unread } = this.readRunningThreads(now);
-    const stuck: [number, number][] = [];
+    const stuck: RunningAttempt[] = [];
     for (const run of late) {
       if (run.threadId !== null) {
         // Its thread's buffer changed while it was read: judged at the next check.
@@ -988,9 +1024,88 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         // instead; its end arrives with the batch, or from the thread's exit.
         if (ended.has(attemptKey(run.no, run.attempt)) && this.runsUnended(run.threadId, ended)) continue;
       }
-      stuck.push([run.no, run.attempt]);
+      stuck.push(run);
     }
-    return stuck;
+    return { stuck, ended };
+  }
+
+  /**
+   * Splits the stuck attempts into those to call stuck and those only frozen behind another
+   * page. On a blocked thread (its event loop still for BLOCKED_AFTER_MS) that runs several
+   * pages, every page is late because one of them holds the thread, and nothing tells which: all
+   * of them run again without counting the attempt, as suspects, one at a time (holdSuspects).
+   * When such a thread runs exactly one suspect, or one page, that one is called stuck and the
+   * others run again; on a thread that is not blocked, each late page is stuck on its own. A
+   * suspect stops being one when an attempt of it ends by itself. (A page that blocks its thread
+   * while exactly one suspect runs there, and was never suspected itself, puts the blame on that
+   * suspect once: it takes two pages that block threads.)
+   */
+  private sortBlame(stuck: RunningAttempt[], ended: Set<string>, now: number): { blamed: RunningAttempt[]; frozen: RunningAttempt[] } {
+    const blamed: RunningAttempt[] = [];
+    const frozen: RunningAttempt[] = [];
+    const blocked = new Set<number>();
+    const anyBlocked = this.pool.threadIds().some((threadId) => this.isBlocked(threadId, now));
+    for (const run of stuck) {
+      if (run.threadId !== null && this.isBlocked(run.threadId, now)) blocked.add(run.threadId);
+      // Never started: its task waits behind a page that blocks a thread (a thread tells of a
+      // task before any of its pages' code runs).
+      else if (run.threadId === null && anyBlocked) frozen.push(run);
+      else blamed.push(run);
+    }
+    for (const threadId of blocked) {
+      const onThread = [...this.running.values()].filter((run) => run.threadId === threadId && !run.abortedAs && !ended.has(attemptKey(run.no, run.attempt)));
+      if (onThread.length < 2) {
+        // Alone there: it blocks the thread, and its retries run one suspect at a time.
+        const late = stuck.filter((run) => run.threadId === threadId);
+        for (const run of late) this.suspects.add(run.no);
+        blamed.push(...late);
+        continue;
+      }
+      const suspected = onThread.filter((run) => this.suspects.has(run.no));
+      if (suspected.length === 1) {
+        // It stays a suspect.
+        blamed.push(suspected[0]!);
+        frozen.push(...onThread.filter((run) => run !== suspected[0]));
+      } else {
+        for (const run of onThread) this.suspects.add(run.no);
+        frozen.push(...onThread);
+      }
+    }
+    return { blamed, frozen };
+  }
+
+  /** Notes which threads' event loops have run since the last look (see isBlocked). */
+  private readBeats(now: number): void {
+    for (const threadId of this.pool.threadIds()) {
+      const beats = this.pool.beatsOf(threadId);
+      if (beats === null) continue;
+      const seen = this.beatSeen.get(threadId);
+      if (seen?.beats !== beats) this.beatSeen.set(threadId, { beats, since: now });
+    }
+  }
+
+  private isBlocked(threadId: number, now: number): boolean {
+    const seen = this.beatSeen.get(threadId);
+    return seen !== undefined && now - seen.since >= BLOCKED_AFTER_MS;
+  }
+
+  /** Lets one suspect start at a time (see sortBlame); the others wait, in memory. */
+  private holdSuspects(pages: QueuedPage[], now: number): QueuedPage[] {
+    const starting: QueuedPage[] = [];
+    let free = this.runningSuspect === null || !this.running.has(this.runningSuspect);
+    for (const page of pages) {
+      if (!this.suspects.has(page.no)) {
+        starting.push(page);
+      } else if (free) {
+        this.runningSuspect = page.no;
+        free = false;
+        starting.push(page);
+      } else {
+        if (this.rate.limited) this.rate.settle(page.size ?? 1, 0);
+        this.queue.add({ ...page, runAfter: now + SUSPECT_WAIT_MS }, now);
+      }
+    }
+    return starting;
   }
 
   /**

@@ -49,6 +49,7 @@ export class PagePool {
   private readonly piscina: Piscina;
   private readonly channels = new Map<number, MessagePort>();
   private readonly unsent = new Map<number, SharedArrayBuffer>();
+  private readonly beats = new Map<number, Int32Array>();
   /** Threads this pool terminated on purpose (for a stuck page). */
   readonly terminated = new Set<number>();
   private handler: WorkerMessageHandler = () => {};
@@ -74,9 +75,10 @@ export class PagePool {
     this.piscina.on('error', () => {});
   }
 
-  private addChannel({ batonChannel, threadId, unsent }: ChannelOpenMessage): void {
+  private addChannel({ batonChannel, threadId, unsent, beats }: ChannelOpenMessage): void {
     this.channels.set(threadId, batonChannel);
     this.unsent.set(threadId, unsent);
+    this.beats.set(threadId, new Int32Array(beats));
     const worker = this.piscina.threads.find((thread) => thread.threadId === threadId);
     batonChannel.on('message', (batch: WireMessage[]) => this.handler(decodeBatch(batch), threadId));
     batonChannel.on('close', () => {
@@ -86,6 +88,7 @@ export class PagePool {
           if (!this.destroyed) this.exitHandler(threadId);
         } finally {
           this.unsent.delete(threadId);
+          this.beats.delete(threadId);
         }
       };
       // The channel can close before Piscina hears of the exit, and until then it may still
@@ -100,6 +103,12 @@ export class PagePool {
   unsentMessages(threadId: number): UnsentMessage[] {
     const buffer = this.unsent.get(threadId);
     return buffer ? readUnsentMessages(buffer) : [];
+  }
+
+  /** How many times the thread's event loop has shown it is not blocked (every BEAT_MS); null before its channel opens. */
+  beatsOf(threadId: number): number | null {
+    const beats = this.beats.get(threadId);
+    return beats ? Atomics.load(beats, 0) : null;
   }
 
   /** What a running thread has not sent yet; null when it could not be read just now. */

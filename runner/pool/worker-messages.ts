@@ -24,7 +24,12 @@ export interface ChannelOpenMessage {
   threadId: number;
   /** What the thread has not sent yet, for the scheduler to read if the thread stops (see unsent-messages.ts). */
   unsent: SharedArrayBuffer;
+  /** A counter the thread's event loop bumps every BEAT_MS: still, the thread is blocked. */
+  beats: SharedArrayBuffer;
 }
+
+/** How often a worker thread's event loop shows it is not blocked (see ChannelOpenMessage.beats). */
+export const BEAT_MS = 50;
 
 /**
  * A page as it travels in a task: [page number, attempt, cursor JSON, size or null, children

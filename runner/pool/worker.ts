@@ -26,6 +26,7 @@ import type {
   WorkerMessage,
   WorkerTask,
 } from './worker-messages.js';
+import { BEAT_MS } from './worker-messages.js';
 
 // Stack traces of TypeScript processors point at the user's lines (bundles carry inline maps).
 process.setSourceMapsEnabled(true);
@@ -43,7 +44,10 @@ export interface TaskFailure {
 // Piscina's dispatch rate (DESIGN.md §8).
 const channel = new MessageChannel();
 const unsent = new UnsentMessages(createUnsentBuffer());
-const open: ChannelOpenMessage = { batonChannel: channel.port2, threadId, unsent: unsent.buffer };
+const beats = new Int32Array(new SharedArrayBuffer(4));
+// Only a thread whose event loop runs bumps it: the scheduler tells a blocked thread by it.
+setInterval(() => Atomics.add(beats, 0, 1), BEAT_MS).unref();
+const open: ChannelOpenMessage = { batonChannel: channel.port2, threadId, unsent: unsent.buffer, beats: beats.buffer as SharedArrayBuffer };
 parentPort!.postMessage(open, [channel.port2]);
 channel.port1.on('message', (message: SchedulerMessage) => onSchedulerMessage(message));
 

@@ -27,14 +27,33 @@ describe('stuck pages', () => {
     const summary = await job.done;
     expect(summary).toMatchObject({ state: 'succeeded', items: 8, pages: { total: 8, succeeded: 8, failed: 0 } });
     const spinning = await baton.attempts('spins', { page: 2 });
-    expect(spinning.map((a) => a.outcome)).toEqual(['succeeded', 'stuck']);
+    // Stuck when it was alone on its thread; interrupted (not counted) when other pages shared the
+    // thread it blocked, since nothing tells which of them blocked it.
+    expect(spinning.map((a) => a.outcome)).toEqual(['succeeded', expect.stringMatching(/^(stuck|interrupted)$/)]);
     // A blocked thread freezes every page on it; pages on the other thread finished meanwhile,
     // on their first attempt, before the spinning page was given up on.
     const all = await baton.attempts('spins');
     const stuckAt = spinning[1]!.endedAt!;
     const wentOn = all.filter((a) => a.attempt === 1 && a.outcome === 'succeeded' && a.endedAt! < stuckAt);
     expect(wentOn.length).toBeGreaterThan(0);
-    for (const attempt of all.filter((a) => a.outcome !== 'succeeded')) expect(attempt.outcome).toBe('stuck');
+    // The pages it froze ran again without an attempt counted against them.
+    for (const attempt of all.filter((a) => a.page !== 2 && a.outcome !== 'succeeded')) expect(attempt.outcome).toBe('interrupted');
+  });
+
+  it('fails only the page that keeps blocking its thread, not the pages it froze there', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    const job = await baton.start({ processor: fixture('blocks-every-attempt.ts'), jobId: 'blocks', threads: 1, maxParallel: 8 });
+    expect(await job.done).toMatchObject({ state: 'failed', items: 5, pages: { total: 6, succeeded: 5, failed: 1 } });
+    const pages = await baton.pages('blocks');
+    const outcomes = async (cursor: number) => (await baton!.attempts('blocks', { page: pages.find((p) => p.cursor === cursor)!.page })).map((a) => a.outcome).reverse();
+    // Frozen with the others at first (which page blocked the thread was not known), then run
+    // alone among the suspects: stuck on both of its counted attempts.
+    expect((await outcomes(0)).filter((outcome) => outcome !== 'interrupted')).toEqual(['stuck', 'stuck']);
+    for (const cursor of [1, 2, 3, 4, 5]) {
+      const attempts = await outcomes(cursor);
+      expect(attempts.at(-1)).toBe('succeeded');
+      expect(attempts.slice(0, -1).every((outcome) => outcome === 'interrupted')).toBe(true);
+    }
   });
 
   it('runs again every page of a terminated thread, including those it started on its own', async () => {
