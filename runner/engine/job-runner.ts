@@ -1265,8 +1265,9 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     if (this.finished || this.cancelling || this.running.size > 0 || this.retrying || this.deferred.size > 0) return;
     // onPageFailed calls wait for the commit that records the failure, then run as tasks.
     if (this.pendingSideTasks > 0 || (this.gaveUp.length > 0 && this.processor.hasOnPageFailed)) return;
-    if (this.stopping) void this.finish(null);
-    else if (this.queue.isEmpty && this.parked.size === 0) void this.finish(this.counts.pages_failed > 0 ? 'failed' : 'succeeded');
+    // Nothing left to run: the job has ended, even if a pause or a stop came as its last pages ran.
+    if (this.queue.isEmpty && this.parked.size === 0) void this.finish(this.counts.pages_failed > 0 ? 'failed' : 'succeeded');
+    else if (this.stopping) void this.finish(null);
   }
 
   /** Ends the run here: the job's final state, or null to leave it resumable. */

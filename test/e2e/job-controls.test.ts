@@ -64,6 +64,19 @@ describe('pause and resume', () => {
     expect(await again.done).toMatchObject({ state: 'succeeded', pages: { succeeded: 20 } });
   });
 
+  it('ends a job whose last pages finish after it was paused and its Baton closed (the CLI\'s Ctrl-C), rather than leaving it paused', async () => {
+    const db = join(tempDir(), 'baton.db');
+    const first = await openBaton(db);
+    // Four chains of one page each: all four run at once, and nothing is queued behind them.
+    const job = await first.start({ processor: fixture('sleeps.ts'), args: { ms: 400, chains: 4, pages: 1 }, jobId: 'last' });
+    await waitFor(() => job.snapshot().pages.running === 4, 10_000, 'all four pages to run');
+    await job.pause();
+    await first.close();
+    expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 4, succeeded: 4, queued: 0 } });
+    const second = await openBaton(db);
+    expect(await second.status('last')).toMatchObject({ state: 'succeeded' });
+  });
+
   it('is paused from another Baton on the same database, as another process would', async () => {
     const db = join(tempDir(), 'baton.db');
     const runner = await openBaton(db);
