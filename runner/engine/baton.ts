@@ -82,12 +82,13 @@ export class Baton {
   async start(options: StartOptions): Promise<Job> {
     this.checkOpen();
     const filled = fillStartOptions(options);
-    if (filled.jobId !== null) {
-      const existing = this.store.get(filled.jobId);
+    const reused = filled.jobId;
+    if (reused !== null) {
+      const existing = this.sql(() => this.store.get(reused));
       if (existing) {
         if (jobHasEnded(existing.state)) throw finishedError(existing, this.label);
         refuseOtherDefinition(existing, options.args !== undefined ? filled : { processor: filled.processor }, this.label);
-        const job = await this.resume(filled.jobId, { threads: filled.threads });
+        const job = await this.resume(reused, { threads: filled.threads });
         if (options.maxParallel !== undefined || options.rateLimit !== undefined) {
           await job.setLimits({ ...(options.maxParallel !== undefined ? { maxParallel: filled.maxParallel } : {}), ...(options.rateLimit !== undefined ? { rateLimit: filled.rateLimit } : {}) });
         }
@@ -150,7 +151,7 @@ export class Baton {
     checkJobId(jobId);
     const handle = this.handles.get(jobId);
     if (handle && !isEnded(handle)) return handle;
-    const row = this.store.require(jobId);
+    const row = this.sql(() => this.store.require(jobId));
     if (jobHasEnded(row.state)) throw finishedError(row, this.label);
     const { runner } = await this.runHere(row, { threads: options.threads, retryFailed: false });
     return this.handleFor(runner);
@@ -168,13 +169,13 @@ export class Baton {
       const requeued = await handle.retryFailed(options);
       return { ranHere: true, job: handle, requeued };
     }
-    const row = this.store.require(jobId);
+    const row = this.sql(() => this.store.require(jobId));
     refuseRetryOfEnded(row, this.label);
     if (ownerIsLive(row)) {
       if (options.page !== undefined) {
         throw new BatonError('JOB_LOCKED', `job "${jobId}" runs in process ${row.owner_pid}: retry its failed pages there, or all of them with \`baton retry-failed ${jobId}${this.label.flag}\``);
       }
-      this.store.requestRetryFailed(jobId);
+      this.sql(() => this.store.requestRetryFailed(jobId));
       return { ranHere: false, requested: true };
     }
     const { runner, requeued } = await this.runHere(row, { threads: undefined, retryFailed: true, page: options.page });
@@ -200,58 +201,67 @@ export class Baton {
   /** Every job in the database, oldest first. */
   async jobs(): Promise<JobSummary[]> {
     this.checkOpen();
-    return this.store.list().map((row) => this.summaryOf(row));
+    return this.sql(() => this.store.list()).map((row) => this.summaryOf(row));
   }
 
   /** One job's summary and its failed pages. */
   async status(jobId: string): Promise<JobStatus> {
     this.checkOpen();
-    const row = this.store.require(jobId);
-    // Page writes this process has kept for its next commit go in first (see GroupCommit).
-    this.group.flush();
-    return { ...this.summaryOf(row), failures: this.store.failures(row.no) };
+    return this.sql(() => {
+      const row = this.store.require(jobId);
+      // Page writes this process has kept for its next commit go in first (see GroupCommit).
+      this.group.flush();
+      return { ...this.summaryOf(row), failures: this.store.failures(row.no) };
+    });
   }
 
   /** A job's pages in page order, optionally in one state; `after` pages through them. */
   async pages(jobId: string, options: { state?: PageState; after?: number; limit?: number } = {}): Promise<PageRecord[]> {
-    this.group.flush();
-    return this.store.pages(this.store.require(jobId).no, options);
+    return this.sql(() => {
+      this.group.flush();
+      return this.store.pages(this.store.require(jobId).no, options);
+    });
   }
 
   /** Attempts of a job, newest first: of one page, ended after or started before a time (ms). */
   async attempts(jobId: string, options: { page?: number; limit?: number; endedAfter?: number; startedBefore?: number } = {}): Promise<AttemptInfo[]> {
-    this.group.flush();
-    return this.store.attempts(this.store.require(jobId).no, options);
+    return this.sql(() => {
+      this.group.flush();
+      return this.store.attempts(this.store.require(jobId).no, options);
+    });
   }
 
   /** Log lines of a page, of one attempt or all. */
   async logs(jobId: string, page: number, attempt?: number): Promise<LogLine[]> {
-    this.group.flush();
-    return this.store.logs(this.store.require(jobId).no, page, attempt);
+    return this.sql(() => {
+      this.group.flush();
+      return this.store.logs(this.store.require(jobId).no, page, attempt);
+    });
   }
 
   // Controls for a job that may run in another process: they act through the database.
 
   async pause(jobId: string): Promise<void> {
-    const row = this.store.require(jobId);
+    const row = this.sql(() => this.store.require(jobId));
     if (jobHasEnded(row.state) && !this.handles.get(jobId)?.active) throw finishedError(row, this.label);
-    this.store.setPaused(jobId, true);
+    this.sql(() => this.store.setPaused(jobId, true));
     this.handles.get(jobId)?.pause();
   }
 
   /** Unpauses a job. It runs only where a process runs it: see `resume` to run it here. */
   async unpause(jobId: string): Promise<void> {
-    const row = this.store.require(jobId);
+    const row = this.sql(() => this.store.require(jobId));
     if (jobHasEnded(row.state) && !this.handles.get(jobId)?.active) throw finishedError(row, this.label);
-    this.store.setPaused(jobId, false);
+    this.sql(() => this.store.setPaused(jobId, false));
     await this.handles.get(jobId)?.resume();
   }
 
   async setLimits(jobId: string, limits: Limits): Promise<void> {
     const handle = this.handles.get(jobId);
     if (handle && !isEnded(handle)) return handle.setLimits(limits);
-    this.store.require(jobId);
-    this.store.setLimits(jobId, fillLimits(limits));
+    this.sql(() => this.store.require(jobId));
+    const update = fillLimits(limits);
+    this.sql(() => this.store.setLimits(jobId, update));
   }
 
   /** Cancels a job wherever it runs. One that nobody runs is marked cancelled at once. */
@@ -261,17 +271,19 @@ export class Baton {
       await handle.cancel();
       return;
     }
-    const row = this.store.require(jobId);
+    const row = this.sql(() => this.store.require(jobId));
     if (jobHasEnded(row.state)) throw finishedError(row, this.label);
-    this.store.requestCancel(jobId);
-    if (!ownerIsLive(row)) this.store.setState(row.no, 'cancelled', Date.now());
+    this.sql(() => {
+      this.store.requestCancel(jobId);
+      if (!ownerIsLive(row)) this.store.setState(row.no, 'cancelled', Date.now());
+    });
   }
 
   /** Whether a live process (this one or another) runs the job now. */
   isLive(jobId: string): boolean {
     const handle = this.handles.get(jobId);
     if (handle && !isEnded(handle)) return true;
-    return ownerIsLive(this.store.require(jobId));
+    return ownerIsLive(this.sql(() => this.store.require(jobId)));
   }
 
   /**
@@ -302,6 +314,15 @@ export class Baton {
     return summarize(row);
   }
 
+  /** Runs reads and control writes: SQLite's errors become DB_CORRUPT or DB_LOCKED, naming the file. */
+  private sql<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      throw isBatonError(error) ? error : translateSqliteError(error, this.dbPath);
+    }
+  }
+
   private checkOpen(): void {
     if (this.closed) throw new BatonError('INVALID_OPTION', 'this Baton is closed: open a new one with Baton.open()');
   }
@@ -322,7 +343,7 @@ export class Baton {
 
   /** Claims, rebuilds, recovers and starts a job that exists in the database. */
   private async runHere(row: JobRow, options: { threads: number | undefined; retryFailed: boolean; page?: number }): Promise<{ runner: JobRunner; requeued: number }> {
-    this.store.claim(row.no, this.owner);
+    this.sql(() => this.store.claim(row.no, this.owner));
     let pool: PagePool | null = null;
     try {
       const built = await buildProcessor(row.processor, this.buildDir).catch((error: unknown) => {

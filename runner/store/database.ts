@@ -3,7 +3,7 @@
  * what is wrong with the file and what to do. Nothing here ever deletes or rewrites a file that
  * is not already a Baton database.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { BatonError } from '../errors.js';
@@ -64,6 +64,11 @@ export function translateSqliteError(error: unknown, file: string): unknown {
       { cause: error },
     );
   }
+  if (code.startsWith('SQLITE_IOERR')) {
+    return new BatonError('DB_CORRUPT', `${shown} cannot be read or written (${(error as Error).message}): check the disk and the file, or pass --db with another file`, {
+      cause: error,
+    });
+  }
   if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_PERM')) {
     return new BatonError('DB_CORRUPT', `${shown} cannot be opened for writing (${(error as Error).message}): check the folder exists and is writable, or pass --db`, {
       cause: error,
@@ -82,10 +87,12 @@ export const WAL_SIZE_LIMIT = 64 * 2 ** 20;
 
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
   const file = resolve(path);
-  if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new BatonError('DB_CORRUPT', `${shownPath(file)} is a folder, not a database file: pass --db with a file's path, such as ${shownPath(join(file, 'baton.db'))}`);
+  checkPlace(file);
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+  } catch (error) {
+    throw fileSystemError(error, file);
   }
-  mkdirSync(dirname(file), { recursive: true });
   let db: SqliteDatabase | undefined;
   try {
     db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
@@ -101,6 +108,47 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): S
     db?.close();
     throw translateSqliteError(error, file);
   }
+}
+
+/** A folder, a device or a path through a file cannot hold a database: say which before SQLite does. */
+function checkPlace(file: string): void {
+  let stat: Stats | undefined;
+  try {
+    stat = statSync(file, { throwIfNoEntry: false });
+  } catch (error) {
+    throw fileSystemError(error, file);
+  }
+  if (stat?.isDirectory()) {
+    throw new BatonError('DB_CORRUPT', `${shownPath(file)} is a folder, not a database file: pass --db with a file's path, such as ${shownPath(join(file, 'baton.db'))}`);
+  }
+  if (stat && !stat.isFile()) {
+    throw new BatonError('DB_CORRUPT', `${shownPath(file)} is not a regular file (a device, pipe or socket): pass --db with a file's path, such as .baton/baton.db`);
+  }
+}
+
+/** Node's error for the database's path (ENOTDIR, EACCES…) as one line that names the file and the fix. */
+function fileSystemError(error: unknown, file: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code !== 'string') return error;
+  const blocker = fileOnPath(file);
+  if (blocker !== undefined) {
+    return new BatonError('DB_CORRUPT', `${shownPath(file)} cannot be created: ${shownPath(blocker)} is a file, not a folder; pass --db with a path under a folder`, { cause: error });
+  }
+  return new BatonError('DB_CORRUPT', `${shownPath(file)} cannot be opened (${(error as Error).message}): check its folder exists and is writable, or pass --db with another file`, {
+    cause: error,
+  });
+}
+
+/** The file that stands where a folder of the path should be, if any. */
+function fileOnPath(file: string): string | undefined {
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      if (statSync(dir, { throwIfNoEntry: false })?.isFile()) return dir;
+    } catch {
+      // ENOTDIR: the file is higher up.
+    }
+  }
+  return undefined;
 }
 
 /** The schema version of a Baton file, 0 for an empty file; throws for a file not Baton's. */
