@@ -30,8 +30,6 @@ function say(line: string): void {
 export async function pauseCommand(jobId: string, options: DbOption): Promise<number> {
   const baton = await openFor(jobId, options);
   try {
-    const status = await baton.status(jobId);
-    if (jobHasEnded(status.state)) throw new BatonError('JOB_FINISHED', `job "${jobId}" has already ended (${status.state}); there is nothing to pause`);
     await baton.pause(jobId);
     say(
       baton.isLive(jobId)

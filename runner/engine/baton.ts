@@ -86,7 +86,7 @@ export class Baton {
     if (reused !== null) {
       const existing = this.sql(() => this.store.get(reused));
       if (existing) {
-        if (jobHasEnded(existing.state)) throw finishedError(existing, this.label);
+        if (jobHasEnded(existing.state)) throw finishedError(existing, this.label, 'start');
         refuseOtherDefinition(existing, options.args !== undefined ? filled : { processor: filled.processor }, this.label);
         const job = await this.resume(reused, { threads: filled.threads });
         if (options.maxParallel !== undefined || options.rateLimit !== undefined) {
@@ -152,7 +152,7 @@ export class Baton {
     const handle = this.handles.get(jobId);
     if (handle && !isEnded(handle)) return handle;
     const row = this.sql(() => this.store.require(jobId));
-    if (jobHasEnded(row.state)) throw finishedError(row, this.label);
+    if (jobHasEnded(row.state)) throw finishedError(row, this.label, 'resume');
     const { runner } = await this.runHere(row, { threads: options.threads, retryFailed: false });
     return this.handleFor(runner);
   }
@@ -243,7 +243,7 @@ export class Baton {
 
   async pause(jobId: string): Promise<void> {
     const row = this.sql(() => this.store.require(jobId));
-    if (jobHasEnded(row.state) && !this.handles.get(jobId)?.active) throw finishedError(row, this.label);
+    if (jobHasEnded(row.state) && !this.handles.get(jobId)?.active) throw finishedError(row, this.label, 'pause');
     this.sql(() => this.store.setPaused(jobId, true));
     this.handles.get(jobId)?.pause();
   }
@@ -251,7 +251,7 @@ export class Baton {
   /** Unpauses a job. It runs only where a process runs it: see `resume` to run it here. */
   async unpause(jobId: string): Promise<void> {
     const row = this.sql(() => this.store.require(jobId));
-    if (jobHasEnded(row.state) && !this.handles.get(jobId)?.active) throw finishedError(row, this.label);
+    if (jobHasEnded(row.state) && !this.handles.get(jobId)?.active) throw finishedError(row, this.label, 'resume');
     this.sql(() => this.store.setPaused(jobId, false));
     await this.handles.get(jobId)?.resume();
   }
@@ -272,7 +272,7 @@ export class Baton {
       return;
     }
     const row = this.sql(() => this.store.require(jobId));
-    if (jobHasEnded(row.state)) throw finishedError(row, this.label);
+    if (jobHasEnded(row.state)) throw finishedError(row, this.label, 'cancel');
     this.sql(() => {
       this.store.requestCancel(jobId);
       if (!ownerIsLive(row)) this.store.setState(row.no, 'cancelled', Date.now());
@@ -447,11 +447,22 @@ function labelOf(file: string): DatabaseLabel {
   return { shown, flag: file === resolve(DEFAULT_DB) ? '' : ` --db ${quoteArg(shown)}` };
 }
 
-function finishedError(row: JobRow, label: DatabaseLabel): BatonError {
-  const hint = row.state === 'failed'
-    ? `run its failed pages again with \`baton retry-failed ${row.id}${label.flag}\``
-    : 'start a new job with another id';
-  return new BatonError('JOB_FINISHED', `job "${row.id}" has already ended (${row.state}): ${hint}`);
+/** What was asked of a job that has ended. */
+type EndedAction = 'start' | 'retry' | 'resume' | 'pause' | 'cancel';
+
+function finishedError(row: JobRow, label: DatabaseLabel, action: EndedAction): BatonError {
+  return new BatonError('JOB_FINISHED', `job "${row.id}" has already ended (${row.state})${finishedHint(row, label, action)}`);
+}
+
+/**
+ * A failed job goes on only through retry-failed; pausing or cancelling any ended job, or resuming
+ * one that did not fail, has nothing to act on; running an ended job again takes a new id.
+ */
+function finishedHint(row: JobRow, label: DatabaseLabel, action: EndedAction): string {
+  const goesOn = action === 'start' || action === 'resume';
+  if (row.state === 'failed' && goesOn) return `: run its failed pages again with \`baton retry-failed ${row.id}${label.flag}\``;
+  if (action === 'resume' || action === 'pause' || action === 'cancel') return `; there is nothing to ${action}`;
+  return ': start a new job with another id';
 }
 
 /**
@@ -489,7 +500,7 @@ function clip(json: string, max = 100): string {
  * no failed page: running it again would only rebuild its processor and rewrite its end.
  */
 function refuseRetryOfEnded(row: JobRow, label: DatabaseLabel): void {
-  if (row.state === 'cancelled') throw finishedError(row, label);
+  if (row.state === 'cancelled') throw finishedError(row, label, 'retry');
   if (row.state === 'succeeded') throw new BatonError('JOB_FINISHED', `job "${row.id}" succeeded: it has no failed pages to run again`);
 }
 

@@ -180,8 +180,9 @@ describe('unknown and finished jobs', () => {
   it('refuses to pause or unpause a job that has ended', async () => {
     const b = await open();
     await (await b.start({ processor: fixture('plain.js'), jobId: 'ended' })).done;
-    await expect(b.pause('ended')).rejects.toMatchObject({ code: 'JOB_FINISHED', message: 'job "ended" has already ended (succeeded): start a new job with another id' });
-    await expect(b.unpause('ended')).rejects.toMatchObject({ code: 'JOB_FINISHED' });
+    await expect(b.pause('ended')).rejects.toMatchObject({ code: 'JOB_FINISHED', message: 'job "ended" has already ended (succeeded); there is nothing to pause' });
+    await expect(b.unpause('ended')).rejects.toMatchObject({ code: 'JOB_FINISHED', message: 'job "ended" has already ended (succeeded); there is nothing to resume' });
+    await expect(b.cancel('ended')).rejects.toMatchObject({ code: 'JOB_FINISHED', message: 'job "ended" has already ended (succeeded); there is nothing to cancel' });
   });
 
   it('does not go on with an unfinished job under the same id with another processor or other args', async () => {

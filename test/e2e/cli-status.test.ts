@@ -97,13 +97,18 @@ describe('commands about an unknown job', () => {
     expect(existsSync(join(empty, '.baton'))).toBe(false);
   });
 
-  it('refuse to pause or cancel a job that has ended, in one line', async () => {
+  it('refuse to pause, resume or cancel a job that has ended, in one line that says what applies to it', async () => {
     const dir = tempDir();
     expect((await runCli(['run', fixture('counts-to.ts'), '--args', '{"total":10}', '--job', 'over'], dir)).code).toBe(0);
     for (const command of ['pause', 'cancel', 'resume']) {
       const result = await runCli([command, 'over'], dir);
-      expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/^baton: job "over" has already ended \(succeeded\)[^\n]*\n$/);
+      expect([result.code, result.stderr]).toEqual([2, `baton: job "over" has already ended (succeeded); there is nothing to ${command}\n`]);
     }
+    const failuresFile = join(dir, 'failures.jsonl');
+    expect((await runCli(['run', fixture('always-fails.ts'), '--args', JSON.stringify({ failuresFile }), '--job', 'broke'], dir)).code).toBe(1);
+    const resumeFailed = await runCli(['resume', 'broke'], dir);
+    expect([resumeFailed.code, resumeFailed.stderr]).toEqual([2, 'baton: job "broke" has already ended (failed): run its failed pages again with `baton retry-failed broke`\n']);
+    const cancelFailed = await runCli(['cancel', 'broke'], dir);
+    expect([cancelFailed.code, cancelFailed.stderr]).toEqual([2, 'baton: job "broke" has already ended (failed); there is nothing to cancel\n']);
   });
 });
