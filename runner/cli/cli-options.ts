@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_DB } from '../engine/options.js';
+import { DEFAULT_DB, PARALLEL_CAP, threadsCap, type OptionCap } from '../engine/options.js';
 import { parseRampup, type Rampup } from '../engine/rampup.js';
 import { BatonError } from '../errors.js';
 import type { JsonValue } from '../json-value.js';
@@ -33,11 +33,22 @@ export function parseArgsOption(text: string): JsonValue {
   }
 }
 
-/** An integer option such as --parallel or --threads. */
-export function parseIntegerOption(flag: string, text: string, min: number): number {
+/** An integer option such as --port, with its upper bound if it has one. */
+export function parseIntegerOption(flag: string, text: string, min: number, cap?: OptionCap): number {
   const value = Number(text);
   if (text.trim() === '' || !Number.isInteger(value) || value < min) invalid(`${flag} must be an integer >= ${min}, got ${JSON.stringify(text)}`);
+  if (cap !== undefined && value > cap.max) invalid(`${flag} must be at most ${cap.max} (${cap.why}), got ${JSON.stringify(text)}`);
   return value;
+}
+
+/** --parallel: pages in flight at most. */
+export function parseParallelOption(text: string): number {
+  return parseIntegerOption('--parallel', text, 1, PARALLEL_CAP);
+}
+
+/** --threads: worker threads, up to a few per core. */
+export function parseThreadsOption(text: string): number {
+  return parseIntegerOption('--threads', text, 1, threadsCap());
 }
 
 /** A rate option such as --rate: a number > 0. */

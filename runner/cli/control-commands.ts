@@ -7,7 +7,7 @@ import { Baton } from '../engine/baton.js';
 import { BatonError } from '../errors.js';
 import { jobHasEnded } from '../protocol.js';
 import type { RateLimitSetting } from '../protocol.js';
-import { dbSuffix, parseIntegerOption, parseRateOptions, requireDatabaseFor, type DbOption } from './cli-options.js';
+import { dbSuffix, parseParallelOption, parseRateOptions, parseThreadsOption, requireDatabaseFor, type DbOption } from './cli-options.js';
 import { formatLimits } from './format-summary.js';
 import { followJob, jobView } from './follow-job.js';
 import { withSlowNotice } from './slow-notice.js';
@@ -68,7 +68,7 @@ export interface LimitsCommandOptions extends DbOption {
  * running it reads them within a second). A rate given alone keeps the other kind of rate.
  */
 export async function limitsCommand(jobId: string, options: LimitsCommandOptions): Promise<number> {
-  const maxParallel = options.parallel !== undefined ? parseIntegerOption('--parallel', options.parallel, 1) : undefined;
+  const maxParallel = options.parallel !== undefined ? parseParallelOption(options.parallel) : undefined;
   // Commander gives --no-rate as rate: false (the last of --rate and --no-rate wins).
   const noRate = options.rate === false;
   if (noRate && options.ratePages !== undefined) throw new BatonError('INVALID_OPTION', '--no-rate removes every rate limit: give it without --rate-pages');
@@ -97,7 +97,7 @@ export async function limitsCommand(jobId: string, options: LimitsCommandOptions
 
 /** `baton resume <job>`: unpauses it in its live process, or runs it here to the end. */
 export async function resumeCommand(jobId: string, options: RunHereOptions): Promise<number> {
-  const threads = options.threads !== undefined ? parseIntegerOption('--threads', options.threads, 1) : undefined;
+  const threads = options.threads !== undefined ? parseThreadsOption(options.threads) : undefined;
   const baton = await openFor(jobId, options);
   const view = jobView(options.json ?? false);
   try {

@@ -4,7 +4,7 @@ import { Baton } from '../engine/baton.js';
 import type { StartOptions } from '../engine/options.js';
 import { BatonError } from '../errors.js';
 import type { Durability } from '../store/database.js';
-import { dbPath, dbSuffix, parseArgsOption, parseIntegerOption, parseRampupOption, parseRateOptions, type DbOption } from './cli-options.js';
+import { dbPath, dbSuffix, parseArgsOption, parseParallelOption, parseRampupOption, parseRateOptions, parseThreadsOption, type DbOption } from './cli-options.js';
 import { followJob, jobView } from './follow-job.js';
 import { withSlowNotice } from './slow-notice.js';
 
@@ -33,10 +33,10 @@ export function runStartOptions(processor: string, options: RunCommandOptions): 
     processor,
     ...(options.args !== undefined ? { args: parseArgsOption(options.args) } : {}),
     ...(options.job !== undefined ? { jobId: options.job } : {}),
-    ...(options.parallel !== undefined ? { maxParallel: parseIntegerOption('--parallel', options.parallel, 1) } : {}),
+    ...(options.parallel !== undefined ? { maxParallel: parseParallelOption(options.parallel) } : {}),
     ...(options.rampup !== undefined ? { rampup: parseRampupOption(options.rampup) } : {}),
     ...(rateLimit !== undefined ? { rateLimit } : {}),
-    ...(options.threads !== undefined ? { threads: parseIntegerOption('--threads', options.threads, 1) } : {}),
+    ...(options.threads !== undefined ? { threads: parseThreadsOption(options.threads) } : {}),
   };
 }
 

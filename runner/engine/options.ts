@@ -70,10 +70,37 @@ function invalid(message: string): never {
   throw new BatonError('INVALID_OPTION', message);
 }
 
-function checkInteger(name: string, value: unknown, min: number): number {
+/** An upper bound of an option, and why it is there, for its error message. */
+export interface OptionCap {
+  max: number;
+  why: string;
+}
+
+function checkInteger(name: string, value: unknown, min: number, cap?: OptionCap): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) invalid(`${name} must be an integer >= ${min}, got ${shown(value)}`);
+  if (cap !== undefined && value > cap.max) invalid(`${name} must be at most ${cap.max} (${cap.why}), got ${shown(value)}`);
   return value;
 }
+
+/**
+ * Threads beyond the cores only take turns on them. A few more help pages that block their
+ * thread (sync I/O, CPU work), but each thread is a V8 isolate with its own heap and copy of the
+ * processor, and a thousand take seconds to start before any page runs. Four per core leaves
+ * that room and refuses a stray zero or two.
+ */
+export const THREADS_PER_CORE = 4;
+
+/** The most worker threads a job may have on this machine. */
+export function threadsCap(): OptionCap {
+  const cores = availableParallelism();
+  return { max: THREADS_PER_CORE * cores, why: `${THREADS_PER_CORE} per core, and this machine has ${cores} core${cores === 1 ? '' : 's'}` };
+}
+
+/**
+ * More pages in flight than any process holds: each is a task, a timer and a row in memory. A
+ * value past it is a typo (--parallel 1e9), not a setting.
+ */
+export const PARALLEL_CAP: OptionCap = { max: 1_000_000, why: 'more pages in flight than one process can hold' };
 
 function checkPositive(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) invalid(`${name} must be a number > 0, got ${shown(value)}`);
@@ -143,11 +170,11 @@ export function checkRampup(value: Rampup | null | undefined): Rampup | null {
 }
 
 export function checkMaxParallel(value: unknown): number {
-  return checkInteger('maxParallel', value, 1);
+  return checkInteger('maxParallel', value, 1, PARALLEL_CAP);
 }
 
 export function checkThreads(value: unknown): number {
-  return checkInteger('threads', value, 1);
+  return checkInteger('threads', value, 1, threadsCap());
 }
 
 const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

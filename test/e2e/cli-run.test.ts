@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../runner/protocol.js';
@@ -202,6 +203,11 @@ describe('baton run refusing bad input', () => {
     const parallel = await runCli(['run', fixture('counts-to.ts'), '--parallel', '0'], dir);
     expect(parallel.code).toBe(2);
     expect(parallel.stderr).toBe('baton: --parallel must be an integer >= 1, got "0"\n');
+    const cores = availableParallelism();
+    const threads = await runCli(['run', fixture('counts-to.ts'), '--threads', '1000'], dir);
+    expect([threads.code, threads.stderr]).toEqual([2, `baton: --threads must be at most ${4 * cores} (4 per core, and this machine has ${cores} core${cores === 1 ? '' : 's'}), got "1000"\n`]);
+    const huge = await runCli(['run', fixture('counts-to.ts'), '--parallel', '1e9'], dir);
+    expect([huge.code, huge.stderr]).toEqual([2, 'baton: --parallel must be at most 1000000 (more pages in flight than one process can hold), got "1e9"\n']);
     const rampup = await runCli(['run', fixture('counts-to.ts'), '--rampup', 'fast'], dir);
     expect(rampup.code).toBe(2);
     expect(rampup.stderr).toMatch(/^baton: --rampup must be FROM:STEP:MS, such as 1:1:2000, got "fast"\n$/);

@@ -74,6 +74,22 @@ describe('start options', () => {
   ])('refuses %j with what to give instead', (options, message) => {
     expect(refusal(() => fillStartOptions(loose<StartOptions>(options)))).toEqual({ code: 'INVALID_OPTION', message });
   });
+
+  it('takes up to 4 threads per core and refuses more, naming the cores', () => {
+    const cores = availableParallelism();
+    expect(fillStartOptions({ processor: 'p.ts', threads: 4 * cores }).threads).toBe(4 * cores);
+    expect(refusal(() => fillStartOptions({ processor: 'p.ts', threads: 4 * cores + 1 }))).toEqual({
+      code: 'INVALID_OPTION',
+      message: `threads must be at most ${4 * cores} (4 per core, and this machine has ${cores} core${cores === 1 ? '' : 's'}), got ${4 * cores + 1}`,
+    });
+  });
+
+  it('takes up to a million pages in flight and refuses more, in start and setLimits', () => {
+    expect(fillStartOptions({ processor: 'p.ts', maxParallel: 1_000_000 }).maxParallel).toBe(1_000_000);
+    const message = 'maxParallel must be at most 1000000 (more pages in flight than one process can hold), got 1000000000';
+    expect(refusal(() => fillStartOptions({ processor: 'p.ts', maxParallel: 1e9 }))).toEqual({ code: 'INVALID_OPTION', message });
+    expect(refusal(() => fillLimits({ maxParallel: 1e9 }))).toEqual({ code: 'INVALID_OPTION', message });
+  });
 });
 
 describe('rampup and rateLimit', () => {
