@@ -9,7 +9,7 @@ import { DEFAULT_DB } from './engine/options.js';
 import { cancelCommand, limitsCommand, pauseCommand, resumeCommand, retryFailedCommand } from './cli/control-commands.js';
 import { newCommand } from './cli/new-command.js';
 import { packageVersion } from './cli/package-version.js';
-import { EXIT_INPUT_ERROR, reportError } from './cli/report-error.js';
+import { EXIT_INPUT_ERROR, formatParserError, reportError } from './cli/report-error.js';
 import { runCommand } from './cli/run-command.js';
 import { statusCommand } from './cli/status-command.js';
 import { uiCommand } from './cli/ui-command.js';
@@ -35,7 +35,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .description('start a job from a page processor and run it here to the end')
     .argument('<processor>', 'the processor file (.ts or .js)')
     .option('--args <json>', 'JSON arguments for the processor, such as \'{"total":1000}\'')
-    .option('--parallel <n>', 'pages in flight at most, up to 1000000 (default: 8)')
+    .option('--max-parallel, --parallel <n>', 'pages in flight at most, up to 1000000 (default: 8)')
     .option('--rampup <from:step:ms>', 'grow parallelism from FROM by STEP every MS, such as 1:1:2000')
     .option('--rate <n>', 'items per second at most')
     .option('--rate-pages <n>', 'pages per second at most')
@@ -77,16 +77,20 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(dbOption())
     .action(async (job: string, options) => setExitCode(await cancelCommand(job, options)));
 
+  // Commander keeps only the last of --rate and --no-rate; their events tell that both came.
+  const rateFlags = new Set<string>();
   program
     .command('limits')
     .description('show a job\'s limits, or change them wherever it runs')
     .argument('<job>', 'the job id')
-    .option('--parallel <n>', 'pages in flight at most')
+    .option('--max-parallel, --parallel <n>', 'pages in flight at most')
     .option('--rate <n>', 'items per second at most')
     .option('--rate-pages <n>', 'pages per second at most')
     .option('--no-rate', 'no rate limit')
     .addOption(dbOption())
-    .action(async (job: string, options) => setExitCode(await limitsCommand(job, options)));
+    .on('option:rate', () => rateFlags.add('--rate'))
+    .on('option:no-rate', () => rateFlags.add('--no-rate'))
+    .action(async (job: string, options) => setExitCode(await limitsCommand(job, { ...options, rateAndNoRate: rateFlags.size === 2 })));
 
   program
     .command('retry-failed')
@@ -115,6 +119,10 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(dbOption().hideHelp())
     .action((name: string, options) => setExitCode(newCommand(name, options)));
 
+  for (const command of [program, ...program.commands]) {
+    const help = command === program ? 'baton --help' : `baton ${command.name()} --help`;
+    command.configureOutput({ outputError: (text, write) => write(formatParserError(text, help)) });
+  }
   return program;
 }
 
@@ -125,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {
-    // Commander has printed its message (or the help or version) already.
+    // Commander has printed its message (formatParserError), or the help or version, already.
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_INPUT_ERROR;
     return reportError(error);
   }

@@ -57,10 +57,13 @@ export async function cancelCommand(jobId: string, options: DbOption): Promise<n
 
 /** The options of `baton limits`. */
 export interface LimitsCommandOptions extends DbOption {
+  /** --parallel or --max-parallel. */
   parallel?: string;
   /** false with --no-rate: no rate limit at all. */
   rate?: string | false;
   ratePages?: string;
+  /** Both --rate and --no-rate were given (commander keeps only the last). */
+  rateAndNoRate?: boolean;
 }
 
 /**
@@ -69,7 +72,8 @@ export interface LimitsCommandOptions extends DbOption {
  */
 export async function limitsCommand(jobId: string, options: LimitsCommandOptions): Promise<number> {
   const maxParallel = options.parallel !== undefined ? parseParallelOption(options.parallel) : undefined;
-  // Commander gives --no-rate as rate: false (the last of --rate and --no-rate wins).
+  if (options.rateAndNoRate) throw new BatonError('INVALID_OPTION', '--no-rate removes every rate limit: give it without --rate, or --rate without it');
+  // Commander gives --no-rate as rate: false.
   const noRate = options.rate === false;
   if (noRate && options.ratePages !== undefined) throw new BatonError('INVALID_OPTION', '--no-rate removes every rate limit: give it without --rate-pages');
   const rate = parseRateOptions(typeof options.rate === 'string' ? options.rate : undefined, options.ratePages);

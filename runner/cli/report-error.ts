@@ -16,3 +16,17 @@ export function reportError(error: unknown): number {
   process.stderr.write(`baton: unexpected error: ${text}\n`);
   return EXIT_UNEXPECTED;
 }
+
+/**
+ * Commander's own errors (unknown option, missing argument) in Baton's form: one line with the
+ * `baton:` prefix, and where to see the command's options.
+ */
+export function formatParserError(text: string, helpCommand: string): string {
+  const message = text
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*\(Did you mean (.+)\)$/, ' (did you mean $1)')
+    .replace(/\s+/g, ' ')
+    .replace(/\.$/, '');
+  return `baton: ${message}: see \`${helpCommand}\`\n`;
+}

@@ -11,6 +11,7 @@ import { withSlowNotice } from './slow-notice.js';
 /** The options of `baton run`, as commander reads them (strings). */
 export interface RunCommandOptions extends DbOption {
   args?: string;
+  /** --parallel or --max-parallel. */
   parallel?: string;
   rampup?: string;
   rate?: string;

@@ -238,14 +238,30 @@ describe('baton run refusing bad input', () => {
 });
 
 describe('baton usage', () => {
-  it("answers unknown commands and options with commander's message and exit 2", async () => {
+  it('answers unknown commands and options, and missing arguments, in one baton: line with where to see the options, and exit 2', async () => {
     const dir = tempDir();
-    const command = await runCli(['frobnicate'], dir);
-    expect(command.code).toBe(2);
-    expect(command.stderr).toContain("error: unknown command 'frobnicate'");
-    const option = await runCli(['run', fixture('counts-to.ts'), '--frobnicate'], dir);
-    expect(option.code).toBe(2);
-    expect(option.stderr).toContain("error: unknown option '--frobnicate'");
+    const expectations: [string[], string][] = [
+      [['frobnicate'], "baton: unknown command 'frobnicate': see `baton --help`\n"],
+      [['run', fixture('counts-to.ts'), '--frobnicate'], "baton: unknown option '--frobnicate': see `baton run --help`\n"],
+      [['run', fixture('counts-to.ts'), '--paralel', '2'], "baton: unknown option '--paralel' (did you mean --parallel?): see `baton run --help`\n"],
+      [['run'], "baton: missing required argument 'processor': see `baton run --help`\n"],
+      [['limits', 'j', '--rate'], "baton: option '--rate <n>' argument missing: see `baton limits --help`\n"],
+    ];
+    for (const [args, stderr] of expectations) {
+      const result = await runCli(args, dir);
+      expect([result.code, result.stderr], args.join(' ')).toEqual([2, stderr]);
+    }
+  });
+
+  it('takes --max-parallel as another name for --parallel, and refuses --rate with --no-rate', async () => {
+    const dir = tempDir();
+    const run = await runCli(['run', fixture('counts-to.ts'), '--args', '{"total":20}', '--max-parallel', '3', '--job', 'named', '--json'], dir);
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.stdout) as JobStatus).limits.maxParallel).toBe(3);
+    for (const flags of [['--rate', '5', '--no-rate'], ['--no-rate', '--rate', '5']]) {
+      const both = await runCli(['limits', 'named', ...flags], dir);
+      expect([both.code, both.stderr], flags.join(' ')).toEqual([2, 'baton: --no-rate removes every rate limit: give it without --rate, or --rate without it\n']);
+    }
   });
 
   it('prints the package version with --version and the commands with --help', async () => {
