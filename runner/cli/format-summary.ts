@@ -226,7 +226,8 @@ export function formatJobStatus(
     ['started', formatTime(status.startedAt)],
   ];
   if (status.endedAt) rows.push(['ended', `${formatTime(status.endedAt)} (${formatDuration((Date.parse(status.endedAt) - Date.parse(status.startedAt)) / 1000)})`]);
-  if (live && !jobHasEnded(live.state)) rows.push(...formatPace(live));
+  // A paused job's last rate and ETA would read as if it were moving on.
+  if (live && live.state === 'running' && !live.paused) rows.push(...formatPace(live));
   if (status.lastError) rows.push(['last error', status.lastError]);
   return [...formatTable(rows), ...formatFailures(status, FAILURES_SHOWN, logsOf)];
 }

@@ -180,13 +180,15 @@ describe('summaries and failures', () => {
     expect(text).toContain(`  ${formatFailure(failure)}`);
   });
 
-  it("shows a running job's pace from what its process publishes, and none once it has ended", () => {
+  it("shows a running job's pace from what its process publishes, and none while it is paused or once it has ended", () => {
     const status: JobStatus = { ...snapshot(), failures: [] };
     const text = formatJobStatus(status, undefined, undefined, snapshot()).join('\n');
     expect(text).toMatch(/^rate +2,345 items\/s, 4\.7 pages\/s, 8 running$/m);
     expect(text).toMatch(/^eta +37s at this rate$/m);
     expect(formatJobStatus(status, undefined, undefined, snapshot({ etaSeconds: null })).join('\n')).not.toMatch(/^eta/m);
     expect(formatJobStatus(status, undefined, undefined, snapshot({ state: 'succeeded' })).join('\n')).not.toMatch(/^rate/m);
+    const paused = formatJobStatus({ ...status, state: 'paused', paused: true }, undefined, undefined, snapshot({ state: 'paused', paused: true })).join('\n');
+    expect(paused).not.toMatch(/^(rate|eta)/m);
     expect(formatJobStatus(status).join('\n')).not.toMatch(/^rate/m);
   });
 
