@@ -6,7 +6,7 @@ import type { Baton } from '../engine/baton.js';
 import type { Job } from '../engine/job.js';
 import { BatonError } from '../errors.js';
 import { jobHasEnded, type JobSummary } from '../protocol.js';
-import { formatCount, formatFailures, formatSummary } from './format-summary.js';
+import { formatCount, formatCounted, formatFailures, formatSummary } from './format-summary.js';
 import { createProgressView, progressMode, type ProgressView } from './progress-view.js';
 
 export interface FollowOptions {
@@ -92,7 +92,7 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
     }
     const done = summary.pages.succeeded + summary.pages.failed;
     process.stderr.write(
-      `job ${summary.jobId} ${summary.paused ? 'paused' : 'stopped'} after ${formatCount(done)}/${formatCount(summary.pages.total)} pages, ${formatCount(summary.items)} items: ` +
+      `job ${summary.jobId} ${summary.paused ? 'paused' : 'stopped'} after ${formatCount(done)}/${formatCount(summary.pages.total)} pages, ${formatCounted(summary.items, 'item')}: ` +
         `resume it with \`baton resume ${summary.jobId}${options.suffix}\`\n`,
     );
     return EXIT_INTERRUPTED;

@@ -11,6 +11,11 @@ export function formatCount(n: number): string {
   return COUNT.format(n);
 }
 
+/** 1 -> "1 page", 1200 -> "1,200 pages". */
+export function formatCounted(n: number, noun: string): string {
+  return `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** A rate: one decimal below 10, whole numbers above. */
 export function formatRate(perSecond: number): string {
   return perSecond > 0 && perSecond < 10 ? perSecond.toFixed(1) : formatCount(Math.round(perSecond));
@@ -87,15 +92,19 @@ export function formatBarText(s: JobSnapshot): string {
 
 /** The line printed when a run ends: `job x succeeded: 1,000 items, 100 pages (100 ok), 100 attempts, 1.2s`. */
 export function formatSummary(summary: JobSummary, elapsedMs: number): string {
-  const { pages } = summary;
+  return (
+    `job ${summary.jobId} ${summary.state}: ${formatCounted(summary.items, 'item')}, ` +
+    `${formatCounted(summary.pages.total, 'page')} (${endedPages(summary.pages)}), ${formatCounted(summary.attempts, 'attempt')}, ${formatDuration(elapsedMs / 1000)}`
+  );
+}
+
+/** An ended job's pages: `3 ok, 1 failed, 6 not run`; those still queued or running never ran. */
+function endedPages(pages: JobSummary['pages']): string {
   const parts = [`${formatCount(pages.succeeded)} ok`];
   if (pages.failed > 0) parts.push(`${formatCount(pages.failed)} failed`);
   const left = pages.queued + pages.running;
   if (left > 0) parts.push(`${formatCount(left)} not run`);
-  return (
-    `job ${summary.jobId} ${summary.state}: ${formatCount(summary.items)} items, ` +
-    `${formatCount(pages.total)} pages (${parts.join(', ')}), ${formatCount(summary.attempts)} attempts, ${formatDuration(elapsedMs / 1000)}`
-  );
+  return parts.join(', ');
 }
 
 /** A cursor as JSON, cut to `max` characters. */
@@ -191,6 +200,10 @@ function describeState(status: JobStatus, resumeCommand: string): string {
   return `${status.state}${paused}, and no process runs it: \`${resumeCommand}\` goes on`;
 }
 
+function unfinishedPages(pages: JobSummary['pages']): string {
+  return `${formatCount(pages.succeeded)} ok, ${formatCount(pages.failed)} failed, ${formatCount(pages.running)} running, ${formatCount(pages.queued)} queued`;
+}
+
 /** A running job's pace, from the activity its process publishes: `rate` and, when the total is estimated, `eta`. */
 function formatPace(live: JobSnapshot): string[][] {
   const { itemsPerSecond, pagesPerSecond } = live.throughput;
@@ -219,9 +232,9 @@ export function formatJobStatus(
     ['job', `${status.jobId} (${status.name})`],
     ['processor', status.processor],
     ['state', state],
-    ['pages', `${formatCount(pages.total)} total: ${formatCount(pages.succeeded)} ok, ${formatCount(pages.failed)} failed, ${formatCount(pages.running)} running, ${formatCount(pages.queued)} queued`],
+    ['pages', `${formatCount(pages.total)} total: ${jobHasEnded(status.state) ? endedPages(pages) : unfinishedPages(pages)}`],
     ['items', items],
-    ['attempts', `${formatCount(status.attempts)} (at most ${formatCount(status.maxInFlight)} pages at once)`],
+    ['attempts', `${formatCount(status.attempts)} (at most ${formatCounted(status.maxInFlight, 'page')} at once)`],
     ['limits', formatLimits(status.limits)],
     ['started', formatTime(status.startedAt)],
   ];

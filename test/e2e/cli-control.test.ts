@@ -48,6 +48,10 @@ describe('controlling a job another process runs', () => {
     expect(ended.stdout).toMatch(/^job J cancelled: /m);
     expect(ended.stderr).toContain('job J was cancelled');
     expect((await statusOf('J', dir)).state).toBe('cancelled');
+    // Its pages that never ran are "not run" in the run's summary and in status alike.
+    const [, total, pages] = /^job J cancelled: [\d,]+ items?, ([\d,]+) pages? \(([^)]+ not run)\)/m.exec(ended.stdout) ?? [];
+    expect(pages).toBeDefined();
+    expect((await runCli(['status', 'J'], dir)).stdout).toMatch(new RegExp(`^pages +${total} total: ${pages}$`, 'm'));
   });
 
   it('shows its pace, and shows and changes its limits from a second process, which the running process applies', async () => {

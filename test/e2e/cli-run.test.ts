@@ -16,6 +16,14 @@ describe('baton run', () => {
     expect(result.stdout).toMatch(/^job counted succeeded: 200 items, 20 pages \(20 ok\), 20 attempts, /m);
   });
 
+  it('counts one page, item and attempt in the singular, in the summary and in status', async () => {
+    const dir = tempDir();
+    const result = await runCli(['run', fixture('counts-to.ts'), '--args', '{"total":1}', '--job', 'one'], dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^job one succeeded: 1 item, 1 page \(1 ok\), 1 attempt, /m);
+    expect((await runCli(['status', 'one'], dir)).stdout).toMatch(/^attempts +1 \(at most 1 page at once\)$/m);
+  });
+
   it('exits 1 and lists the failing page with its cursor, attempts and error on stderr', async () => {
     const dir = tempDir();
     const args = JSON.stringify({ failuresFile: join(dir, 'failures.jsonl') });

@@ -119,6 +119,9 @@ describe('summaries and failures', () => {
     expect(formatSummary(snapshot({ state: 'cancelled', items: 10, pages: { total: 10, queued: 6, running: 0, succeeded: 3, failed: 1 } }), 500)).toBe(
       'job prices-2026-11 cancelled: 10 items, 10 pages (3 ok, 1 failed, 6 not run), 48 attempts, 0.5s',
     );
+    expect(formatSummary(snapshot({ state: 'succeeded', items: 1, pages: { total: 1, queued: 0, running: 0, succeeded: 1, failed: 0 }, attempts: 1 }), 500)).toBe(
+      'job prices-2026-11 succeeded: 1 item, 1 page (1 ok), 1 attempt, 0.5s',
+    );
   });
 
   it('shows a failed page with its page, cursor, attempts and error on one line', () => {
@@ -173,11 +176,19 @@ describe('summaries and failures', () => {
     const text = formatJobStatus(status).join('\n');
     expect(text).toMatch(/^job +prices-2026-11 \(inflate-prices\)$/m);
     expect(text).toMatch(/^state +failed$/m);
-    expect(text).toMatch(/^pages +100 total: 99 ok, 1 failed, 0 running, 0 queued$/m);
+    expect(text).toMatch(/^pages +100 total: 99 ok, 1 failed$/m);
     expect(text).toMatch(/^items +50,000 of about 100,000 \(50\.0%\)$/m);
     expect(text).toMatch(/^limits +max parallel 4, 5,000 items\/s$/m);
     expect(text).toMatch(/^ended +.* \(2m 00s\)$/m);
     expect(text).toContain(`  ${formatFailure(failure)}`);
+  });
+
+  it("shows an ended job's pages that never ran as not run, as the run's summary does, and a running job's as queued", () => {
+    const cancelled: JobStatus = { ...snapshot({ state: 'cancelled', live: false, maxInFlight: 1 }), pages: { total: 10, queued: 6, running: 0, succeeded: 3, failed: 1 }, failures: [] };
+    const text = formatJobStatus(cancelled).join('\n');
+    expect(text).toMatch(/^pages +10 total: 3 ok, 1 failed, 6 not run$/m);
+    expect(text).toMatch(/^attempts +48 \(at most 1 page at once\)$/m);
+    expect(formatJobStatus({ ...snapshot(), failures: [] }).join('\n')).toMatch(/^pages +100 total: 40 ok, 0 failed, 8 running, 52 queued$/m);
   });
 
   it("shows a running job's pace from what its process publishes, and none while it is paused or once it has ended", () => {
