@@ -38,13 +38,25 @@ export function runCli(args) {
 }
 
 /**
- * The script's options: `numbers` are the numeric ones with their defaults, by name (`--csv-rows`
- * is `'csv-rows'`), and `--data DIR` puts the sample's files and Baton's database in DIR (made if
- * missing) instead of the sample's own data folder and the project's .baton/baton.db. A mistake
- * ends the script with one line and exit code 2.
+ * What a numeric option may be. `count`: a whole number >= 1, for what 0 would make meaningless
+ * (--parallel 0 runs nothing, --size 0 reads nothing); `whole`: >= 0; `positive`: any number
+ * > 0 (a rate); `amount`: any number >= 0 (a percent).
+ */
+const KINDS = {
+  count: { valid: (n) => Number.isInteger(n) && n >= 1, what: 'an integer >= 1' },
+  whole: { valid: (n) => Number.isInteger(n) && n >= 0, what: 'an integer >= 0' },
+  positive: { valid: (n) => Number.isFinite(n) && n > 0, what: 'a number > 0' },
+  amount: { valid: (n) => Number.isFinite(n) && n >= 0, what: 'a number >= 0' },
+};
+
+/**
+ * The script's options: `numbers` are the numeric ones by name (`--csv-rows` is `'csv-rows'`),
+ * each `[default, kind]` with a kind of KINDS, and `--data DIR` puts the sample's files and
+ * Baton's database in DIR (made if missing) instead of the sample's own data folder and the
+ * project's .baton/baton.db. A mistake ends the script with one line and exit code 2.
  */
 export function sampleOptions(script, numbers, argv = process.argv.slice(2)) {
-  const usage = `usage: node ${script} ${Object.entries(numbers).map(([name, value]) => `[--${name} ${value}]`).join(' ')} [--data DIR]`;
+  const usage = `usage: node ${script} ${Object.entries(numbers).map(([name, [value]]) => `[--${name} ${value}]`).join(' ')} [--data DIR]`;
   let values;
   try {
     ({ values } = parseArgs({ args: argv, options: { ...Object.fromEntries(Object.keys(numbers).map((name) => [name, { type: 'string' }])), data: { type: 'string' } } }));
@@ -52,14 +64,22 @@ export function sampleOptions(script, numbers, argv = process.argv.slice(2)) {
     fail(`${error.message}\n${usage}`);
   }
   const options = { data: values.data === undefined ? null : resolve(values.data) };
-  for (const [name, fallback] of Object.entries(numbers)) {
+  for (const [name, [fallback, kind]] of Object.entries(numbers)) {
     const given = values[name];
-    const value = given === undefined ? fallback : Number(given);
-    if (!Number.isFinite(value) || value < 0) fail(`--${name} must be a number >= 0, got ${JSON.stringify(given)}\n${usage}`);
+    const value = given === undefined ? fallback : given.trim() === '' ? Number.NaN : Number(given);
+    if (!KINDS[kind].valid(value)) fail(`--${name} must be ${KINDS[kind].what}, got ${JSON.stringify(given)}\n${usage}`);
     options[camelCase(name)] = value;
   }
   if (options.data) mkdirSync(options.data, { recursive: true });
   return options;
+}
+
+/**
+ * Whether the job ran to an end, so that the sample's own check means something: exit 2 is
+ * input the CLI refused before running anything, 130 a Ctrl-C pause (the CLI says how to resume).
+ */
+export function jobRan(code) {
+  return code === 0 || code === 1;
 }
 
 /** Baton's database: in the --data folder when one is given, else the project's. */

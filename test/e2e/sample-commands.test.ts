@@ -57,6 +57,33 @@ describe('the samples, each run with one command', () => {
     expect(unknown.output).toContain('usage: node samples/inflate-prices/run.mjs [--rows 100000]');
     const notNumber = await runSample('api-calls', ['--rate', 'fast']);
     expect(notNumber.code).toBe(2);
-    expect(notNumber.output).toContain('--rate must be a number >= 0, got "fast"');
+    expect(notNumber.output).toContain('--rate must be a number > 0, got "fast"');
+  });
+
+  it('refuses a count of 0 or a fraction where it makes no sense, before running anything', async () => {
+    for (const [sample, flag, value] of [
+      ['inflate-prices', '--parallel', '0'],
+      ['inflate-prices', '--shards', '0'],
+      ['inflate-prices', '--size', '1.5'],
+      ['csv-import', '--size', '0'],
+      ['api-calls', '--parallel', '0'],
+      ['api-calls', '--rate', '0'],
+    ] as const) {
+      const data = tempDir();
+      const result = await runSample(sample, [flag, value, '--data', data]);
+      const what = flag === '--rate' ? 'a number > 0' : 'an integer >= 1';
+      expect([result.code, result.output.split('\n')[0]], `${sample} ${flag} ${value}`).toEqual([2, `${flag} must be ${what}, got "${value}"`]);
+      expect(existsSync(join(data, 'baton.db'))).toBe(false);
+    }
+  });
+
+  it('prints no verdict of its own when the CLI refused to run the job', async () => {
+    const data = tempDir();
+    // Past the CLI's cap on --parallel: the sample takes it, the CLI refuses it.
+    const { code, output } = await runSample('inflate-prices', ['--rows', '100', '--parallel', '2000000', '--data', data]);
+    expect(code).toBe(2);
+    expect(output).toContain('baton: --parallel must be at most 1000000');
+    expect(output).not.toMatch(/average price .* ->/);
+    expect(output).not.toContain('inflated');
   });
 });
