@@ -54,7 +54,7 @@ describe('a database that is damaged, locked or no file at all', () => {
     await waitFor(async () => (await statusOf('paused', dir, db).catch(() => null))?.live, 20_000, 'job paused to run');
     paused.child.kill('SIGINT');
     expect((await paused.exited).code).toBe(130);
-    const holder = fork(join(root, 'test/support/cli-hold-lock.mjs'), [db], { stdio: 'ignore' });
+    const holder = fork(join(root, 'test/support/hold-lock.mjs'), [db], { stdio: 'ignore' });
     try {
       await new Promise((resolve) => holder.once('message', resolve));
       for (const command of [['pause', 'paused'], ['retry-failed', 'broke']]) {

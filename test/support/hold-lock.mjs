@@ -1,7 +1,11 @@
-// Holds a write lock on a SQLite file until killed, as another program might.
+// Holds a write lock on a SQLite file until killed, as another program might. The timer uses the
+// connection so that it is never garbage-collected (closing it, and letting the lock go) while
+// the test runs several commands against the lock.
 import Database from 'better-sqlite3';
 
 const db = new Database(process.argv[2]);
 db.exec('BEGIN IMMEDIATE');
 process.send?.('locked');
-setInterval(() => {}, 1000);
+setInterval(() => {
+  if (!db.inTransaction) throw new Error('the write lock was lost');
+}, 1000);
