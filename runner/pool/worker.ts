@@ -373,13 +373,18 @@ function threadIsBusy(): boolean {
 }
 
 let nextRequest = 1;
-const requests = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+/** Enqueues waiting for the scheduler's answer; `origin` is the child's record, committed once acknowledged. */
+const requests = new Map<number, { resolve: () => void; reject: (error: Error) => void; origin: ChildRecord }>();
 
 function onSchedulerMessage(message: SchedulerMessage): void {
   switch (message.t) {
     case 'committed':
       for (const id of message.requests) {
-        requests.get(id)?.resolve();
+        const request = requests.get(id);
+        if (request) {
+          request.origin.committed = true;
+          request.resolve();
+        }
         requests.delete(id);
       }
       break;
@@ -534,7 +539,7 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       origin.committed = durable;
       const request = durable ? 0 : nextRequest++;
       const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local, started, durable };
-      const acknowledged = durable ? Promise.resolve() : new Promise<void>((resolve, reject) => requests.set(request, { resolve: acknowledgedAs(origin, resolve), reject }));
+      const acknowledged = durable ? Promise.resolve() : new Promise<void>((resolve, reject) => requests.set(request, { resolve, reject, origin }));
       // Noted until its batch goes: the scheduler must learn of a child this thread committed or
       // started even if a page blocks this thread first (the child started below, or one started
       // before, with an enqueue reserved ahead of this one).
@@ -596,7 +601,7 @@ function startThenCommit(run: PageRun, child: TaskPage, enqueue: UnsentEnqueue, 
       if (enqueue.durable) resolve();
       else {
         enqueue.request = nextRequest++;
-        requests.set(enqueue.request, { resolve: acknowledgedAs(origin, resolve), reject });
+        requests.set(enqueue.request, { resolve, reject, origin });
       }
       unsent.update(enqueue);
       fill(enqueue);
@@ -605,14 +610,6 @@ function startThenCommit(run: PageRun, child: TaskPage, enqueue: UnsentEnqueue, 
   });
   startOnCredit(child, run.processor!, run.group, origin);
   return acknowledged;
-}
-
-/** The scheduler's acknowledgement of an enqueue: the child's row is committed. */
-function acknowledgedAs(origin: ChildRecord, resolve: () => void): () => void {
-  return () => {
-    origin.committed = true;
-    resolve();
-  };
 }
 
 function isNonRetryable(error: unknown, processor: LoadedProcessor): boolean {
