@@ -13,20 +13,20 @@ import { DirectEnqueue } from './direct-enqueue.js';
 import { createUnsentBuffer, UnsentMessages, type UnsentEnqueue } from './unsent-messages.js';
 import { encode, type WireMessage } from './wire.js';
 import { PROCESSOR_MARK, type PageContext, type PageProcessorDefinition, type PageSpec } from '../processor-api.js';
-import type {
-  ChannelOpenMessage,
-  DescribeResult,
-  DescribeTask,
-  LogLevel,
-  PageFailedTask,
-  PagesTask,
-  SchedulerMessage,
-  TaskPage,
-  WorkerBootData,
-  WorkerMessage,
-  WorkerTask,
+import {
+  BEAT_MS,
+  type ChannelOpenMessage,
+  type DescribeResult,
+  type DescribeTask,
+  type LogLevel,
+  type PageFailedTask,
+  type PagesTask,
+  type SchedulerMessage,
+  type TaskPage,
+  type WorkerBootData,
+  type WorkerMessage,
+  type WorkerTask,
 } from './worker-messages.js';
-import { BEAT_MS } from './worker-messages.js';
 
 // Stack traces of TypeScript processors point at the user's lines (bundles carry inline maps).
 process.setSourceMapsEnabled(true);
