@@ -602,6 +602,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private heardOf(message: UnsentMessage, threadId: number): boolean {
     switch (message.t) {
       case 'enqueue':
+        // Read early: heard, and its mark is dropped with the message it stood for.
         return message.local !== null && (this.enqueuesReadEarly.delete(message.local) || this.running.has(message.local) || this.deferred.has(message.local));
       case 'deferred-start':
         return !this.deferred.has(message.page);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
+import type { AttemptInfo } from '../../runner/protocol.js';
 import { fixture, runUntilCase, tempDir } from '../helpers.js';
 
 let baton: Baton | undefined;
@@ -8,6 +9,17 @@ afterEach(async () => {
   await baton?.close({ stop: 'now' });
   baton = undefined;
 });
+
+/** A page's attempts, oldest first, the page found by its cursor. */
+async function attemptsAt(jobId: string, cursor: unknown): Promise<AttemptInfo[]> {
+  const page = (await baton!.pages(jobId)).find((p) => p.cursor === cursor)!;
+  return (await baton!.attempts(jobId, { page: page.page })).reverse();
+}
+
+/** How a page's attempts ended, oldest first. */
+async function outcomesAt(jobId: string, cursor: unknown): Promise<string[]> {
+  return (await attemptsAt(jobId, cursor)).map((a) => a.outcome);
+}
 
 describe('stuck pages', () => {
   it('aborts a page past pageTimeoutMs through ctx.signal, records it as stuck and retries it', async () => {
@@ -44,8 +56,7 @@ describe('stuck pages', () => {
     baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
     const job = await baton.start({ processor: fixture('blocks-every-attempt.ts'), jobId: 'blocks', threads: 1, maxParallel: 8 });
     expect(await job.done).toMatchObject({ state: 'failed', items: 5, pages: { total: 6, succeeded: 5, failed: 1 } });
-    const pages = await baton.pages('blocks');
-    const outcomes = async (cursor: number) => (await baton!.attempts('blocks', { page: pages.find((p) => p.cursor === cursor)!.page })).map((a) => a.outcome).reverse();
+    const outcomes = (cursor: number) => outcomesAt('blocks', cursor);
     // Frozen with the others at first (which page blocked the thread was not known), then run
     // alone among the suspects: stuck on both of its counted attempts.
     expect((await outcomes(0)).filter((outcome) => outcome !== 'interrupted')).toEqual(['stuck', 'stuck']);
@@ -86,7 +97,7 @@ describe('stuck pages', () => {
       expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 3, succeeded: 3, failed: 0 } });
       const pages = await baton!.pages(jobId);
       expect(pages.map((p) => p.cursor)).toEqual([0, 1, 2]);
-      const outcomes = async (cursor: number) => (await baton!.attempts(jobId, { page: pages[cursor]!.page })).map((a) => a.outcome).reverse();
+      const outcomes = (cursor: number) => outcomesAt(jobId, cursor);
       const parent = await outcomes(0);
       if (parent[0] !== 'stuck') {
         expect(parent).toEqual(['succeeded']);
@@ -107,8 +118,7 @@ describe('stuck pages', () => {
     baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
     const job = await baton.start({ processor: fixture('blocks-after-others-end.ts'), jobId: 'turn', threads: 1, maxParallel: 4 });
     expect(await job.done).toMatchObject({ state: 'succeeded', items: 4, pages: { total: 4, succeeded: 4, failed: 0 } });
-    const pages = await baton.pages('turn');
-    const outcomes = async (cursor: number) => (await baton!.attempts('turn', { page: pages.find((p) => p.cursor === cursor)!.page })).map((a) => a.outcome).reverse();
+    const outcomes = (cursor: number) => outcomesAt('turn', cursor);
     // Their ends waited in the thread's outbox for the end of the turn, which never came.
     for (const cursor of [0, 1, 2]) expect(await outcomes(cursor)).toEqual(['succeeded']);
     expect(await outcomes(3)).toEqual(['stuck', 'succeeded']);
@@ -136,7 +146,7 @@ describe('stuck pages', () => {
       expect(await job.done).toMatchObject({ state: 'succeeded', items: 2, pages: { total: 2, succeeded: 2, failed: 0 } });
       const pages = await baton!.pages(jobId);
       expect(pages.map((p) => p.cursor)).toEqual([0, 1]);
-      const attempts = async (cursor: number) => (await baton!.attempts(jobId, { page: pages[cursor]!.page })).reverse();
+      const attempts = (cursor: number) => attemptsAt(jobId, cursor);
       const [parent, child] = [(await attempts(0))[0]!, (await attempts(1))[0]!];
       // Its start was read from the thread's memory at the stuck check, not heard as it came.
       if (child.startedAt - parent.endedAt! < 500) return false;
@@ -157,7 +167,7 @@ describe('stuck pages', () => {
       expect(await job.done).toMatchObject({ state: 'succeeded', items: 2, pages: { total: 2, succeeded: 2, failed: 0 } });
       const pages = await baton!.pages(jobId);
       expect(pages.map((p) => p.cursor)).toEqual([0, 1]);
-      const outcomes = async (cursor: number) => (await baton!.attempts(jobId, { page: pages[cursor]!.page })).map((a) => a.outcome).reverse();
+      const outcomes = (cursor: number) => outcomesAt(jobId, cursor);
       const parent = await outcomes(0);
       // The child started through the scheduler (no credit yet) and was blamed as usual.
       if (parent.length === 1) return false;
@@ -182,7 +192,7 @@ describe('stuck pages', () => {
       expect(await job.done).toMatchObject({ state: 'succeeded', items: 3, pages: { total: 3, succeeded: 3, failed: 0 } });
       const pages = await baton!.pages(jobId);
       expect(pages.map((p) => p.cursor)).toEqual([0, 1, 2]);
-      const attempts = async (cursor: number) => (await baton!.attempts(jobId, { page: pages[cursor]!.page })).reverse();
+      const attempts = (cursor: number) => attemptsAt(jobId, cursor);
       const [parent, held] = [(await attempts(1))[0]!, (await attempts(2))[0]!];
       // Its start was read from the thread's memory when the pages that ended there came up for
       // the stuck check, not heard from the thread as it came.
