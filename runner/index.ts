@@ -18,7 +18,7 @@ export type {
 } from './processor-api.js';
 export { Baton, type RetryFailedResult } from './engine/baton.js';
 export { Job } from './engine/job.js';
-export type { Unsubscribe } from './engine/job-feed.js';
+export type { ProblemListener, Unsubscribe } from './engine/job-feed.js';
 export type { StopMode } from './engine/job-runner.js';
 export type { BatonOptions, Limits, ResumeOptions, StartOptions } from './engine/options.js';
 export type { Rampup } from './engine/rampup.js';

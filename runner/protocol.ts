@@ -181,6 +181,8 @@ export type PanelMessage =
   /** One page's attempts and log lines, asked for with 'openPage'. */
   | { type: 'pageDetail'; jobId: string; page: number; attempts: AttemptInfo[]; logs: LogLine[] }
   | PanelResult
+  /** The host cannot read the database (locked, damaged): why, in one line; `null` once it can again. */
+  | { type: 'problem'; message: string | null }
   /** The host's link to the runner: the panel shows it and keeps its state while reconnecting. */
   | { type: 'connection'; state: 'connected' | 'reconnecting'; message?: string };
 

@@ -255,6 +255,13 @@ class PanelApp {
       case 'result':
         this.controls.onResult(message);
         return;
+      case 'problem': {
+        // Until it clears, what the panel shows may be stale: say why.
+        const problem = byId('host-problem');
+        problem.hidden = message.message === null;
+        setText(problem, message.message === null ? '' : `Cannot read the database: ${message.message}`);
+        return;
+      }
       case 'connection':
         // The VS Code transport reports these through onConnection.
         return;

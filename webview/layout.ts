@@ -19,6 +19,7 @@ export const LAYOUT = `
     <vscode-progress-ring class="connection-ring"></vscode-progress-ring>
     <span id="connection-text">Reconnecting…</span>
   </div>
+  <p id="host-problem" class="job-error host-problem" role="alert" hidden></p>
   <div id="progress" class="progress" role="progressbar" aria-label="Progress" aria-valuemin="0" aria-valuemax="100">
     <div id="progress-fill" class="progress-fill"></div>
   </div>

@@ -13,16 +13,25 @@ export interface StatusCommandOptions extends DbOption {
 
 /** The latest activity the process running the job published (about four a second). */
 function latestSnapshot(baton: Baton, jobId: string): Promise<JobSnapshot> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let stop: (() => void) | undefined;
     let heard = false;
     // The first call may come before watch() returns.
-    stop = baton.watch(jobId, (activity) => {
-      if (heard) return;
-      heard = true;
-      resolve(activity.snapshot);
-      stop?.();
-    });
+    stop = baton.watch(
+      jobId,
+      (activity) => {
+        if (heard) return;
+        heard = true;
+        resolve(activity.snapshot);
+        stop?.();
+      },
+      (problem) => {
+        if (!problem || heard) return;
+        heard = true;
+        reject(problem);
+        stop?.();
+      },
+    );
     if (heard) stop();
   });
 }

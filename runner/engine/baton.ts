@@ -17,7 +17,7 @@ import { acquireDatabase, type SharedDatabase } from '../store/shared-database.j
 import { JobStore, ownerIsLive, summarize, type JobRow } from '../store/job-store.js';
 import { PageStore } from '../store/page-store.js';
 import { Job } from './job.js';
-import { JobFeed, type Unsubscribe } from './job-feed.js';
+import { JobFeed, type ProblemListener, type Unsubscribe } from './job-feed.js';
 import { JobRunner, type ProcessorState, type StopMode } from './job-runner.js';
 import {
   DEFAULT_DB,
@@ -61,7 +61,7 @@ export class Baton {
     this.group = shared.group;
     this.label = labelOf(dbPath);
     this.store = new JobStore(shared.db, this.label);
-    this.feed = new JobFeed(this.store, (jobId) => this.handles.get(jobId));
+    this.feed = new JobFeed(this.store, (jobId) => this.handles.get(jobId), (work) => this.sql(work));
   }
 
   /** Opens (creating if needed) the database. */
@@ -185,17 +185,21 @@ export class Baton {
   /**
    * Follows a job live, wherever it runs (here, or another process on this database): the
    * listener gets its activity about four times a second, and its state at once. Returns the
-   * function that stops following.
+   * function that stops following. When the database cannot be read later on (locked, damaged),
+   * `onProblem` gets the error, and `null` once it can again; without it, a process warning.
    */
-  watch(jobId: string, listener: (activity: JobActivity) => void): Unsubscribe {
+  watch(jobId: string, listener: (activity: JobActivity) => void, onProblem?: ProblemListener): Unsubscribe {
     this.checkOpen();
-    return this.feed.watch(jobId, listener);
+    return this.feed.watch(jobId, listener, onProblem);
   }
 
-  /** Follows the list of jobs: the listener gets every summary when any changes, and at once. */
-  watchJobs(listener: (jobs: JobSummary[]) => void): Unsubscribe {
+  /**
+   * Follows the list of jobs: the listener gets every summary when any changes, and at once.
+   * `onProblem` as for watch().
+   */
+  watchJobs(listener: (jobs: JobSummary[]) => void, onProblem?: ProblemListener): Unsubscribe {
     this.checkOpen();
-    return this.feed.watchJobs(listener);
+    return this.feed.watchJobs(listener, onProblem);
   }
 
   /** Every job in the database, oldest first. */
@@ -418,7 +422,7 @@ export class Baton {
       const restarted = await this.runHere(row, { threads: undefined, retryFailed: true, page });
       this.track(job, restarted.runner);
       return restarted;
-    });
+    }, (work) => this.sql(work));
     this.track(job, runner);
     return job;
   }

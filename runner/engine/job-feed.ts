@@ -5,7 +5,7 @@
  */
 import type { JobActivity, JobSummary } from '../protocol.js';
 import { ownerIsLive, summarize, type JobRow, type JobStore } from '../store/job-store.js';
-import type { Job } from './job.js';
+import type { Job, SqlGuard } from './job.js';
 
 /** How often the feed reads what other processes published. */
 export const FEED_POLL_MS = 250;
@@ -14,6 +14,34 @@ const JOBS_POLL_MS = 1_000;
 const REORDER_MS = 2_000;
 
 export type Unsubscribe = () => void;
+
+/**
+ * Told when the feed can no longer read the database (a BatonError such as DB_LOCKED or
+ * DB_CORRUPT that names the file and the fix), and told `null` once it reads it again. The feed
+ * keeps trying at its pace meanwhile: a lock passes, a file moved back can be read.
+ */
+export type ProblemListener = (problem: Error | null) => void;
+
+/** Without a listener, a problem is a process warning rather than an exception thrown from a timer. */
+const warnOfProblem: ProblemListener = (problem) => {
+  if (problem) process.emitWarning(problem.message, { code: 'BATON_FEED' });
+};
+
+/** Runs a poll; reports the first failure of a run of them, and the first success after it. */
+function reportingPoll(poll: () => void, sql: SqlGuard, onProblem: ProblemListener): () => void {
+  let failing = false;
+  return () => {
+    try {
+      sql(poll);
+    } catch (error) {
+      if (!failing) onProblem(error instanceof Error ? error : new Error(String(error)));
+      failing = true;
+      return;
+    }
+    if (failing) onProblem(null);
+    failing = false;
+  };
+}
 
 /** A job's activity when nobody publishes any: its recorded summary, with nothing running. */
 export function restingActivity(row: JobRow, seq: number): JobActivity {
@@ -42,14 +70,16 @@ export class JobFeed {
     private readonly store: JobStore,
     /** The handle of a job this process runs, if it does. */
     private readonly localJob: (jobId: string) => Job | undefined,
+    private readonly sql: SqlGuard = (work) => work(),
   ) {}
 
   /**
    * Calls `listener` with the job's activity as it happens, starting at once with the latest
-   * state. Throws JOB_NOT_FOUND for an unknown job.
+   * state. Throws JOB_NOT_FOUND for an unknown job, and DB_LOCKED or DB_CORRUPT when the first
+   * read fails; later failures go to `onProblem`.
    */
-  watch(jobId: string, listener: (activity: JobActivity) => void): Unsubscribe {
-    const row = this.store.require(jobId);
+  watch(jobId: string, listener: (activity: JobActivity) => void, onProblem: ProblemListener = warnOfProblem): Unsubscribe {
+    const row = this.sql(() => this.store.require(jobId));
     let lastSeq = -1;
     let lastRow = '';
     /** The latest end time delivered, and the attempts delivered that ended within REORDER_MS of it. */
@@ -112,8 +142,8 @@ export class JobFeed {
         onActivity(restingActivity(current, seq));
       }
     };
-    poll();
-    const timer = setInterval(poll, FEED_POLL_MS);
+    this.sql(poll);
+    const timer = setInterval(reportingPoll(poll, this.sql, onProblem), FEED_POLL_MS);
     timer.unref();
     return () => {
       clearInterval(timer);
@@ -121,8 +151,11 @@ export class JobFeed {
     };
   }
 
-  /** Calls `listener` with every job's summary whenever any of them changes, at once first. */
-  watchJobs(listener: (jobs: JobSummary[]) => void): Unsubscribe {
+  /**
+   * Calls `listener` with every job's summary whenever any of them changes, at once first. A
+   * failed first read throws; later ones go to `onProblem`.
+   */
+  watchJobs(listener: (jobs: JobSummary[]) => void, onProblem: ProblemListener = warnOfProblem): Unsubscribe {
     let last = '';
     const poll = () => {
       const jobs = this.store.list().map((row) => {
@@ -137,8 +170,8 @@ export class JobFeed {
         listener(jobs);
       }
     };
-    poll();
-    const timer = setInterval(poll, JOBS_POLL_MS);
+    this.sql(poll);
+    const timer = setInterval(reportingPoll(poll, this.sql, onProblem), JOBS_POLL_MS);
     timer.unref();
     return () => clearInterval(timer);
   }

@@ -19,6 +19,9 @@ interface JobEvents {
 /** Restarts an ended job in this process to run its failed pages again. */
 export type RetryRestarter = (jobId: string, page?: number) => Promise<{ runner: JobRunner; requeued: number }>;
 
+/** Runs a control's write; SQLite's errors come out as BatonErrors that name the file (DB_LOCKED, DB_CORRUPT). */
+export type SqlGuard = <T>(work: () => T) => T;
+
 export class Job extends EventEmitter<JobEvents> {
   private runner: JobRunner;
 
@@ -26,6 +29,7 @@ export class Job extends EventEmitter<JobEvents> {
     runner: JobRunner,
     private readonly jobs: JobStore,
     private readonly restartForRetry: RetryRestarter,
+    private readonly sql: SqlGuard,
   ) {
     super();
     this.runner = runner;
@@ -63,18 +67,19 @@ export class Job extends EventEmitter<JobEvents> {
 
   /** No new page starts; running pages finish. Durable: a resumed runner stays paused. */
   async pause(): Promise<void> {
-    this.jobs.setPaused(this.id, true);
+    this.sql(() => this.jobs.setPaused(this.id, true));
     this.poll();
   }
 
   async resume(): Promise<void> {
-    this.jobs.setPaused(this.id, false);
+    this.sql(() => this.jobs.setPaused(this.id, false));
     this.poll();
   }
 
   /** Changes limits while the job runs; durable. `rateLimit: null` removes the rate limit. */
   async setLimits(limits: Limits): Promise<void> {
-    this.jobs.setLimits(this.id, fillLimits(limits));
+    const filled = fillLimits(limits);
+    this.sql(() => this.jobs.setLimits(this.id, filled));
     this.poll();
   }
 
@@ -94,7 +99,7 @@ export class Job extends EventEmitter<JobEvents> {
     if (this.runner.isFinished) {
       throw new BatonError('JOB_FINISHED', `job "${this.id}" has already ended; there is nothing to cancel`);
     }
-    this.jobs.requestCancel(this.id);
+    this.sql(() => this.jobs.requestCancel(this.id));
     return this.runner.cancel();
   }
 

@@ -33,6 +33,9 @@ export class PanelSession {
   private lastLive = false;
   private lastEndedAt = 0;
   private lastFailed = -1;
+  /** What each feed last said of the database, and what the panel shows. */
+  private readonly problems: Record<'jobs' | 'job', string | null> = { jobs: null, job: null };
+  private shownProblem: string | null = null;
   private failuresSentAt = 0;
   private failuresTimer: NodeJS.Timeout | undefined;
 
@@ -140,9 +143,12 @@ export class PanelSession {
     if (this.unwatchJobs === undefined) {
       // watchJobs calls back at once with the list just sent; only changes matter here.
       let initial = true;
-      this.unwatchJobs = this.baton.watchJobs((list) => {
-        if (!initial) this.onJobs(list);
-      });
+      this.unwatchJobs = this.baton.watchJobs(
+        (list) => {
+          if (!initial) this.onJobs(list);
+        },
+        (problem) => this.onProblem('jobs', problem),
+      );
       initial = false;
     }
     const wanted = jobId !== null && jobs.some((job) => job.jobId === jobId) ? jobId : defaultJob(jobs);
@@ -175,9 +181,24 @@ export class PanelSession {
     this.post({ type: 'history', jobId, attempts: history, complete: history.length < INITIAL_HISTORY });
     await this.sendFailures(jobId, generation);
     if (generation !== this.generation || this.disposed) return;
-    this.unwatchJob = this.baton.watch(jobId, (activity) => {
-      this.forwarding = this.forwarding.then(() => this.forward(activity, generation)).catch(() => {});
-    });
+    this.unwatchJob = this.baton.watch(
+      jobId,
+      (activity) => {
+        this.forwarding = this.forwarding.then(() => this.forward(activity, generation)).catch(() => {});
+      },
+      (problem) => this.onProblem('job', problem),
+    );
+    // Read at once without a problem: whatever the last job's feed said is over.
+    this.onProblem('job', null);
+  }
+
+  /** Both feeds read the same file: the panel shows a problem while either has one. */
+  private onProblem(feed: 'jobs' | 'job', problem: Error | null): void {
+    this.problems[feed] = problem?.message ?? null;
+    const message = this.problems.job ?? this.problems.jobs;
+    if (message === this.shownProblem) return;
+    this.shownProblem = message;
+    this.post({ type: 'problem', message });
   }
 
   /**

@@ -136,7 +136,11 @@ export class RunnerServer {
 
   /** Starts sending baton/jobsChanged: at once, then whenever any job changes. */
   watchJobs(): void {
-    this.stopWatching ??= this.baton.watchJobs((jobs) => this.notify('baton/jobsChanged', { jobs }));
+    this.stopWatching ??= this.baton.watchJobs(
+      (jobs) => this.notify('baton/jobsChanged', { jobs }),
+      // The jobs view keeps its last list; the output channel says why it stopped changing.
+      (problem) => this.log(problem ? `cannot read the list of jobs: ${problem.message}` : 'reads the list of jobs again'),
+    );
   }
 
   /** Stops the panels and the job feed; the caller closes the Baton. */

@@ -297,4 +297,21 @@ describe('a bad database file', () => {
     const job = await baton!.start({ processor: fixture('plain.js'), jobId: 'waits' });
     expect((await job.done).state).toBe('succeeded');
   });
+
+  it("that another program locks while a job runs: the job handle's controls say which file and what to do", async () => {
+    const file = join(tempDir(), 'baton.db');
+    baton = await Baton.open({ db: file, busyTimeoutMs: 200 });
+    const job = await baton.start({ processor: fixture('sleeps.ts'), args: { ms: 100, pages: 100 }, jobId: 'controlled' });
+    const holder = fork(join(root, 'test/support/hold-lock.mjs'), [file], { stdio: 'ignore' });
+    await new Promise((resolve) => holder.once('message', resolve));
+    try {
+      const locked = { code: 'DB_LOCKED', message: expect.stringContaining('baton.db is locked by another process: close the program holding a write transaction on it') };
+      await expect(job.pause()).rejects.toMatchObject(locked);
+      await expect(job.resume()).rejects.toMatchObject(locked);
+      await expect(job.setLimits({ maxParallel: 2 })).rejects.toMatchObject(locked);
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((resolve) => holder.once('exit', resolve));
+    }
+  });
 });

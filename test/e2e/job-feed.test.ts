@@ -6,7 +6,8 @@ import { FEED_POLL_MS, JobFeed, restingActivity } from '../../runner/engine/job-
 import { Baton, type JobActivity, type JobSummary } from '../../runner/index.js';
 import { openDatabase } from '../../runner/store/database.js';
 import { JobStore } from '../../runner/store/job-store.js';
-import { fixture, root, tempDir, waitFor } from '../helpers.js';
+import { fixture, root, sleep, tempDir, waitFor } from '../helpers.js';
+import { damageTable } from './damage-table.js';
 
 let baton: Baton | undefined;
 afterEach(async () => {
@@ -113,6 +114,44 @@ describe('following a job live', () => {
     expect(heard).toHaveLength(1);
     expect(heard[0]).toMatchObject({ snapshot: { state: 'succeeded', live: false } });
     expect(heard[0]!.ended).toHaveLength(3);
+  });
+
+  it('tells of a table that goes bad while it follows a job once, and again once it reads it', async () => {
+    const db = join(tempDir(), 'baton.db');
+    baton = await Baton.open({ db });
+    await (await baton.start({ processor: fixture('plain.js'), jobId: 'damaged' })).done;
+    const problems: (Error | null)[] = [];
+    const heard: JobActivity[] = [];
+    const stop = baton.watch('damaged', (activity) => heard.push(activity), (problem) => problems.push(problem));
+    const damage = damageTable(db, 'job_live');
+    await waitFor(() => problems.length > 0, 10_000, 'the problem');
+    // Still unreadable four reads later: told once.
+    await sleep(4 * FEED_POLL_MS);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ code: 'DB_CORRUPT' });
+    expect(problems[0]!.message).toMatch(/baton\.db is not a usable SQLite database \(database disk image is malformed\): move it aside or pass --db/);
+    damage.restore();
+    await waitFor(() => problems.length > 1, 10_000, 'the all-clear');
+    stop();
+    expect(problems[1]).toBeNull();
+    expect(heard[0]).toMatchObject({ jobId: 'damaged', snapshot: { state: 'succeeded' } });
+  });
+
+  it('tells of a damaged list of jobs once, and again once it reads it', async () => {
+    const db = join(tempDir(), 'baton.db');
+    baton = await Baton.open({ db });
+    await (await baton.start({ processor: fixture('plain.js'), jobId: 'listed' })).done;
+    const problems: (Error | null)[] = [];
+    const stop = baton.watchJobs(() => {}, (problem) => problems.push(problem));
+    const damage = damageTable(db, 'jobs');
+    await waitFor(() => problems.length > 0, 10_000, 'the problem');
+    await sleep(2_500);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ code: 'DB_CORRUPT' });
+    damage.restore();
+    await waitFor(() => problems.length > 1, 10_000, 'the all-clear');
+    stop();
+    expect(problems[1]).toBeNull();
   });
 
   it('lists jobs as they change, a job another process starts included', async () => {

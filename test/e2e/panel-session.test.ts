@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton, type PanelMessage } from '../../runner/index.js';
 import { PanelSession } from '../../runner/panel/panel-session.js';
-import { fixture, root, tempDir, waitFor } from '../helpers.js';
+import { fixture, root, sleep, tempDir, waitFor } from '../helpers.js';
+import { damageTable } from './damage-table.js';
 
 type Of<T extends PanelMessage['type']> = Extract<PanelMessage, { type: T }>;
 
@@ -191,6 +192,27 @@ describe('a panel session', () => {
     expect(live.every((message) => message.activity.snapshot.live)).toBe(true);
     const seqs = panel.of('activity').map((message) => message.activity.seq);
     expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b));
+  });
+
+  it('tells the panel once while the database cannot be read, though both its feeds fail, and once when it can', async () => {
+    const db = join(tempDir(), 'baton.db');
+    baton = await Baton.open({ db });
+    const panel = new RecordedPanel(baton);
+    panels.push(panel);
+    await (await baton.start({ processor: fixture('plain.js'), jobId: 'read' })).done;
+    await panel.session.handle({ type: 'ready', jobId: null });
+    await waitFor(() => panel.of('activity').length > 0, 20_000, 'activity');
+
+    // The job list and the job's own feed both read the jobs table.
+    const damage = damageTable(db, 'jobs');
+    await waitFor(() => panel.of('problem').length > 0, 10_000, 'the problem');
+    await sleep(2_500);
+    expect(panel.of('problem')).toHaveLength(1);
+    expect(panel.of('problem')[0]!.message).toMatch(/baton\.db is not a usable SQLite database/);
+    damage.restore();
+    await waitFor(() => panel.of('problem').length > 1, 10_000, 'the all-clear');
+    await sleep(1_500);
+    expect(panel.of('problem').map((message) => message.message === null)).toEqual([false, true]);
   });
 
   it('sends nothing once disposed', async () => {

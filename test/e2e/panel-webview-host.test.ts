@@ -11,6 +11,7 @@ import { PanelSession } from '../../runner/panel/panel-session.js';
 import { renderPanelHtml } from '../../webview/panel-html.js';
 import { fixture, root, tempDir } from '../helpers.js';
 import { launchChromium } from './chromium.js';
+import { damageTable } from './damage-table.js';
 
 /** What the tests touch in the page, typed here: this suite is checked without the DOM library. */
 interface PageGlobals {
@@ -120,6 +121,25 @@ describe('the panel in a VS Code-like webview', () => {
     expect(readies().at(-1)).toEqual({ type: 'ready', jobId: 'in-vscode' });
     expect(await page.locator('#connection').isVisible()).toBe(false);
     await expect.poll(async () => Number(await page!.locator('#timeline-canvas').getAttribute('data-bars')), { timeout: 20_000 }).toBeGreaterThan(0);
+  });
+
+  it('says why while the database cannot be read, and stops saying it once it can', async () => {
+    const db = join(tempDir(), 'baton.db');
+    baton = await Baton.open({ db });
+    await (await baton.start({ processor: fixture('plain.js'), jobId: 'shown' })).done;
+    page = await openWebview(baton, [], { value: undefined });
+    await expect.poll(() => page!.locator('#job-id').textContent(), { timeout: 20_000 }).toBe('shown');
+    expect(await page.locator('#host-problem').isVisible()).toBe(false);
+
+    const damage = damageTable(db, 'job_live');
+    const problem = page.locator('#host-problem');
+    await expect.poll(() => problem.isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await problem.textContent()).toMatch(/^Cannot read the database: .*baton\.db is not a usable SQLite database .*: move it aside or pass --db with another file/);
+    // What it last read stays on screen.
+    expect(await page.locator('#job-id').textContent()).toBe('shown');
+
+    damage.restore();
+    await expect.poll(() => problem.isVisible(), { timeout: 10_000 }).toBe(false);
   });
 
   it('comes back to the job and tab it showed when the webview is shown again', async () => {
