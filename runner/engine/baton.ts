@@ -466,6 +466,8 @@ function finishedHint(row: JobRow, label: DatabaseLabel, action: EndedAction): s
   const goesOn = action === 'start' || action === 'resume';
   if (row.state === 'failed' && goesOn) return `: run its failed pages again with \`baton retry-failed ${row.id}${label.flag}\``;
   if (action === 'resume' || action === 'pause' || action === 'cancel') return `; there is nothing to ${action}`;
+  // Cancelling is for good (DESIGN.md §3): say so, or a retry looks like it should have worked.
+  if (row.state === 'cancelled' && action === 'retry') return ': a cancelled job never runs its pages again; to do its work, start a new job with another id';
   return ': start a new job with another id';
 }
 

@@ -195,7 +195,7 @@ describe('cancel', () => {
     const job = await baton.start({ processor: fixture('sleeps.ts'), args: { ms: 5_000, chains: 2, pages: 5 }, jobId: 'gone' });
     await job.cancel();
     const before = await baton.status('gone');
-    await expect(job.retryFailed()).rejects.toMatchObject({ code: 'JOB_FINISHED', message: 'job "gone" has already ended (cancelled): start a new job with another id' });
+    await expect(job.retryFailed()).rejects.toMatchObject({ code: 'JOB_FINISHED', message: 'job "gone" has already ended (cancelled): a cancelled job never runs its pages again; to do its work, start a new job with another id' });
     await expect(baton.retryFailed('gone')).rejects.toMatchObject({ code: 'JOB_FINISHED' });
     expect(await baton.status('gone')).toMatchObject({ state: 'cancelled', live: false, pages: before.pages, attempts: before.attempts });
   });
