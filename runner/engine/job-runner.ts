@@ -178,6 +178,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
    * readRunningThreads) before the batch that carries it arrived: that message is then dropped.
    */
   private readonly enqueuesReadEarly = new Set<number>();
+  /** While starts are read from a thread's memory: how many of its running pages have ended there, unheard. */
+  private endsReadEarly = 0;
   /** Per thread: its beat count when last read, and when that count was first seen. */
   private readonly beatSeen = new Map<number, { beats: number; since: number }>();
   /**
@@ -789,7 +791,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     this.counts.pages_queued--;
     this.counts.pages_running++;
     this.counts.attempts++;
-    if (this.running.size > this.counts.max_in_flight) this.counts.max_in_flight = this.running.size;
+    const inFlight = this.running.size - this.endsReadEarly;
+    if (inFlight > this.counts.max_in_flight) this.counts.max_in_flight = inFlight;
     this.dirty = true;
     return run;
   }
@@ -1127,18 +1130,27 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       // now, in order, so that one blocking the thread can be blamed rather than the page that
       // enqueued it, whose end may wait in the same batch. A held child's start is checked as it
       // comes, since its enqueue may come just before it.
-      const starts = unsent.filter((message) => message.t === 'deferred-start' || this.unheardStart(message, threadId));
-      if (starts.length > 0) {
-        this.record(() => {
-          for (const message of starts) {
-            if (!this.unheardStart(message, threadId)) continue;
-            this.onWorkerMessage(message, threadId, now);
-            if (message.t === 'enqueue') this.enqueuesReadEarly.add(message.local!);
-          }
-        }, starts.length);
-      }
+      const starts = new Set(unsent.filter((message) => message.t === 'deferred-start' || this.unheardStart(message, threadId)));
       for (const message of unsent) {
         if (message.t === 'done' || message.t === 'failed') ended.add(attemptKey(message.page, message.attempt));
+      }
+      if (starts.size > 0) {
+        this.record(() => {
+          // The ends noted before a start freed the slot it took; they are heard later, so the
+          // count of pages in flight leaves them out meanwhile.
+          let endsBefore = 0;
+          try {
+            for (const message of unsent) {
+              if ((message.t === 'done' || message.t === 'failed') && this.current(message.page, message.attempt) !== undefined) endsBefore++;
+              if (!starts.has(message) || !this.unheardStart(message, threadId)) continue;
+              this.endsReadEarly = endsBefore;
+              this.onWorkerMessage(message, threadId, now);
+              if (message.t === 'enqueue') this.enqueuesReadEarly.add(message.local!);
+            }
+          } finally {
+            this.endsReadEarly = 0;
+          }
+        }, starts.size);
       }
     }
     return { ended, unread };

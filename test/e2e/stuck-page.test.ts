@@ -199,6 +199,8 @@ describe('stuck pages', () => {
       if (held.startedAt - parent.endedAt! < 500) return false;
       for (const cursor of [0, 1]) expect((await attempts(cursor)).map((a) => a.outcome)).toEqual(['succeeded']);
       expect((await attempts(2)).map((a) => a.outcome)).toEqual(['stuck', 'succeeded']);
+      // The ends read beside that start leave their slots to it: never more in flight than allowed.
+      expect((await baton!.status(jobId)).maxInFlight).toBe(2);
       return true;
     });
     expect(learnedFromMemory).toBe(true);
