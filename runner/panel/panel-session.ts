@@ -140,6 +140,8 @@ export class PanelSession {
   private async ready(jobId: string | null): Promise<void> {
     const jobs = await this.baton.jobs();
     this.post({ type: 'jobs', jobs });
+    // A reloaded panel starts without it.
+    if (this.shownProblem !== null) this.post({ type: 'problem', message: this.shownProblem });
     if (this.unwatchJobs === undefined) {
       // watchJobs calls back at once with the list just sent; only changes matter here.
       let initial = true;

@@ -215,6 +215,24 @@ describe('a panel session', () => {
     expect(panel.of('problem').map((message) => message.message === null)).toEqual([false, true]);
   });
 
+  it('tells a panel that loads again of a problem that has not cleared', async () => {
+    const db = join(tempDir(), 'baton.db');
+    baton = await Baton.open({ db });
+    const panel = new RecordedPanel(baton);
+    panels.push(panel);
+    await (await baton.start({ processor: fixture('plain.js'), jobId: 'read' })).done;
+    await panel.session.handle({ type: 'ready', jobId: null });
+    const damage = damageTable(db, 'job_live');
+    await waitFor(() => panel.of('problem').length > 0, 10_000, 'the problem');
+
+    await panel.session.handle({ type: 'ready', jobId: 'read' });
+    const problems = panel.of('problem');
+    expect(problems).toHaveLength(2);
+    expect(problems[1]).toEqual(problems[0]);
+    expect(problems[1]!.message).not.toBeNull();
+    damage.restore();
+  });
+
   it('sends nothing once disposed', async () => {
     const { baton, panel } = await open();
     const job = await baton.start({ processor: fixture('sleeps.ts'), args: { ms: 50, pages: 40 }, jobId: 'gone' });
