@@ -3,6 +3,7 @@
  * `{ items: [...], next: "C2" }`, and `next` is the next page's cursor. Safe to import in a
  * processor bundle: no engine code, no dependencies.
  */
+import { SourceError } from './source-error.js';
 
 export interface HttpCursorOptions {
   /** The list endpoint; its own query parameters are kept. */
@@ -36,7 +37,9 @@ export type HttpErrorCode =
   /** The server answered 429 Too Many Requests: see RateLimitedError. */
   | 'HTTP_RATE_LIMITED'
   /** The body is not JSON, or holds no array where the items should be. */
-  | 'HTTP_BAD_RESPONSE';
+  | 'HTTP_BAD_RESPONSE'
+  /** No answer came: the host is unknown or unreachable, the connection was refused or reset. */
+  | 'HTTP_NETWORK';
 
 /**
  * Thrown when an HTTP call does not give what was expected. Baton retries it like any error;
@@ -51,8 +54,9 @@ export class HttpError extends Error {
     /** The method and URL that failed, such as 'GET http://host/customers?limit=10'. */
     readonly request: string,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -108,16 +112,39 @@ function pick(value: unknown, path: string): unknown {
   return current;
 }
 
+/**
+ * fetch's own error says only "fetch failed", with the reason in its cause, and no URL: name
+ * the request and the reason, such as "getaddrinfo ENOTFOUND api.example.com".
+ */
+function networkError(error: unknown, request: string): HttpError {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const code = (cause as { code?: unknown } | null)?.code;
+  const shownCode = typeof code === 'string' && !reason.includes(code) ? ` (${code})` : '';
+  return new HttpError('HTTP_NETWORK', 0, request, `${request} got no answer: ${reason}${shownCode}; check the URL and that the server is up`, { cause: error });
+}
+
 /** Fetches the page after `cursor` (the first page when null) with `size` items at most. */
 export async function httpCursorPage<T = unknown>(options: HttpCursorOptions, cursor: HttpCursor | null, size: number): Promise<HttpCursorPage<T>> {
+  // As the other sources: a size of 0 would ask for empty pages, and the chain might never end.
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) {
+    throw new SourceError('INVALID_OPTION', `size must be an integer >= 1, got ${typeof size === 'number' ? String(size) : JSON.stringify(size)}`);
+  }
   const url = new URL(options.url);
   if (cursor !== null && cursor !== undefined) url.searchParams.set(options.cursorParam ?? 'cursor', String(cursor));
   url.searchParams.set(options.limitParam ?? 'limit', String(size));
   const request = `GET ${url.href}`;
-  const response = await fetch(url, {
-    headers: { accept: 'application/json', ...options.headers },
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { accept: 'application/json', ...options.headers },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch (error) {
+    // An abort is the page being stopped (timeout, cancel), not the network: it stays as it is.
+    if (options.signal?.aborted) throw error;
+    throw networkError(error, request);
+  }
   if (!response.ok) throw await errorFromResponse(response, 'GET', url.href);
   let body: unknown;
   try {

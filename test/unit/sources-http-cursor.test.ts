@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpError, RateLimitedError, httpCursorPage, parseRetryAfter } from '../../runner/sources/index.js';
+import { HttpError, RateLimitedError, SourceError, httpCursorPage, parseRetryAfter } from '../../runner/sources/index.js';
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -89,6 +89,36 @@ describe('httpCursorPage', () => {
   it('says so when the body is not JSON', async () => {
     const base = await serve((_request, response) => response.end('<html>oops</html>'));
     await expect(httpCursorPage({ url: base }, null, 3)).rejects.toMatchObject({ code: 'HTTP_BAD_RESPONSE', message: expect.stringMatching(/did not answer JSON/) });
+  });
+
+  it('fails with HttpError naming the URL and the cause when no answer comes (connection refused)', async () => {
+    // A port that was listening a moment ago and is closed now: nothing answers there.
+    const base = await serve(() => {});
+    await new Promise((resolve) => server!.close(resolve));
+    server = undefined;
+    const error = await httpCursorPage({ url: `${base}/customers` }, 'c1', 3).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpError);
+    expect(error).toMatchObject({ name: 'HttpError', code: 'HTTP_NETWORK', status: 0, request: `GET ${base}/customers?cursor=c1&limit=3` });
+    expect((error as Error).message).toMatch(new RegExp(`^GET ${base}/customers\\?cursor=c1&limit=3 got no answer: .*ECONNREFUSED.*; check the URL and that the server is up$`));
+    expect((error as Error).cause).toBeInstanceOf(TypeError);
+  });
+
+  it('fails with HttpError naming the host when it cannot be resolved', async () => {
+    // .invalid never resolves (RFC 2606).
+    const error = await httpCursorPage({ url: 'http://baton-test.invalid/items' }, null, 3).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'HTTP_NETWORK', status: 0, message: expect.stringMatching(/^GET http:\/\/baton-test\.invalid\/items\?limit=3 got no answer: .*baton-test\.invalid/) });
+  });
+
+  it.each([0, -1, 1.5, Number.NaN])('refuses a page size of %s with INVALID_OPTION, as the other sources do, and sends nothing', async (size) => {
+    let requests = 0;
+    const base = await serve((_request, response) => {
+      requests++;
+      json(response, 200, { items: [] });
+    });
+    const error = await httpCursorPage({ url: base }, null, size).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SourceError);
+    expect(error).toMatchObject({ code: 'INVALID_OPTION', message: `size must be an integer >= 1, got ${size}` });
+    expect(requests).toBe(0);
   });
 
   it('stops waiting when the signal aborts', async () => {
