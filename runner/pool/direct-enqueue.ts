@@ -29,6 +29,15 @@ export interface DirectChild {
   startedAt: number | null;
 }
 
+/** What became of a child the thread tried to commit itself. */
+export type DirectOutcome =
+  /** In the database: it may start. */
+  | 'committed'
+  /** Its cursor (and size) is a page's already: it must not run; the scheduler words the warning. */
+  | 'duplicate'
+  /** Not tried or not done (the lock taken, the scheduler busy, an error): the scheduler's path decides. */
+  | 'unsettled';
+
 export class DirectEnqueue {
   private readonly db: Database.Database;
   /** The job's key in the pages table. */
@@ -57,6 +66,23 @@ export class DirectEnqueue {
     );
     this.commit = this.db.prepare('COMMIT');
     this.rollback = this.db.prepare('ROLLBACK');
+    this.existing = this.db.prepare<[number, string, number], number>('SELECT 1 FROM pages WHERE job = ? AND cursor = ? AND ifnull(size, -1) = ?').pluck();
+  }
+
+  private readonly existing;
+
+  /**
+   * Whether a committed page has this cursor and size: a child that repeats one must not start
+   * before the scheduler decides. Pages still in the scheduler's open transaction are not seen.
+   */
+  isCommittedPage(cursor: string, size: number | null): boolean {
+    if (this.broken) return false;
+    try {
+      return this.existing.get(this.job, cursor, size ?? -1) !== undefined;
+    } catch {
+      // A read that fails (the file in trouble) leaves the decision to the scheduler's path.
+      return true;
+    }
   }
 
   /** Whether a commit is worth trying now: the scheduler lets threads write. */
@@ -64,24 +90,28 @@ export class DirectEnqueue {
     return !this.broken && this.lock.threadsMayWrite;
   }
 
-  /** Commits the child; false when the scheduler must record it instead (busy, or a duplicate cursor). */
-  tryCommit(child: DirectChild): boolean {
-    if (!this.mayTry || !this.lock.tryAcquire()) return false;
+  /** Commits the child, or says why not: its cursor repeats a page's, or the scheduler must decide. */
+  tryCommit(child: DirectChild): DirectOutcome {
+    if (!this.mayTry || !this.lock.tryAcquire()) return 'unsettled';
     try {
       this.begin.run();
     } catch {
       // Another process holds SQLite's lock.
       this.lock.release();
-      return false;
+      return 'unsettled';
     }
+    let outcome: DirectOutcome = 'unsettled';
     let committed = false;
     try {
       const running = child.startedAt !== null;
       const { changes } = this.insert.run(this.job, child.no, child.parent, child.ordinal, child.cursor, child.size, running ? 'running' : 'queued', running ? 1 : 0, child.startedAt);
-      // No change: the cursor is already a page's; the scheduler words the warning.
+      // No change: the cursor is already a page's.
       if (changes === 1) {
         this.commit.run();
         committed = true;
+        outcome = 'committed';
+      } else {
+        outcome = 'duplicate';
       }
     } catch {
       // Whatever went wrong, the scheduler's path records the child or reports the error.
@@ -97,7 +127,7 @@ export class DirectEnqueue {
       }
       this.lock.release();
     }
-    return committed;
+    return outcome;
   }
 
   close(): void {

@@ -2,9 +2,8 @@
  * What a worker thread has told nobody yet, kept in memory it shares with the scheduler, so that
  * a page that blocks the thread cannot take it along:
  * - enqueues whose child started or was committed by the thread: a child started on a credit
- *   runs before its enqueue is sent (worker.ts, startThenCommit), and the thread's outbox waits
- *   for that enqueue, so a child that blocks its thread at once (a busy loop before its first
- *   await) would keep them all from leaving;
+ *   runs before its enqueue is sent (it waits in the thread's outbox), so a child that blocks
+ *   its thread at once (a busy loop before its first await) would keep it from leaving;
  * - while the thread holds what it sends (worker.ts, schedule: to the end of a turn of its event
  *   loop, or a few milliseconds), the pages that ended or started meanwhile and their log lines:
  *   a page whose timer fires after theirs may block the thread before the batch goes.

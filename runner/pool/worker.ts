@@ -176,42 +176,15 @@ function flushSoon(): void {
   flush();
 }
 
-/** Places in the outbox kept for enqueues still being decided; nothing is sent until they are filled. */
-let reserved = 0;
-/** A flush came while places were reserved: the batch goes once they are filled. */
-let flushBlocked = false;
-
-/**
- * Keeps the outbox's next place for a message decided later, so that what the pages started
- * meanwhile send goes after it: the scheduler must hear of a child before it hears from it.
- */
-function reserve(): (message: WorkerMessage) => void {
-  const box = outbox;
-  const at = box.push(encode({ t: 'log', page: 0, attempt: 0, level: 'info', message: '', at: 0 })) - 1;
-  reserved++;
-  return (message) => {
-    box[at] = encode(message);
-    if (--reserved > 0) return;
-    if (flushBlocked) flush(false);
-    else schedule(message, message.t === 'enqueue' && !message.durable);
-  };
-}
-
 /** `take`: also handle what the scheduler sent meanwhile (not from inside a page's call, where it could start other pages). */
 function flush(take = true): void {
-  // The whole batch waits for its reserved places (see reserve).
-  if (reserved > 0) {
-    flushBlocked = true;
-    return;
-  }
-  flushBlocked = false;
   for (const run of pendingProgress) run.progressMessage = null;
   pendingProgress.clear();
   if (outbox.length === 0) return;
   const batch = outbox;
   outbox = [];
   channel.port1.postMessage(batch);
-  // Nothing is reserved, so every enqueue noted there was in this batch.
+  // Every enqueue noted there was in this batch.
   unsent.clear();
   if (take) takeSchedulerMessages();
 }
@@ -374,24 +347,54 @@ function threadIsBusy(): boolean {
 
 let nextRequest = 1;
 /** Enqueues waiting for the scheduler's answer; `origin` is the child's record, committed once acknowledged. */
-const requests = new Map<number, { resolve: () => void; reject: (error: Error) => void; origin: ChildRecord }>();
+const requests = new Map<number, { resolve: () => void; reject: (error: Error) => void; origin: ChildRecord; key: string }>();
+/**
+ * Cursors (with their size) this thread has sent to the scheduler and not yet heard committed,
+ * by how many times: not yet readable in the database, but a child repeating one must not start.
+ */
+const pending = new Map<string, number>();
+
+function pageKey(cursor: string, size: number | null): string {
+  return `${size ?? ''} ${cursor}`;
+}
+
+/** Settles a request the scheduler answered; its cursor is in the database or refused now. */
+function answered(id: number): { resolve: () => void; reject: (error: Error) => void; origin: ChildRecord } | undefined {
+  const request = requests.get(id);
+  if (!request) return undefined;
+  requests.delete(id);
+  const left = (pending.get(request.key) ?? 1) - 1;
+  if (left > 0) pending.set(request.key, left);
+  else pending.delete(request.key);
+  return request;
+}
+
+/**
+ * Whether a child's cursor may already be a page's, so that it must wait for the scheduler's
+ * word before it runs: one this thread sent and the scheduler has not acknowledged, or one in
+ * the database. A page another thread enqueued in the last few milliseconds is not seen: two
+ * threads handing on the same cursor at once can still start it, and the scheduler aborts the
+ * later one (ctx.signal) when it finds the repeat.
+ */
+function mayRepeat(key: string, cursor: string, size: number | null): boolean {
+  if (pending.has(key)) return true;
+  return directEnqueue()?.isCommittedPage(cursor, size) ?? false;
+}
 
 function onSchedulerMessage(message: SchedulerMessage): void {
   switch (message.t) {
     case 'committed':
       for (const id of message.requests) {
-        const request = requests.get(id);
+        const request = answered(id);
         if (request) {
           request.origin.committed = true;
           request.resolve();
         }
-        requests.delete(id);
       }
       break;
     case 'rejected': {
       const error = Object.assign(new Error(message.message), { code: message.code });
-      requests.get(message.request)?.reject(error);
-      requests.delete(message.request);
+      answered(message.request)?.reject(error);
       break;
     }
     case 'grant':
@@ -462,6 +465,8 @@ function checkPageSpec(spec: unknown, what: string): [cursorJson: string, size: 
   if (typeof spec !== 'object' || spec === null || !('cursor' in spec)) {
     throw new TypeError(`${what} must be an object { cursor, size? }, got ${describe(spec)}`);
   }
+  const misspelt = unknownKeyMessage(what, spec, PAGE_SPEC_KEYS);
+  if (misspelt !== null) throw new TypeError(misspelt);
   const { cursor, size } = spec as PageSpec;
   const notJson = findNonJson(cursor, 'cursor');
   if (notJson) throw new TypeError(`${what}: cursor must be a JSON value, but ${notJson}`);
@@ -471,8 +476,12 @@ function checkPageSpec(spec: unknown, what: string): [cursorJson: string, size: 
   return [JSON.stringify(cursor), size ?? null];
 }
 
+const PAGE_SPEC_KEYS: KeySet<PageSpec> = { cursor: true, size: true };
+
 function describe(value: unknown): string {
   if (value === undefined) return 'undefined';
+  // JSON would say null for these.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
@@ -524,30 +533,35 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
         !repeats &&
         run.abortReason === undefined &&
         !threadIsBusy();
-      const local = keep ? numbers.shift()! : null;
-      const started = local !== null && credits > 0;
-      const child: TaskPage | null = local !== null ? [local, 1, cursor, nextSize, 0] : null;
+      let local = keep ? numbers.shift()! : null;
+      let started = local !== null && credits > 0;
       const startedAt = started ? Date.now() : null;
-      const origin: ChildRecord = { committed: false };
-      // Only when this thread may commit it: otherwise there is no commit to overlap.
-      if (started && directEnqueue()?.mayTry) {
-        const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request: 0, local, started, durable: false };
-        if (unsent.add(enqueue)) return startThenCommit(run, child!, enqueue, startedAt!, origin);
-      }
       // Committed here when it can be: the page need not wait for the scheduler's round trip.
-      const durable = local !== null && isRecorded(run) && (directEnqueue()?.tryCommit({ no: local, parent: run.no, ordinal, cursor, size: nextSize, startedAt }) ?? false);
-      origin.committed = durable;
+      // Before the child starts, so that one repeating a page's cursor never runs (the commit
+      // also comes before anything the child sends: an HTTP request goes out on the next tick).
+      const outcome = local !== null && isRecorded(run) ? (directEnqueue()?.tryCommit({ no: local, parent: run.no, ordinal, cursor, size: nextSize, startedAt }) ?? 'unsettled') : 'unsettled';
+      const durable = outcome === 'committed';
+      const key = pageKey(cursor, nextSize);
+      if (local !== null && (outcome === 'duplicate' || (!durable && mayRepeat(key, cursor, nextSize)))) {
+        // It may repeat a page: the scheduler decides (and words the warning) before it runs.
+        numbers.unshift(local);
+        local = null;
+        started = false;
+      }
+      const child: TaskPage | null = local !== null ? [local, 1, cursor, nextSize, 0] : null;
+      const origin: ChildRecord = { committed: durable };
       const request = durable ? 0 : nextRequest++;
       const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local, started, durable };
-      const acknowledged = durable ? Promise.resolve() : new Promise<void>((resolve, reject) => requests.set(request, { resolve, reject, origin }));
+      if (!durable) pending.set(key, (pending.get(key) ?? 0) + 1);
+      const acknowledged = durable ? Promise.resolve() : new Promise<void>((resolve, reject) => requests.set(request, { resolve, reject, origin, key }));
       // Noted until its batch goes: the scheduler must learn of a child this thread committed or
-      // started even if a page blocks this thread first (the child started below, or one started
-      // before, with an enqueue reserved ahead of this one).
+      // started even if a page blocks this thread first (the child started below, say).
       const noted = (durable || started) && unsent.add(enqueue);
       // The page waits for the scheduler's answer; or, committed here, the child is in the
       // database, and only a batch in flight tells the scheduler of it if it cannot be noted.
       send(enqueue, !durable);
-      if (durable && !noted) flush(false);
+      // Not noted (its JSON too big for the buffer): sent now, before the child can block the thread.
+      if ((durable || started) && !noted) flush(false);
       if (child) {
         if (started) startOnCredit(child, run.processor!, run.group, origin);
         else {
@@ -576,40 +590,6 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       error: (...values) => log('error', values),
     },
   };
-}
-
-/**
- * A child with a credit starts before it is committed (at-least-once allows it: until the commit
- * its parent is still running in SQLite, so a crash runs both again). Its commit waits for the
- * next tick, after what the child set off at once: an HTTP request goes out on the tick it was
- * made, so the child's round trip covers the commit and the message to the scheduler (about
- * 0.1 ms here, a sixth of a chain's step with a fast API). Until it is sent, the enqueue holds
- * its place in the outbox (the scheduler hears of the child before anything the child sends)
- * and stays readable in `unsent`, for the scheduler to find if the child blocks this thread.
- */
-function startThenCommit(run: PageRun, child: TaskPage, enqueue: UnsentEnqueue, startedAt: number, origin: ChildRecord): Promise<void> {
-  const fill = reserve();
-  // The task is not over until the scheduler has this enqueue.
-  run.group.open++;
-  // Set to commit before the child starts: a child that enqueues its own at once (before its
-  // first await) starts it inside this call, and that one's commit must come after this one's.
-  const acknowledged = new Promise<void>((resolve, reject) => {
-    process.nextTick(() => {
-      const { local, ordinal, cursor, size } = enqueue;
-      enqueue.durable = isRecorded(run) && (directEnqueue()?.tryCommit({ no: local!, parent: run.no, ordinal, cursor, size, startedAt }) ?? false);
-      origin.committed = enqueue.durable;
-      if (enqueue.durable) resolve();
-      else {
-        enqueue.request = nextRequest++;
-        requests.set(enqueue.request, { resolve, reject, origin });
-      }
-      unsent.update(enqueue);
-      fill(enqueue);
-      if (--run.group.open === 0) run.group.ended();
-    });
-  });
-  startOnCredit(child, run.processor!, run.group, origin);
-  return acknowledged;
 }
 
 function isNonRetryable(error: unknown, processor: LoadedProcessor): boolean {
@@ -646,7 +626,11 @@ async function runPage(run: PageRun, [no, attempt, cursorJson, size]: TaskPage):
   try {
     const result = await processor.definition.run(createContext(run, cursorJson, size));
     const returned = result && typeof result === 'object' ? result.items : undefined;
-    const items = typeof returned === 'number' && Number.isFinite(returned) && returned >= 0 ? returned : run.items;
+    // As reportProgress would: a count that is no count is a bug to show, not to drop.
+    if (returned !== undefined && (typeof returned !== 'number' || !Number.isFinite(returned) || returned < 0)) {
+      throw new TypeError(`run() returned { items: ${describe(returned)} }: items must be a number >= 0, or left out to count what reportProgress reported`);
+    }
+    const items = returned ?? run.items;
     send({ t: 'done', page: no, attempt, items, aborted: run.abortReason !== undefined, kept: giveBackSlot(run), startedAt, endedAt: Date.now() });
   } catch (error) {
     send({
@@ -705,7 +689,7 @@ async function runPages(task: PagesTask): Promise<number | TaskFailure> {
   for (let i = 0; i < pageRuns.length; i++) void runPage(pageRuns[i]!, task.pages[i]!);
   await allEnded;
   // The scheduler learns of pages' ends from the channel, not from the task's answer (the two
-  // are separate ports); with a place still reserved, the batch goes once it is filled.
+  // are separate ports).
   flush();
   return task.pages.length;
 }

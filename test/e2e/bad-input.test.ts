@@ -71,8 +71,10 @@ describe('a broken processor', () => {
     ['initialPages throws', 'threw in initialPages(args): connect ECONNREFUSED 127.0.0.1:5432; fix it and run again'],
     ['initialPages is not an array', 'has bad initialPages: they must be an array of { cursor, size? } or a function returning one, got {"cursor":1}'],
     ['an initial cursor is not JSON', 'has a bad initial page: initialPages[1]: cursor must be a JSON value, but cursor is a Map'],
+    ['an initial page has a misspelt key', 'has a bad initial page: initialPages[0] has no option "sise": the options are cursor, size'],
     ['estimateTotalItems throws', "threw in estimateTotalItems(args): Cannot read properties of undefined (reading 'count'); fix it and run again"],
     ['the estimate is negative', 'has a bad estimate: estimateTotalItems must return a number >= 0, got -1'],
+    ['the estimate is NaN', 'has a bad estimate: estimateTotalItems must return a number >= 0, got NaN'],
   ])('whose setup goes wrong (%s): says where, and starts no job', async (broken, message) => {
     const b = await open();
     await expect(b.start({ processor: fixture('bad-setup.ts'), args: { broken } })).rejects.toMatchObject({
@@ -110,6 +112,21 @@ describe('a broken processor', () => {
     writeFileSync(processor, 'export default {{');
     await expect(job.retryFailed()).rejects.toMatchObject({ code: 'PROCESSOR_BUILD_FAILED' });
     expect(await b.status('rebuild')).toMatchObject({ state: 'failed', pages: { failed: 1 }, failures: [expect.objectContaining({ cursor: 1 })] });
+  });
+});
+
+describe('a page that hands Baton a bad value', () => {
+  it.each([
+    ['a misspelt key in enqueueNextPage', 'TypeError', 'enqueueNextPage has no option "sise": the options are cursor, size'],
+    ['reportProgress(NaN)', 'TypeError', 'reportProgress(items): items must be a number >= 0, got NaN'],
+    ['returned items negative', 'TypeError', 'run() returned { items: -3 }: items must be a number >= 0, or left out to count what reportProgress reported'],
+    ['returned items a string', 'TypeError', 'run() returned { items: "7" }: items must be a number >= 0, or left out to count what reportProgress reported'],
+  ])('fails the page, saying what to change (%s)', async (mode, name, message) => {
+    const b = await open();
+    const job = await b.start({ processor: fixture('bad-page-values.ts'), args: { mode }, jobId: 'bad-value' });
+    expect(await job.done).toMatchObject({ state: 'failed', items: 0, pages: { total: 1, failed: 1 } });
+    const [failure] = (await b.status('bad-value')).failures;
+    expect(failure!.error).toMatchObject({ name, message });
   });
 });
 

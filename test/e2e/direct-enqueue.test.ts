@@ -49,21 +49,22 @@ describe("a page's thread committing its child itself", () => {
     reader.close();
   });
 
-  it("starts a child on one of its thread's slots before committing it, so the child's own fetch covers the commit", async () => {
+  it("commits a child it starts on one of its thread's slots before the child runs, so that a repeated cursor never runs", async () => {
     const dir = tempDir();
     const db = join(dir, 'baton.db');
     baton = await Baton.open({ db });
-    // The parent waits 200 ms for its thread's credits, which a loaded machine can outlast; then
-    // the child goes through the scheduler and finds its row. A few runs are allowed.
-    const startedBeforeCommit = await runUntilCase(3, async (run) => {
+    // The parent waits 200 ms for its thread's credits, which a loaded machine can outlast; and
+    // the thread commits the child only when the scheduler's lock is free. Otherwise the child
+    // starts at once through the scheduler's path, before its row. A few runs are allowed.
+    const committedBeforeStart = await runUntilCase(3, async (run) => {
       const out = join(dir, `found-${run}`);
       const job = await baton!.start({ processor: fixture('checks-own-row.ts'), jobId: `own-row-${run}`, args: { db, out }, threads: 1, maxParallel: 4 });
       expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 2, succeeded: 2 } });
       // Committed all the same: the job's record has it.
       expect((await baton!.pages(job.id)).map((page) => page.cursor)).toEqual([0, 1]);
-      return readFileSync(out, 'utf8') === 'absent';
+      return readFileSync(out, 'utf8') === 'present';
     });
-    expect(startedBeforeCommit).toBe(true);
+    expect(committedBeforeStart).toBe(true);
   });
 
   it('goes on from a child committed after its parent was given up on, and the retry does not fork the chain', async () => {
@@ -118,8 +119,8 @@ describe('DirectEnqueue', () => {
     const file = await jobFile();
     const lock = new WriteLock();
     const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
-    expect(direct.tryCommit({ ...child, no: 100, cursor: '"held"' })).toBe(true);
-    expect(direct.tryCommit({ ...child, no: 101, ordinal: 6, cursor: '"started"', startedAt: 1234 })).toBe(true);
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"held"' })).toBe('committed');
+    expect(direct.tryCommit({ ...child, no: 101, ordinal: 6, cursor: '"started"', startedAt: 1234 })).toBe('committed');
     direct.close();
     const rows = new Database(file, { readonly: true })
       .prepare("SELECT no, parent, ordinal, cursor, state, attempts, started_at FROM pages WHERE no >= 100 ORDER BY no")
@@ -136,19 +137,36 @@ describe('DirectEnqueue', () => {
     const lock = new WriteLock();
     const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
     lock.tryAcquire();
-    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe(false);
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('unsettled');
     lock.release();
     lock.threadsMayWrite = false;
-    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe(false);
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('unsettled');
     lock.threadsMayWrite = true;
-    // counts-to's first page has cursor 0.
-    expect(direct.tryCommit({ ...child, no: 100, cursor: '0', size: 10 })).toBe(false);
+    // counts-to's first page has cursor 0: a child that must not run.
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '0', size: 10 })).toBe('duplicate');
     direct.close();
     const reader = new Database(file, { readonly: true });
     expect(reader.prepare('SELECT count(*) FROM pages WHERE no >= 100').pluck().get()).toBe(0);
     // Nothing left open: the lock is free, and so is SQLite's.
     expect(lock.tryAcquire()).toBe(true);
     reader.close();
+  });
+
+  it("tells whether a cursor and size are a committed page's, the scheduler's open transaction aside", async () => {
+    const file = await jobFile();
+    const lock = new WriteLock();
+    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
+    expect(direct.isCommittedPage('0', 10)).toBe(true);
+    expect(direct.isCommittedPage('0', null)).toBe(false);
+    expect(direct.isCommittedPage('"new"', null)).toBe(false);
+    const scheduler = new Database(file);
+    scheduler.exec('BEGIN IMMEDIATE');
+    scheduler.prepare("INSERT INTO pages (job, no, parent, ordinal, cursor, size, state) VALUES ((SELECT no FROM jobs WHERE id = 'j'), 200, 1, 9, '\"new\"', NULL, 'queued')").run();
+    expect(direct.isCommittedPage('"new"', null)).toBe(false);
+    scheduler.exec('COMMIT');
+    expect(direct.isCommittedPage('"new"', null)).toBe(true);
+    scheduler.close();
+    direct.close();
   });
 
   it("leaves the child to the scheduler at once while another connection holds SQLite's write lock, and commits again once it is let go", async () => {
@@ -158,12 +176,12 @@ describe('DirectEnqueue', () => {
     // Another process's transaction, as a CLI command or a second runner would hold it.
     const other = new Database(file);
     other.exec('BEGIN IMMEDIATE');
-    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe(false);
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('unsettled');
     // The thread's own lock is let go too, or the scheduler could never open its group again.
     expect(lock.tryAcquire()).toBe(true);
     lock.release();
     other.exec('COMMIT');
-    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe(true);
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('committed');
     direct.close();
     expect(other.prepare('SELECT cursor FROM pages WHERE no = 100').pluck().get()).toBe('"a"');
     other.close();
@@ -181,12 +199,12 @@ describe('DirectEnqueue', () => {
       },
     };
     // A cursor SQLite cannot bind makes the insert fail inside the transaction.
-    expect(direct.tryCommit({ ...child, no: 100, cursor: {} as unknown as string })).toBe(false);
+    expect(direct.tryCommit({ ...child, no: 100, cursor: {} as unknown as string })).toBe('unsettled');
     expect(direct.mayTry).toBe(false);
     expect(lock.tryAcquire()).toBe(true);
     lock.release();
     // Every later child is the scheduler's, even one that would commit.
-    expect(direct.tryCommit({ ...child, no: 101, cursor: '"fine"' })).toBe(false);
+    expect(direct.tryCommit({ ...child, no: 101, cursor: '"fine"' })).toBe('unsettled');
     // Closing the connection rolled its transaction back: another writer gets SQLite's lock.
     const other = new Database(file, { timeout: 0 });
     other.exec('BEGIN IMMEDIATE');

@@ -1,8 +1,9 @@
+import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
-import { fixture, tempDir } from '../helpers.js';
+import { fixture, root, tempDir } from '../helpers.js';
 
 let baton: Baton | undefined;
 afterEach(async () => {
@@ -10,8 +11,8 @@ afterEach(async () => {
   baton = undefined;
 });
 
-async function open(): Promise<Baton> {
-  baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+async function open(db = join(tempDir(), 'baton.db')): Promise<Baton> {
+  baton = await Baton.open({ db });
   return baton;
 }
 
@@ -110,10 +111,12 @@ describe('retries', () => {
     ]);
   });
 
-  it('ends a chain whose cursors cycle (a → b → a), even when the repeat started at once on its thread', async () => {
+  it('ends a chain whose cursors cycle (a → b → a), and never runs the repeat, which its thread would start at once', async () => {
     const b = await open();
-    const job = await b.start({ processor: fixture('cycles.ts'), jobId: 'cycle', threads: 1 });
+    const runs = join(tempDir(), 'runs.txt');
+    const job = await b.start({ processor: fixture('cycles.ts'), args: { runs }, jobId: 'cycle', threads: 1 });
     expect(await job.done).toMatchObject({ state: 'succeeded', items: 2, pages: { total: 2, succeeded: 2, failed: 0 } });
+    expect(readFileSync(runs, 'utf8')).toBe('a\nb\n');
     const pages = (await b.pages('cycle')).sort((x, y) => String(x.cursor).localeCompare(String(y.cursor)));
     expect(pages.map((p) => p.cursor)).toEqual(['a', 'b']);
     expect(await b.logs('cycle', pages[1]!.page)).toEqual([
@@ -121,13 +124,49 @@ describe('retries', () => {
     ]);
   });
 
+  it('never runs the repeat of a cycle whose thread cannot commit it (another program holds the lock): the scheduler decides first', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'baton.db');
+    const b = await open(db);
+    const runs = join(dir, 'runs.txt');
+    const job = await b.start({ processor: fixture('cycles.ts'), args: { runs, waitMs: 500 }, jobId: 'cycle-locked', threads: 1 });
+    // Held from before 'b' hands 'a' back (after 1 s) until after it: the thread cannot commit
+    // the repeat itself, and the scheduler waits for the lock.
+    // It lets go on its own: this thread waits for the lock in SQLite, where no timer runs.
+    const holder = fork(join(root, 'test/support/hold-lock.mjs'), [db, '1300'], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
+    await new Promise((resolve) => holder.once('message', resolve));
+    await exited;
+    expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 2, succeeded: 2, failed: 0 } });
+    expect(readFileSync(runs, 'utf8')).toBe('a\nb\n');
+  });
+
+  it('never runs a repeat of a page its thread enqueued through the scheduler, which has not recorded it yet', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'baton.db');
+    const b = await open(db);
+    const runs = join(dir, 'runs.txt');
+    // a → b → c → b, a page every 600 ms. From before a hands on b until after c hands b back,
+    // the lock is another program's: b goes to the scheduler, which cannot record it meanwhile.
+    const job = await b.start({ processor: fixture('cycles.ts'), args: { runs, waitMs: 600, next: { a: 'b', b: 'c', c: 'b' } }, jobId: 'cycle-unrecorded', threads: 1 });
+    const holder = fork(join(root, 'test/support/hold-lock.mjs'), [db, '2200'], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
+    await new Promise((resolve) => holder.once('message', resolve));
+    await exited;
+    expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 3, succeeded: 3, failed: 0 } });
+    expect(readFileSync(runs, 'utf8')).toBe('a\nb\nc\n');
+  });
+
   it('records only pages whose parent is a page, when repeats of a cycle start one inside another before any is committed', async () => {
     const b = await open();
     // Whether the repeats nest depends on the thread's credits at that moment: a few runs.
     for (let run = 0; run < 5; run++) {
       const jobId = `nested-${run}`;
-      const job = await b.start({ processor: fixture('cycles-at-once.ts'), jobId, threads: 1 });
+      const runs = join(tempDir(), 'runs.txt');
+      const job = await b.start({ processor: fixture('cycles-at-once.ts'), args: { runs }, jobId, threads: 1 });
       expect(await job.done).toMatchObject({ state: 'succeeded', items: 3, pages: { total: 3, succeeded: 3, failed: 0 } });
+      // The repeat of 0 never ran.
+      expect(readFileSync(runs, 'utf8')).toBe('0\n1\n2\n');
       const pages = await b.pages(jobId);
       expect(pages.map((p) => p.cursor).sort()).toEqual([0, 1, 2]);
       const byCursor = new Map(pages.map((p) => [p.cursor, p]));

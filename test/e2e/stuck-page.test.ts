@@ -99,15 +99,16 @@ describe('stuck pages', () => {
       expect(pages.map((p) => p.cursor)).toEqual([0, 1, 2]);
       const outcomes = (cursor: number) => outcomesAt(jobId, cursor);
       const parent = await outcomes(0);
-      if (parent[0] !== 'stuck') {
+      if (parent[0] === 'succeeded') {
         expect(parent).toEqual(['succeeded']);
         expect(await outcomes(1)).toEqual([expect.stringMatching(/^(stuck|interrupted)$/), 'succeeded']);
         return false;
       }
-      // The parent was blocked too (the child started inside its enqueue) and counts one stuck
-      // attempt; the child is known from the thread's unsent enqueues and runs again. Its
-      // parent's retry does not start it a second time.
-      expect(parent).toEqual(['stuck', 'succeeded']);
+      // The parent was blocked too (the child started inside its enqueue). The child is known
+      // from the thread's unsent enqueues, so the thread ran two pages and which one blocked it
+      // is not known: both run again as suspects, neither attempt counted, and the parent's
+      // retry does not start the child a second time.
+      expect(parent).toEqual(['interrupted', 'succeeded']);
       expect(await outcomes(1)).toEqual(['interrupted', 'succeeded']);
       return true;
     });
@@ -158,27 +159,21 @@ describe('stuck pages', () => {
     expect(readFromMemory).toBe(true);
   });
 
-  it('stops a thread blocked after every page it was known to run had ended there, blaming the last of them since nothing else is left', async () => {
+  it('blames a child that blocked its thread after its parent, which forgot to await the enqueue, had ended', async () => {
     baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
-    const blamedTheParent = await runUntilCase(3, async (run) => {
-      const jobId = `last-resort-${run}`;
-      const job = await baton!.start({ processor: fixture('forgets-await-child-blocks.ts'), jobId, threads: 1, maxParallel: 4 });
+    for (let run = 0; run < 2; run++) {
+      const jobId = `forgot-${run}`;
+      const job = await baton.start({ processor: fixture('forgets-await-child-blocks.ts'), jobId, threads: 1, maxParallel: 4 });
       // It ends at all: the blocked thread was stopped.
       expect(await job.done).toMatchObject({ state: 'succeeded', items: 2, pages: { total: 2, succeeded: 2, failed: 0 } });
-      const pages = await baton!.pages(jobId);
+      const pages = await baton.pages(jobId);
       expect(pages.map((p) => p.cursor)).toEqual([0, 1]);
-      const outcomes = (cursor: number) => outcomesAt(jobId, cursor);
-      const parent = await outcomes(0);
-      // The child started through the scheduler (no credit yet) and was blamed as usual.
-      if (parent.length === 1) return false;
-      // The parent, whose end was noted but not sent, is called stuck and runs again (its
-      // enqueue is not repeated); the child, known from the stopped thread's memory, runs again
-      // without the attempt counting.
-      expect(parent).toEqual(['stuck', 'succeeded']);
-      expect(await outcomes(1)).toEqual(['interrupted', 'succeeded']);
-      return true;
-    });
-    expect(blamedTheParent).toBe(true);
+      // The thread committed the child before starting it, so the scheduler finds it in the
+      // stopped thread's memory (or heard of it through the scheduler's own path) and blames it;
+      // the parent, whose end was noted there, keeps its one attempt.
+      expect(await outcomesAt(jobId, 0)).toEqual(['succeeded']);
+      expect(await outcomesAt(jobId, 1)).toEqual([expect.stringMatching(/^(stuck|interrupted)$/), 'succeeded']);
+    }
   });
 
   it('blames a held child that its thread started and was blocked by in the same turn, not the pages that ended there', async () => {
