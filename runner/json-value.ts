@@ -6,6 +6,15 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  * The answer names the path and what was found there, so an error can say what to change.
  */
 export function findNonJson(value: unknown, path = '$'): string | null {
+  return findIn(value, path, new Map());
+}
+
+/**
+ * `inside` holds the objects on the path to `value` (with their paths): a value that is one of
+ * them is a cycle, which JSON cannot spell, and following it would overflow the stack. An object
+ * reached twice by separate paths is no cycle, and is left to pass.
+ */
+function findIn(value: unknown, path: string, inside: Map<object, string>): string | null {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -20,22 +29,31 @@ export function findNonJson(value: unknown, path = '$'): string | null {
     case 'symbol':
       return `${path} is a ${typeof value}`;
   }
-  if (value === null) return null;
+  if (value === null || typeof value !== 'object') return null;
+  const outer = inside.get(value);
+  if (outer !== undefined) return `${path} refers back to ${outer} (a cycle: JSON cannot hold one; copy the values instead)`;
+  inside.set(value, path);
+  const found = findInObject(value, path, inside);
+  inside.delete(value);
+  return found;
+}
+
+function findInObject(value: object, path: string, inside: Map<object, string>): string | null {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findNonJson(value[i], `${path}[${i}]`);
+      const found = findIn(value[i], `${path}[${i}]`, inside);
       if (found) return found;
     }
     return null;
   }
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
-    const kind = (value as object).constructor?.name ?? 'object';
+    const kind = value.constructor?.name ?? 'object';
     const hint = value instanceof Date ? ' (use date.toISOString())' : '';
     return `${path} is a ${kind}${hint}`;
   }
   for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
-    const found = findNonJson(child, `${path}.${key}`);
+    const found = findIn(child, `${path}.${key}`, inside);
     if (found) return found;
   }
   return null;

@@ -8,7 +8,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { buildDirFor, buildProcessor, type BuiltProcessor } from '../build/build-processor.js';
 import { BatonError, isBatonError } from '../errors.js';
 import type { JsonValue } from '../json-value.js';
-import { jobHasEnded, type AttemptInfo, type JobActivity, type JobStatus, type JobSummary, type LogLine, type PageRecord, type PageState } from '../protocol.js';
+import { jobHasEnded, type AttemptInfo, type JobActivity, type JobStatus, type JobSummary, type LogLine, type PageRecord } from '../protocol.js';
 import { PagePool, ProcessorLoadError } from '../pool/page-pool.js';
 import type { DescribeResult } from '../pool/worker-messages.js';
 import { quoteArg, shownPath, synchronousOf, translateSqliteError, type DatabaseLabel, type Durability, type SqliteDatabase } from '../store/database.js';
@@ -18,18 +18,27 @@ import { JobStore, ownerIsLive, summarize, type JobRow } from '../store/job-stor
 import { PageStore } from '../store/page-store.js';
 import { Job } from './job.js';
 import { JobFeed, type ProblemListener, type Unsubscribe } from './job-feed.js';
-import { JobRunner, type ProcessorState, type StopMode } from './job-runner.js';
+import { JobRunner, type ProcessorState } from './job-runner.js';
 import {
   DEFAULT_DB,
   fillBatonOptions,
   checkJobId,
   checkThreads,
   checkPageTimeout,
+  checkAttemptQuery,
+  checkCloseOptions,
+  checkPageNumber,
+  checkPageQuery,
+  checkRetryFailedOptions,
   fillLimits,
   fillStartOptions,
+  type AttemptQuery,
   type BatonOptions,
+  type CloseOptions,
   type Limits,
+  type PageQuery,
   type ResumeOptions,
+  type RetryFailedOptions,
   type StartOptions,
 } from './options.js';
 import { recoverJob } from './recover-job.js';
@@ -162,8 +171,10 @@ export class Baton {
    * process retries at once; one run by another live process is asked to through the
    * database; one that nobody runs is run here to the end.
    */
-  async retryFailed(jobId: string, options: { page?: number } = {}): Promise<RetryFailedResult> {
+  async retryFailed(jobId: string, options: RetryFailedOptions = {}): Promise<RetryFailedResult> {
     this.checkOpen();
+    // Checked before anything runs: a misspelt { pag: 1 } would otherwise rerun every failed page.
+    options = checkRetryFailedOptions(options);
     const handle = this.handles.get(jobId);
     if (handle) {
       const requeued = await handle.retryFailed(options);
@@ -220,7 +231,8 @@ export class Baton {
   }
 
   /** A job's pages in page order, optionally in one state; `after` pages through them. */
-  async pages(jobId: string, options: { state?: PageState; after?: number; limit?: number } = {}): Promise<PageRecord[]> {
+  async pages(jobId: string, options: PageQuery = {}): Promise<PageRecord[]> {
+    options = checkPageQuery(options);
     return this.sql(() => {
       this.group.flush();
       return this.store.pages(this.store.require(jobId).no, options);
@@ -228,7 +240,8 @@ export class Baton {
   }
 
   /** Attempts of a job, newest first: of one page, ended after or started before a time (ms). */
-  async attempts(jobId: string, options: { page?: number; limit?: number; endedAfter?: number; startedBefore?: number } = {}): Promise<AttemptInfo[]> {
+  async attempts(jobId: string, options: AttemptQuery = {}): Promise<AttemptInfo[]> {
+    options = checkAttemptQuery(options);
     return this.sql(() => {
       this.group.flush();
       return this.store.attempts(this.store.require(jobId).no, options);
@@ -237,6 +250,8 @@ export class Baton {
 
   /** Log lines of a page, of one attempt or all. */
   async logs(jobId: string, page: number, attempt?: number): Promise<LogLine[]> {
+    checkPageNumber('page', page);
+    if (attempt !== undefined) checkPageNumber('attempt', attempt);
     return this.sql(() => {
       this.group.flush();
       return this.store.logs(this.store.require(jobId).no, page, attempt);
@@ -294,8 +309,8 @@ export class Baton {
    * Stops every job this process runs and closes the database. 'drain' (default) lets running
    * pages finish; 'now' aborts them and they run again on resume.
    */
-  async close(options: { stop?: StopMode } = {}): Promise<void> {
-    const mode = options.stop ?? 'drain';
+  async close(options: CloseOptions = {}): Promise<void> {
+    const mode = checkCloseOptions(options);
     // A second call while the first drains can still ask to stop at once.
     const stopping = Promise.all([...this.handles.values()].map((job) => job.stop(mode).catch(() => {})));
     this.closing ??= stopping.then(() => {
@@ -362,6 +377,8 @@ export class Baton {
       if (options.retryFailed) {
         requeued = this.db.transaction(() => {
           const n = pages.requeueFailed(options.page);
+          // Nothing to run is an answer only for "every failed page"; for one, say why.
+          if (options.page !== undefined && n === 0) throw notFailedError(this.store, row, options.page, this.label);
           this.db.prepare('UPDATE jobs SET pages_failed = pages_failed - ?, pages_queued = pages_queued + ?, ended_at = NULL, last_error = NULL WHERE no = ?').run(n, n, row.no);
           return n;
         })();
@@ -422,7 +439,7 @@ export class Baton {
       const restarted = await this.runHere(row, { threads: undefined, retryFailed: true, page });
       this.track(job, restarted.runner);
       return restarted;
-    }, (work) => this.sql(work));
+    }, (work) => this.sql(work), (page) => notFailedError(this.store, this.store.require(runner.jobId), page, this.label));
     this.track(job, runner);
     return job;
   }
@@ -508,6 +525,18 @@ function clip(json: string, max = 100): string {
 function refuseRetryOfEnded(row: JobRow, label: DatabaseLabel): void {
   if (row.state === 'cancelled') throw finishedError(row, label, 'retry');
   if (row.state === 'succeeded') throw new BatonError('JOB_FINISHED', `job "${row.id}" succeeded: it has no failed pages to run again`);
+}
+
+/**
+ * `retryFailed({ page })` for a page that is not failed: resolving 0 would read as done, when
+ * the page number is wrong (a typo, another job's page) or the page needs no retry.
+ */
+function notFailedError(store: JobStore, row: JobRow, page: number, label: DatabaseLabel): BatonError {
+  const state = store.pageState(row.no, page);
+  const failed = store.failures(row.no, 6).map((failure) => failure.page);
+  const these = failed.length === 0 ? 'it has no failed pages' : `its failed pages are ${failed.slice(0, 5).join(', ')}${failed.length > 5 ? ', …' : ''}`;
+  const why = state === null ? `job "${row.id}" has no page ${page}` : `page ${page} of job "${row.id}" ${state === 'succeeded' ? 'has succeeded' : `is ${state}`}, not failed`;
+  return new BatonError('INVALID_OPTION', `page ${page}: ${why}; only a failed page runs again, and ${these} (see \`baton status ${row.id}${label.flag}\`)`);
 }
 
 /** A job's processor that is gone from where the job was started: `baton new` is no answer there. */

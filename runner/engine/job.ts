@@ -7,7 +7,7 @@ import { BatonError } from '../errors.js';
 import type { JobActivity, JobSnapshot, JobSummary } from '../protocol.js';
 import type { JobStore } from '../store/job-store.js';
 import type { JobRunner, StopMode } from './job-runner.js';
-import { fillLimits, type Limits } from './options.js';
+import { checkRetryFailedOptions, checkStopMode, fillLimits, type Limits, type RetryFailedOptions } from './options.js';
 
 interface JobEvents {
   /** A snapshot of the job, at most about 4 per second, and once more when it ends. */
@@ -18,6 +18,9 @@ interface JobEvents {
 
 /** Restarts an ended job in this process to run its failed pages again. */
 export type RetryRestarter = (jobId: string, page?: number) => Promise<{ runner: JobRunner; requeued: number }>;
+
+/** The error for `retryFailed({ page })` when that page was not queued again: it is not failed, or not there. */
+export type NotFailedError = (page: number) => Error;
 
 /** Runs a control's write; SQLite's errors come out as BatonErrors that name the file (DB_LOCKED, DB_CORRUPT). */
 export type SqlGuard = <T>(work: () => T) => T;
@@ -30,6 +33,7 @@ export class Job extends EventEmitter<JobEvents> {
     private readonly jobs: JobStore,
     private readonly restartForRetry: RetryRestarter,
     private readonly sql: SqlGuard,
+    private readonly notFailed: NotFailedError,
   ) {
     super();
     this.runner = runner;
@@ -85,12 +89,23 @@ export class Job extends EventEmitter<JobEvents> {
 
   /**
    * Rebuilds the processor and runs the failed pages again (all, or only `page`) with a fresh
-   * attempt budget. Resolves with how many pages were queued again.
+   * attempt budget. Resolves with how many pages were queued again; with `page`, 1, or rejects
+   * (INVALID_OPTION) when that page is not failed.
    */
-  async retryFailed(options: { page?: number } = {}): Promise<number> {
-    if (!this.runner.isFinished) return this.runner.retryFailed(options.page);
-    const { runner, requeued } = await this.restartForRetry(this.id, options.page);
-    this.attach(runner);
+  async retryFailed(options: RetryFailedOptions = {}): Promise<number> {
+    const { page } = checkRetryFailedOptions(options);
+    if (this.runner.isFinished) {
+      // The restart refuses a page that is not failed before it runs anything.
+      const { runner, requeued } = await this.restartForRetry(this.id, page);
+      this.attach(runner);
+      return requeued;
+    }
+    const requeued = await this.runner.retryFailed(page);
+    if (page !== undefined && requeued === 0) {
+      // The run ended while the processor was rebuilt: the restart retries it, or says why not.
+      if (this.runner.isFinished) return this.retryFailed({ page });
+      throw this.sql(() => this.notFailed(page));
+    }
     return requeued;
   }
 
@@ -107,8 +122,8 @@ export class Job extends EventEmitter<JobEvents> {
    * Stops running the job in this process; it stays resumable. 'drain' (default) lets running
    * pages finish; 'now' aborts them and they run again on resume.
    */
-  stop(mode: StopMode = 'drain'): Promise<JobSummary> {
-    return this.runner.stop(mode);
+  async stop(mode: StopMode = 'drain'): Promise<JobSummary> {
+    return this.runner.stop(checkStopMode('stop', mode));
   }
 
   private poll(): void {

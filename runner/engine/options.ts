@@ -3,8 +3,9 @@ import { availableParallelism } from 'node:os';
 import { BatonError } from '../errors.js';
 import { findNonJson, type JsonValue } from '../json-value.js';
 import { checkKnownKeys, type KeySet } from '../known-keys.js';
-import type { RateLimitSetting } from '../protocol.js';
+import type { PageState, RateLimitSetting } from '../protocol.js';
 import type { Durability } from '../store/database.js';
+import type { StopMode } from './job-runner.js';
 import type { Rampup } from './rampup.js';
 
 export interface BatonOptions {
@@ -46,6 +47,34 @@ export interface Limits {
   rateLimit?: RateLimitSetting | null;
 }
 
+/** What `retryFailed` runs again: every failed page, or one. */
+export interface RetryFailedOptions {
+  /** The number of one failed page (`baton.pages`, `baton status`). Default: every failed page. */
+  page?: number;
+}
+
+/** `baton.pages` filters. */
+export interface PageQuery {
+  state?: PageState;
+  /** Pages numbered above this (paging through). Default 0. */
+  after?: number;
+  /** At most this many. Default 1000. */
+  limit?: number;
+}
+
+/** `baton.attempts` filters; times are epoch milliseconds. */
+export interface AttemptQuery {
+  page?: number;
+  limit?: number;
+  endedAfter?: number;
+  startedBefore?: number;
+}
+
+export interface CloseOptions {
+  /** 'drain' (default) lets running pages finish; 'now' aborts them. */
+  stop?: StopMode;
+}
+
 export const DEFAULT_DB = '.baton/baton.db';
 export const DEFAULT_MAX_PARALLEL = 8;
 export const DEFAULT_PAGE_TIMEOUT_MS = 300_000;
@@ -63,7 +92,14 @@ export interface FilledStartOptions {
 
 /** A wrong value as an error shows it: JSON, except what JSON cannot spell (Infinity, NaN, undefined). */
 function shown(value: unknown): string {
-  return typeof value === 'number' || value === undefined ? String(value) : JSON.stringify(value);
+  if (typeof value === 'number' || value === undefined) return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  // A cycle or a BigInt inside would make the message itself throw, and hide what was wrong.
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return 'an object that is not JSON (it refers back to itself, or holds a BigInt)';
+  }
 }
 
 function invalid(message: string): never {
@@ -112,6 +148,11 @@ const START_OPTIONS: KeySet<StartOptions> = { processor: true, args: true, jobId
 const LIMITS: KeySet<Limits> = { maxParallel: true, rateLimit: true };
 const RATE_LIMIT: KeySet<RateLimitSetting> = { itemsPerSecond: true, pagesPerSecond: true };
 const RAMPUP: KeySet<Rampup> = { from: true, step: true, everyMs: true };
+const RETRY_FAILED: KeySet<RetryFailedOptions> = { page: true };
+const PAGE_QUERY: KeySet<PageQuery> = { state: true, after: true, limit: true };
+const ATTEMPT_QUERY: KeySet<AttemptQuery> = { page: true, limit: true, endedAfter: true, startedBefore: true };
+const CLOSE_OPTIONS: KeySet<CloseOptions> = { stop: true };
+const PAGE_STATES: KeySet<Record<PageState, true>> = { queued: true, running: true, succeeded: true, failed: true };
 
 export interface FilledBatonOptions {
   db: string;
@@ -148,14 +189,21 @@ export function fillLimits(limits: Limits): LimitsUpdate {
   return update;
 }
 
+/**
+ * Only null removes a rate limit: an empty `{}` or an array names no rate, and taking it for
+ * "none" would drop a limit in silence and could flood the API it protects.
+ */
 export function checkRateLimit(value: RateLimitSetting | null | undefined): RateLimitSetting | null {
   if (value === null || value === undefined) return null;
-  if (typeof value !== 'object') invalid(`rateLimit must be { itemsPerSecond?, pagesPerSecond? }, got ${shown(value)}`);
+  if (typeof value !== 'object' || Array.isArray(value)) invalid(`rateLimit must be { itemsPerSecond?, pagesPerSecond? }, got ${shown(value)}`);
   checkKnownKeys('rateLimit', value, RATE_LIMIT);
   const out: RateLimitSetting = {};
   if (value.itemsPerSecond !== undefined) out.itemsPerSecond = checkPositive('rateLimit.itemsPerSecond', value.itemsPerSecond);
   if (value.pagesPerSecond !== undefined) out.pagesPerSecond = checkPositive('rateLimit.pagesPerSecond', value.pagesPerSecond);
-  return out.itemsPerSecond === undefined && out.pagesPerSecond === undefined ? null : out;
+  if (out.itemsPerSecond === undefined && out.pagesPerSecond === undefined) {
+    invalid(`rateLimit must set itemsPerSecond, pagesPerSecond or both, got ${shown(value)}; pass rateLimit: null to remove the rate limit`);
+  }
+  return out;
 }
 
 export function checkRampup(value: Rampup | null | undefined): Rampup | null {
@@ -208,6 +256,82 @@ export function fillStartOptions(options: StartOptions): FilledStartOptions {
     paused: checkPaused(options.paused ?? false),
     threads: checkThreads(options.threads ?? availableParallelism()),
   };
+}
+
+/** An options argument left out is {}; anything but an object is refused, saying what it takes. */
+function optionsObject(what: string, value: unknown, takes: string): object {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid(`${what} takes an object ${takes}, got ${shown(value)}`);
+  return value;
+}
+
+function optionalInteger(name: string, value: unknown, min: number): number | undefined {
+  return value === undefined ? undefined : checkInteger(name, value, min);
+}
+
+/** A time filter: epoch milliseconds, as the records give them. */
+function optionalTime(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    const hint = value instanceof Date ? ' (use date.getTime())' : typeof value === 'string' ? ' (use Date.parse(text))' : '';
+    invalid(`${name} must be a time in epoch milliseconds, such as Date.now() - 60000, got ${shown(value)}${hint}`);
+  }
+  return value;
+}
+
+/** A page number: pages are numbered from 1. */
+export function checkPageNumber(name: string, value: unknown): number {
+  return checkInteger(name, value, 1);
+}
+
+export function checkRetryFailedOptions(options: unknown): RetryFailedOptions {
+  const value = optionsObject('retryFailed', options, '{ page? }') as RetryFailedOptions;
+  checkKnownKeys('retryFailed', value, RETRY_FAILED);
+  const page = optionalInteger('page', value.page, 1);
+  return page === undefined ? {} : { page };
+}
+
+export function checkPageQuery(query: unknown): PageQuery {
+  const value = optionsObject('pages', query, '{ state?, after?, limit? }') as PageQuery;
+  checkKnownKeys('pages', value, PAGE_QUERY);
+  if (value.state !== undefined && (typeof value.state !== 'string' || !Object.hasOwn(PAGE_STATES, value.state))) {
+    invalid(`state must be one of ${Object.keys(PAGE_STATES).join(', ')}, got ${shown(value.state)}`);
+  }
+  const out: PageQuery = {};
+  if (value.state !== undefined) out.state = value.state;
+  const after = optionalInteger('after', value.after, 0);
+  if (after !== undefined) out.after = after;
+  const limit = optionalInteger('limit', value.limit, 1);
+  if (limit !== undefined) out.limit = limit;
+  return out;
+}
+
+export function checkAttemptQuery(query: unknown): AttemptQuery {
+  const value = optionsObject('attempts', query, '{ page?, limit?, endedAfter?, startedBefore? }') as AttemptQuery;
+  checkKnownKeys('attempts', value, ATTEMPT_QUERY);
+  const out: AttemptQuery = {};
+  const page = optionalInteger('page', value.page, 1);
+  if (page !== undefined) out.page = page;
+  const limit = optionalInteger('limit', value.limit, 1);
+  if (limit !== undefined) out.limit = limit;
+  const endedAfter = optionalTime('endedAfter', value.endedAfter);
+  if (endedAfter !== undefined) out.endedAfter = endedAfter;
+  const startedBefore = optionalTime('startedBefore', value.startedBefore);
+  if (startedBefore !== undefined) out.startedBefore = startedBefore;
+  return out;
+}
+
+/** How to stop: a typo ('nwo') must not quietly mean the default, which lets every page run on. */
+export function checkStopMode(name: string, value: unknown): StopMode {
+  if (value === undefined) return 'drain';
+  if (value !== 'drain' && value !== 'now') invalid(`${name} must be 'drain' or 'now', got ${shown(value)}`);
+  return value;
+}
+
+export function checkCloseOptions(options: unknown): StopMode {
+  const value = optionsObject('close', options, "{ stop?: 'drain' | 'now' }") as CloseOptions;
+  checkKnownKeys('close', value, CLOSE_OPTIONS);
+  return checkStopMode('stop', value.stop);
 }
 
 export function checkPageTimeout(value: number | null): number {

@@ -277,6 +277,11 @@ export class JobStore {
 
   // Read models.
 
+  /** One page's state, or null when the job has no such page. */
+  pageState(no: number, page: number): PageState | null {
+    return this.db.prepare<[number, number], PageState>('SELECT state FROM pages WHERE job = ? AND no = ?').pluck().get(no, page) ?? null;
+  }
+
   failures(no: number, limit = 1000): PageFailureInfo[] {
     const rows = this.db
       .prepare(

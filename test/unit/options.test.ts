@@ -1,7 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import {
+  checkAttemptQuery,
+  checkCloseOptions,
   checkJobId,
+  checkPageQuery,
+  checkRetryFailedOptions,
+  checkStopMode,
   checkPageTimeout,
   checkRampup,
   checkRateLimit,
@@ -93,8 +98,17 @@ describe('start options', () => {
 });
 
 describe('rampup and rateLimit', () => {
-  it('reads no rampup and no rate from null, undefined or a rate of neither kind', () => {
-    expect([checkRampup(null), checkRampup(undefined), checkRateLimit(null), checkRateLimit(undefined), checkRateLimit({})]).toEqual([null, null, null, null, null]);
+  it('reads no rampup and no rate from null or undefined', () => {
+    expect([checkRampup(null), checkRampup(undefined), checkRateLimit(null), checkRateLimit(undefined)]).toEqual([null, null, null, null]);
+  });
+
+  it('refuses a rate of neither kind, {} or [], rather than take it for no limit: only null removes one', () => {
+    const removing = '; pass rateLimit: null to remove the rate limit';
+    expect(refusal(() => checkRateLimit({}))).toEqual({ code: 'INVALID_OPTION', message: `rateLimit must set itemsPerSecond, pagesPerSecond or both, got {}${removing}` });
+    expect(refusal(() => checkRateLimit({ itemsPerSecond: undefined }))).toEqual({ code: 'INVALID_OPTION', message: `rateLimit must set itemsPerSecond, pagesPerSecond or both, got {}${removing}` });
+    expect(refusal(() => checkRateLimit(loose([])))).toEqual({ code: 'INVALID_OPTION', message: 'rateLimit must be { itemsPerSecond?, pagesPerSecond? }, got []' });
+    expect(refusal(() => fillLimits({ rateLimit: {} })).message).toBe(`rateLimit must set itemsPerSecond, pagesPerSecond or both, got {}${removing}`);
+    expect(refusal(() => fillStartOptions(loose<StartOptions>({ processor: 'p.ts', rateLimit: [] }))).message).toBe('rateLimit must be { itemsPerSecond?, pagesPerSecond? }, got []');
   });
 
   it('keeps the fields given, and only those', () => {
@@ -133,5 +147,44 @@ describe('job ids and page timeouts', () => {
   it('defaults a page timeout to five minutes, and refuses one that is not positive', () => {
     expect(checkPageTimeout(null)).toBe(300_000);
     expect(refusal(() => checkPageTimeout(0)).message).toBe('pageTimeoutMs must be a number > 0, got 0');
+  });
+});
+
+describe('the controls and queries: a key Baton does not know, or a bad value, is refused rather than ignored', () => {
+  it('takes what they document, and nothing for an argument left out', () => {
+    expect(checkRetryFailedOptions(undefined)).toEqual({});
+    expect(checkRetryFailedOptions({ page: 3 })).toEqual({ page: 3 });
+    expect(checkRetryFailedOptions({ page: undefined })).toEqual({});
+    expect(checkPageQuery({ state: 'failed', after: 0, limit: 10 })).toEqual({ state: 'failed', after: 0, limit: 10 });
+    expect(checkAttemptQuery({ page: 2, limit: 5, endedAfter: 0, startedBefore: 1.7e12 })).toEqual({ page: 2, limit: 5, endedAfter: 0, startedBefore: 1.7e12 });
+    expect([checkStopMode('stop', undefined), checkStopMode('stop', 'now'), checkCloseOptions(undefined), checkCloseOptions({ stop: 'now' })]).toEqual(['drain', 'now', 'drain', 'now']);
+  });
+
+  it.each([
+    [() => checkRetryFailedOptions({ pag: 1 }), 'retryFailed has no option "pag": the options are page'],
+    [() => checkRetryFailedOptions(5), 'retryFailed takes an object { page? }, got 5'],
+    [() => checkRetryFailedOptions({ page: 'abc' }), 'page must be an integer >= 1, got "abc"'],
+    [() => checkRetryFailedOptions({ page: 0 }), 'page must be an integer >= 1, got 0'],
+    [() => checkPageQuery({ stat: 'failed' }), 'pages has no option "stat": the options are state, after, limit'],
+    [() => checkPageQuery({ state: 'bogus' }), 'state must be one of queued, running, succeeded, failed, got "bogus"'],
+    [() => checkPageQuery({ limit: Number.NaN }), 'limit must be an integer >= 1, got NaN'],
+    [() => checkPageQuery({ after: -1 }), 'after must be an integer >= 0, got -1'],
+    [() => checkPageQuery(null), 'pages takes an object { state?, after?, limit? }, got null'],
+    [() => checkAttemptQuery({ pag: 1 }), 'attempts has no option "pag": the options are page, limit, endedAfter, startedBefore'],
+    [() => checkAttemptQuery({ endedAfter: '1970-01-01T00:00:00.000Z' }), 'endedAfter must be a time in epoch milliseconds, such as Date.now() - 60000, got "1970-01-01T00:00:00.000Z" (use Date.parse(text))'],
+    [() => checkAttemptQuery({ startedBefore: new Date(0) }), 'startedBefore must be a time in epoch milliseconds, such as Date.now() - 60000, got "1970-01-01T00:00:00.000Z" (use date.getTime())'],
+    [() => checkAttemptQuery({ limit: 0 }), 'limit must be an integer >= 1, got 0'],
+    [() => checkStopMode('stop', 'nwo'), `stop must be 'drain' or 'now', got "nwo"`],
+    [() => checkCloseOptions({ stop: 'later' }), `stop must be 'drain' or 'now', got "later"`],
+    [() => checkCloseOptions({ mode: 'now' }), 'close has no option "mode": the options are stop'],
+  ])('%#: %s', (call, message) => {
+    expect(refusal(call)).toEqual({ code: 'INVALID_OPTION', message });
+  });
+
+  it('shows a value that JSON cannot spell without throwing while it says so', () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    expect(refusal(() => checkPageQuery({ limit: circular })).message).toBe('limit must be an integer >= 1, got an object that is not JSON (it refers back to itself, or holds a BigInt)');
+    expect(refusal(() => checkPageQuery({ limit: 10n })).message).toBe('limit must be an integer >= 1, got 10n');
   });
 });
