@@ -884,7 +884,14 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         .catch((failure: unknown) => {
           if (this.finished) return;
           this.write(() =>
-            this.pages.log({ page: page[0], attempt: page[1], at: Date.now(), level: 'error', message: `onPageFailed threw: ${serializeError(failure).message}` }),
+            this.pages.log({
+              page: page[0],
+              attempt: page[1],
+              at: Date.now(),
+              level: 'error',
+              // The hook's own error, or why it never ran (see PagePool.reportPageFailed).
+              message: `onPageFailed ${failure instanceof ProcessorLoadError ? 'threw: ' : ""}${serializeError(failure).message}`,
+            }),
           );
         })
         .finally(() => {

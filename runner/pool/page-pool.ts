@@ -36,6 +36,9 @@ function isTaskFailure(value: unknown): value is TaskFailure {
   return typeof value === 'object' && value !== null && (value as TaskFailure).ok === false;
 }
 
+/** How many threads an onPageFailed call is tried on when the one it waits on stops. */
+const HOOK_TRIES = 3;
+
 export class ProcessorLoadError extends Error {
   constructor(readonly serialized: SerializedError) {
     super(serialized.message);
@@ -156,9 +159,23 @@ export class PagePool {
     return result as DescribeResult;
   }
 
+  /**
+   * Runs onPageFailed on some thread. The hook's own error comes back as a ProcessorLoadError. A
+   * task that fails otherwise lost its thread (stopped for a stuck page it was queued behind, or
+   * crashed): the hook may never have run, so it runs again on another, up to HOOK_TRIES times.
+   */
   async reportPageFailed(task: Omit<PageFailedTask, 'kind'>): Promise<void> {
-    const result: unknown = await this.piscina.run({ kind: 'page-failed', ...task });
-    if (isTaskFailure(result)) throw new ProcessorLoadError(result.error);
+    for (let tries = 1; ; tries++) {
+      let result: unknown;
+      try {
+        result = await this.piscina.run({ kind: 'page-failed', ...task });
+      } catch (error) {
+        if (tries < HOOK_TRIES && !this.destroyed) continue;
+        throw new Error(`did not run: its worker thread stopped ${tries} times (${(error as Error).message})`, { cause: error });
+      }
+      if (isTaskFailure(result)) throw new ProcessorLoadError(result.error);
+      return;
+    }
   }
 
   /** Terminates the thread; Piscina fails its tasks and starts a replacement. */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
@@ -64,6 +65,17 @@ describe('stuck pages', () => {
       const attempts = await outcomes(cursor);
       expect(attempts.at(-1)).toBe('succeeded');
       expect(attempts.slice(0, -1).every((outcome) => outcome === 'interrupted')).toBe(true);
+    }
+  });
+
+  it("calls onPageFailed for every stuck page that gives up, even when its call waited on a thread that was then stopped", async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    const log = join(tempDir(), 'failed.txt');
+    const job = await baton.start({ processor: fixture('busy-pages-report-failures.ts'), args: { log }, jobId: 'hooks', threads: 2 });
+    expect(await job.done).toMatchObject({ state: 'failed', pages: { total: 2, failed: 2 } });
+    expect(readFileSync(log, 'utf8').split('\n').filter(Boolean).sort()).toEqual(['busy-0 PageTimeoutError', 'busy-1 PageTimeoutError']);
+    for (const page of await baton.pages('hooks')) {
+      expect((await baton.logs('hooks', page.page)).filter((line) => line.message.startsWith('onPageFailed'))).toEqual([]);
     }
   });
 
