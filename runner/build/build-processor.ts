@@ -112,10 +112,21 @@ export function buildDirFor(dbPath: string): string {
   return basename(dir) === '.baton' ? join(dir, 'build') : join(dir, '.baton', 'build');
 }
 
+/** The files `baton new` makes a processor in, and the usual entry names: what a folder given as the processor likely means. */
+const ENTRY_NAMES = ['processor.ts', 'index.ts', 'processor.mts', 'index.mts', 'processor.js', 'index.js', 'processor.mjs', 'index.mjs'];
+
+/** A folder given as the processor: "does not exist" would send the user looking for a path that is there. */
+function folderError(folder: string, shown: string): BatonError {
+  const entry = ENTRY_NAMES.find((name) => existsSync(join(folder, name)));
+  const fix = entry !== undefined ? `give its processor file, ${shownPath(join(folder, entry))}` : 'give the path of a .ts, .js, .mts or .mjs processor file';
+  return new BatonError('PROCESSOR_NOT_FOUND', `processor ${shown} is a folder, not a file: ${fix}`);
+}
+
 /** Bundles `source` into `outDir`; throws a BatonError that names the file and line on failure. */
 export async function buildProcessor(source: string, outDir: string): Promise<BuiltProcessor> {
   const file = resolve(source);
   const shown = shownPath(file);
+  if (existsSync(file) && statSync(file).isDirectory()) throw folderError(file, shown);
   if (!existsSync(file) || !statSync(file).isFile()) {
     throw new BatonError('PROCESSOR_NOT_FOUND', `processor ${shown} does not exist: check the path, or create one with \`baton new <name>\``);
   }

@@ -127,13 +127,18 @@ export const FAILURES_SHOWN = 20;
 /** How many of a failed attempt's log lines `baton status <job>` shows under it: the last ones. */
 export const FAILURE_LOG_LINES = 3;
 
+/** The log lines of a page's last attempt (the one whose error a failure shows). */
+export function lastAttemptLog(logs: readonly LogLine[]): LogLine[] {
+  const last = Math.max(...logs.map((line) => line.attempt));
+  return logs.filter((line) => line.attempt === last);
+}
+
 /**
  * The log lines of a page's last attempt, the last `FAILURE_LOG_LINES` of them, one line each
  * and cut to 200 characters: `info  fetched 500 rows`, after `… 4 earlier lines` if any.
  */
 export function formatLastAttemptLog(logs: readonly LogLine[]): string[] {
-  const last = Math.max(...logs.map((line) => line.attempt));
-  const lines = logs.filter((line) => line.attempt === last);
+  const lines = lastAttemptLog(logs);
   const shown = lines.slice(-FAILURE_LOG_LINES).map((line) => {
     const message = line.message.replace(/\s+/g, ' ').trim();
     return `${line.level.padEnd(5)}  ${message.length > 200 ? `${message.slice(0, 199)}…` : message}`;

@@ -1,14 +1,20 @@
 /** `baton status [job]`: the jobs in the database, or one job with its failures. */
 import { existsSync } from 'node:fs';
 import { Baton } from '../engine/baton.js';
-import type { JobSnapshot, LogLine } from '../protocol.js';
+import type { JobSnapshot, JobStatus, LogLine, PageFailureInfo } from '../protocol.js';
 import { shownPath } from '../store/database.js';
 import { dbPath, dbSuffix, quoteArg, requireDatabaseFor, type DbOption } from './cli-options.js';
-import { FAILURES_SHOWN, formatJobStatus, formatJobsTable } from './format-summary.js';
+import { FAILURE_LOG_LINES, FAILURES_SHOWN, formatJobStatus, formatJobsTable, lastAttemptLog } from './format-summary.js';
 
 /** The options of `baton status`. */
 export interface StatusCommandOptions extends DbOption {
   json?: boolean;
+}
+
+/** A failure in `baton status <job> --json`: with what its last attempt logged last, as the text shows under it. */
+export interface FailureJson extends PageFailureInfo {
+  /** The last lines (up to FAILURE_LOG_LINES) its last attempt logged, oldest first: `{ attempt, at, level, message }`. */
+  lastLog: Omit<LogLine, 'page'>[];
 }
 
 /** The latest activity the process running the job published (about four a second). */
@@ -57,14 +63,21 @@ export async function statusCommand(jobId: string | undefined, options: StatusCo
     // A running job's counts reach the database with its heartbeat (every 2 s); what its process
     // publishes four times a second is fresher, and has its pace (throughput, ETA).
     const live = status.live ? await latestSnapshot(baton, jobId) : undefined;
-    const shown = live ? { ...status, ...live, failures: status.failures } : status;
+    const shown: JobStatus = live ? { ...status, ...live, failures: status.failures } : status;
+    // What the failed pages logged: often the why behind their error. The text shows the first
+    // FAILURES_SHOWN failures; JSON has every failure, so each gets its lines.
+    const logs = new Map<number, LogLine[]>();
+    for (const failure of options.json ? status.failures : status.failures.slice(0, FAILURES_SHOWN)) logs.set(failure.page, await baton.logs(jobId, failure.page));
     if (options.json) {
-      process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+      const failures: FailureJson[] = shown.failures.map((failure) => ({
+        ...failure,
+        lastLog: lastAttemptLog(logs.get(failure.page) ?? [])
+          .slice(-FAILURE_LOG_LINES)
+          .map(({ attempt, at, level, message }) => ({ attempt, at, level, message })),
+      }));
+      process.stdout.write(`${JSON.stringify({ ...shown, failures }, null, 2)}\n`);
       return 0;
     }
-    // What the failed pages logged: often the why behind their error.
-    const logs = new Map<number, LogLine[]>();
-    for (const failure of status.failures.slice(0, FAILURES_SHOWN)) logs.set(failure.page, await baton.logs(jobId, failure.page));
     process.stdout.write(`${formatJobStatus(shown, `baton resume ${quoteArg(jobId)}${dbSuffix(options)}`, (page) => logs.get(page) ?? [], live).join('\n')}\n`);
     return 0;
   } finally {

@@ -48,6 +48,12 @@ describe('baton status', () => {
     const status = JSON.parse(json.stdout) as JobStatus;
     expect(status).toMatchObject({ jobId: 'shown', state: 'failed', live: false, limits: { maxParallel: 4 }, pages: { failed: 1 } });
     expect(status.failures.map((f) => [f.page, f.cursor, f.attempts, f.error.name])).toEqual([[2, 1, 3, 'DatabaseGoneError']]);
+    // What the text shows under the failure, as data: its last attempt's last lines.
+    const [failure0] = (status as JobStatus & { failures: { lastLog: unknown }[] }).failures;
+    expect(failure0!.lastLog).toEqual([
+      { attempt: 3, at: expect.any(Number), level: 'info', message: "connecting to { host: 'db.internal', port: 5432 }" },
+      { attempt: 3, at: expect.any(Number), level: 'warn', message: 'no route to host, attempt 3' },
+    ]);
   });
 
   it('says when nobody runs an unfinished job (its process was killed), and the command that goes on works', async () => {

@@ -24,6 +24,25 @@ export default definePageProcessor<number>({
 `;
 
 describe('building processors', () => {
+  it('says a folder given as the processor is a folder, naming the processor file in it when there is one', async () => {
+    const dir = tempDir();
+    baton = await Baton.open({ db: join(dir, '.baton', 'baton.db') });
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    await expect(baton.start({ processor: empty })).rejects.toMatchObject({
+      code: 'PROCESSOR_NOT_FOUND',
+      message: expect.stringMatching(/^processor \S*empty is a folder, not a file: give the path of a \.ts, \.js, \.mts or \.mjs processor file$/),
+    });
+    const made = join(dir, 'migrate');
+    mkdirSync(made);
+    writeFileSync(join(made, 'processor.ts'), failing);
+    await expect(baton.start({ processor: made })).rejects.toMatchObject({
+      code: 'PROCESSOR_NOT_FOUND',
+      message: expect.stringMatching(/^processor \S*migrate is a folder, not a file: give its processor file, \S*migrate\/processor\.ts$/),
+    });
+    expect(await baton.jobs()).toEqual([]);
+  });
+
   it('rebuilds the processor on retry-failed, so a fixed processor repairs the job', async () => {
     const dir = tempDir();
     const processor = join(dir, 'fix-me.ts');
