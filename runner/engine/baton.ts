@@ -42,7 +42,8 @@ import {
   type StartOptions,
 } from './options.js';
 import { recoverJob } from './recover-job.js';
-import { fillRetryPolicy } from './retry-policy.js';
+import type { RetryOptions } from '../processor-api.js';
+import { fillRetryPolicy, type RetryPolicy } from './retry-policy.js';
 
 /** What `baton.retryFailed(jobId)` did. */
 export type RetryFailedResult =
@@ -292,10 +293,16 @@ export class Baton {
     }
     const row = this.sql(() => this.store.require(jobId));
     if (jobHasEnded(row.state)) throw finishedError(row, this.label, 'cancel');
-    this.sql(() => {
-      this.store.requestCancel(jobId);
-      if (!ownerIsLive(row)) this.store.setState(row.no, 'cancelled', Date.now());
-    });
+    this.sql(() =>
+      this.db.transaction(() => {
+        this.store.requestCancel(jobId);
+        if (ownerIsLive(row)) return;
+        // Nobody runs it: the pages its last owner left running (a crash) are settled as a resume
+        // would (an interrupted attempt each), and the counters recounted, before it ends.
+        recoverJob(this.db, this.store, new PageStore(this.db, row.no), row, storedPolicy(row));
+        this.store.setState(row.no, 'cancelled', Date.now());
+      })(),
+    );
   }
 
   /** Whether a live process (this one or another) runs the job now. */
@@ -373,6 +380,12 @@ export class Baton {
       const processor = await this.loadDefinition(row, pool, built);
       const pages = new PageStore(this.db, row.no);
       recoverJob(this.db, this.store, pages, this.store.getByNo(row.no), processor.policy);
+      const recovered = this.store.getByNo(row.no);
+      if (recovered.cancel_requested === 1) {
+        // Cancelled, and its owner stopped before it could end the job: it ends now, and nothing runs.
+        this.store.setState(row.no, 'cancelled', Date.now());
+        throw finishedError({ ...recovered, state: 'cancelled' }, this.label, options.retryFailed ? 'retry' : 'resume');
+      }
       let requeued = 0;
       if (options.retryFailed) {
         requeued = this.db.transaction(() => {
@@ -522,6 +535,15 @@ function clip(json: string, max = 100): string {
  * Cancelled is for good: its queued pages must not run through a retry. A job that succeeded has
  * no failed page: running it again would only rebuild its processor and rewrite its end.
  */
+/** The retry policy a job last ran with, as recorded (the default if the record is unreadable). */
+function storedPolicy(row: JobRow): RetryPolicy {
+  try {
+    return fillRetryPolicy(JSON.parse(row.retry) as RetryOptions);
+  } catch {
+    return fillRetryPolicy(undefined);
+  }
+}
+
 function refuseRetryOfEnded(row: JobRow, label: DatabaseLabel): void {
   if (row.state === 'cancelled') throw finishedError(row, label, 'retry');
   if (row.state === 'succeeded') throw new BatonError('JOB_FINISHED', `job "${row.id}" succeeded: it has no failed pages to run again`);

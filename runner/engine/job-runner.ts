@@ -1239,7 +1239,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   async cancel(): Promise<JobSummary> {
     if (!this.cancelling && !this.finished) {
       this.cancelling = true;
-      this.setState('cancelled');
+      // Shown at once; written with the end (finish), once the running pages are settled: a crash
+      // meanwhile leaves the job running with its cancel requested, and the next process to take
+      // it up settles those pages as after any crash, then ends it cancelled.
+      this.state = 'cancelled';
+      this.dirty = true;
       this.abortAll('cancelled', 'job cancelled');
       const deadline = Date.now() + CANCEL_GRACE_MS;
       while (this.running.size > 0 && Date.now() < deadline && !this.finished) await delay(20);

@@ -51,6 +51,30 @@ async function runAndKill(processor: string, afterRuns: number): Promise<Crash> 
 
 const everyCursor = Array.from({ length: CHAINS }, (_, chain) => Array.from({ length: PAGES }, (_, n) => `${chain}:${n}`)).flat();
 
+/** Starts `ignores-cancel.ts` in a child process; resolves once its four pages run. */
+async function startIgnoringCancel(): Promise<{ db: string; log: string; child: ReturnType<typeof fork>; exited: Promise<unknown> }> {
+  const dir = tempDir();
+  const db = join(dir, 'baton.db');
+  const log = join(dir, 'runs.log');
+  const child = fork(join(root, 'test/support/run-job.mjs'), [db, 'cancelled', fixture('ignores-cancel.ts'), JSON.stringify({ log, pages: 4, ms: 20_000 }), '4'], {
+    stdio: 'ignore',
+  });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  await waitFor(() => runs(log).size === 4, 30_000, 'four pages to run');
+  return { db, log, child, exited };
+}
+
+/** What the database says of the job, from its tables and its row: they must agree. */
+async function settledAsCancelled(b: Baton): Promise<void> {
+  const status = await b.status('cancelled');
+  expect(status).toMatchObject({ state: 'cancelled', live: false, pages: { total: 4, running: 0, queued: 4, succeeded: 0, failed: 0 } });
+  const pages = await b.pages('cancelled');
+  expect(pages.map((page) => page.state)).toEqual(['queued', 'queued', 'queued', 'queued']);
+  // Each page that was running when its process died has that attempt recorded.
+  const attempts = await b.attempts('cancelled');
+  expect(attempts.map((attempt) => attempt.outcome)).toEqual(['interrupted', 'interrupted', 'interrupted', 'interrupted']);
+}
+
 describe('crash safety (kill -9, then resume)', () => {
   for (const afterRuns of [3, 40, 120]) {
     it(`at-least-once, killed after ${afterRuns} runs: loses no page, forks no chain, re-runs only pages not recorded done`, async () => {
@@ -141,4 +165,36 @@ describe('crash safety (kill -9, then resume)', () => {
     // Its re-run matched its enqueue to page 3 by call order, not by the cursor's duplicate.
     expect((await baton.logs('held', second.no)).filter((line) => line.message.includes('already page'))).toEqual([]);
   });
+});
+
+describe('a cancel and a kill -9', () => {
+  it('cancelled after its process was killed: the pages left running are settled, and the counts agree', async () => {
+    const { db, child, exited } = await startIgnoringCancel();
+    child.kill('SIGKILL');
+    await exited;
+    baton = await Baton.open({ db });
+    await baton.cancel('cancelled');
+    await settledAsCancelled(baton);
+  });
+
+  for (const when of ['before its process applies the cancel', 'while its process waits for the pages to stop']) {
+    it(`killed ${when}: resume ends it cancelled and runs nothing again`, async () => {
+      const { db, log, child, exited } = await startIgnoringCancel();
+      baton = await Baton.open({ db });
+      await baton.cancel('cancelled');
+      if (when.startsWith('while')) {
+        // Its process shows the cancel at once, and writes it once its pages stop (they ignore
+        // their signal for 20 s; it waits 2 s for them).
+        let cancelling = false;
+        const stop = baton.watch('cancelled', (activity) => (cancelling ||= activity.snapshot.state === 'cancelled'));
+        await waitFor(() => cancelling, 10_000, 'the cancel to begin');
+        stop();
+      }
+      child.kill('SIGKILL');
+      await exited;
+      await expect(baton.resume('cancelled')).rejects.toMatchObject({ code: 'JOB_FINISHED', message: expect.stringContaining('has already ended (cancelled)') });
+      await settledAsCancelled(baton);
+      expect([...runs(log).values()]).toEqual([1, 1, 1, 1]);
+    });
+  }
 });
