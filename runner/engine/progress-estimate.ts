@@ -1,3 +1,5 @@
+import { jobHasEnded, type JobState } from '../protocol.js';
+
 /** Percent done and time left, from items done, the estimated total and the current rate. */
 export interface ProgressEstimate {
   /** 0..100, or null without an estimate of the total. */
@@ -12,4 +14,14 @@ export function estimateProgress(itemsDone: number, estimatedTotal: number | nul
   const left = Math.max(0, estimatedTotal - itemsDone);
   const etaSeconds = left === 0 ? 0 : itemsPerSecond > 0 ? left / itemsPerSecond : null;
   return { percent, etaSeconds };
+}
+
+/**
+ * The ETA of a job that no longer runs in this process. An ended job (succeeded, failed,
+ * cancelled) has nothing left to wait for, even when it did fewer items than its estimate: 0.
+ * A job stopped here, resumable, has no rate to go on until it runs again: null. The rate of
+ * its last seconds would otherwise still give a positive number after the end.
+ */
+export function etaOfStoppedJob(state: JobState): number | null {
+  return jobHasEnded(state) ? 0 : null;
 }
