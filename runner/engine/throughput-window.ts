@@ -42,6 +42,25 @@ export class ThroughputWindow {
     this.pages[this.head]! += pages;
   }
 
+  /**
+   * Takes back up to `items` recorded since `since`, newest first: the progress an attempt
+   * reported before it failed, which never counted. Each bucket stays >= 0, and buckets before
+   * `since` keep what other pages did; what has already left the window needs no taking back.
+   */
+  withdraw(now: number, items: number, since: number): void {
+    this.advance(now);
+    const n = this.items.length;
+    let left = items;
+    for (let i = 0; i < n && left > 0; i++) {
+      // Bucket i back from the newest starts at headStart - i * bucketMs.
+      if (this.headStart - i * this.bucketMs + this.bucketMs <= since) break;
+      const index = (this.head - i + n) % n;
+      const taken = Math.min(this.items[index]!, left);
+      this.items[index]! -= taken;
+      left -= taken;
+    }
+  }
+
   /** Rates over the window, or over the time since start when that is shorter. */
   rates(now: number): { itemsPerSecond: number; pagesPerSecond: number } {
     this.advance(now);

@@ -19,6 +19,19 @@ describe('ThroughputWindow', () => {
     expect(rates.pagesPerSecond).toBeCloseTo(1 / 4.75, 6);
   });
 
+  it('takes back the items of an attempt that failed, from the buckets since it started, and no others', () => {
+    const window = new ThroughputWindow(5_000, 0);
+    window.record(200, 40, 1); // a page that succeeded before the failing one started
+    window.record(1_200, 30, 0); // the failing attempt's progress...
+    window.record(2_600, 30, 0);
+    window.withdraw(3_000, 60, 1_000); // ...taken back when it fails
+    expect(window.rates(4_000)).toEqual({ itemsPerSecond: 10, pagesPerSecond: 0.25 });
+    // More than was recorded since then: nothing goes below zero, the earlier page's items stay.
+    window.record(3_500, 5, 0);
+    window.withdraw(3_600, 1_000, 3_000);
+    expect(window.rates(4_000)).toEqual({ itemsPerSecond: 10, pagesPerSecond: 0.25 });
+  });
+
   it('keeps constant memory however long it runs', () => {
     const window = new ThroughputWindow(1_000, 0, 10);
     for (let t = 0; t < 1_000_000; t += 7) window.record(t, 1, 0);
