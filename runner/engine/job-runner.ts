@@ -20,7 +20,7 @@ import type { GroupCommit } from '../store/group-commit.js';
 import { HEARTBEAT_EVERY_MS, summarize, type JobControl, type JobCounters, type JobRow, type JobStore } from '../store/job-store.js';
 import { PageStore, type QueuedPage } from '../store/page-store.js';
 import { PageQueue } from './page-queue.js';
-import { estimateProgress } from './progress-estimate.js';
+import { estimateProgress, etaOfStoppedJob } from './progress-estimate.js';
 import { msUntilNextRampStep, rampedParallel, type Rampup } from './rampup.js';
 import { RateLimiter } from './rate-limiter.js';
 import { decideRetry, type RetryPolicy } from './retry-policy.js';
@@ -681,6 +681,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         errorStack: detail.error?.stack ?? null,
       });
     }
+    // What an attempt that did not succeed reported never counted: it leaves the items/s rate too.
+    if (outcome !== 'succeeded' && run.items > 0) this.window.withdraw(now, run.items, run.dispatchedAt);
     let state: 'queued' | 'succeeded' | 'failed' = 'queued';
     let retryBase = run.retryBase;
     let runAfter: number | null = null;
@@ -1445,8 +1447,10 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     for (const run of this.running.values()) runningItems += run.items;
     const throughput = this.window.rates(now);
     const itemsLive = summary.items + runningItems;
-    const { percent, etaSeconds } = estimateProgress(itemsLive, summary.estimatedTotalItems, throughput.itemsPerSecond);
-    return { ...summary, throughput, itemsLive, inFlight: this.running.size, effectiveParallel: this.allowedParallel(now), percent, etaSeconds };
+    const estimate = estimateProgress(itemsLive, summary.estimatedTotalItems, throughput.itemsPerSecond);
+    // Once the run is over the rate of its last seconds means nothing (see etaOfStoppedJob).
+    const etaSeconds = summary.live ? estimate.etaSeconds : etaOfStoppedJob(summary.state);
+    return { ...summary, throughput, itemsLive, inFlight: this.running.size, effectiveParallel: this.allowedParallel(now), percent: estimate.percent, etaSeconds };
   }
 }
 

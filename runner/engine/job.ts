@@ -8,7 +8,6 @@ import type { JobActivity, JobSnapshot, JobSummary } from '../protocol.js';
 import type { JobStore } from '../store/job-store.js';
 import type { JobRunner, StopMode } from './job-runner.js';
 import { checkRetryFailedOptions, checkStopMode, fillLimits, type Limits, type RetryFailedOptions } from './options.js';
-import { etaOfStoppedJob } from './progress-estimate.js';
 
 interface JobEvents {
   /** A snapshot of the job, at most about 4 per second, and once more when it ends. */
@@ -43,8 +42,8 @@ export class Job extends EventEmitter<JobEvents> {
 
   private attach(runner: JobRunner): void {
     this.runner = runner;
-    runner.on('update', (snapshot) => this.emit('update', settled(snapshot)));
-    runner.on('activity', (activity) => this.emit('activity', activity.snapshot.live ? activity : { ...activity, snapshot: settled(activity.snapshot) }));
+    runner.on('update', (snapshot) => this.emit('update', snapshot));
+    runner.on('activity', (activity) => this.emit('activity', activity));
   }
 
   /** The job's id. */
@@ -67,7 +66,7 @@ export class Job extends EventEmitter<JobEvents> {
   }
 
   snapshot(): JobSnapshot {
-    return settled(this.runner.snapshot());
+    return this.runner.snapshot();
   }
 
   /** No new page starts; running pages finish. Durable: a resumed runner stays paused. */
@@ -130,14 +129,4 @@ export class Job extends EventEmitter<JobEvents> {
   private poll(): void {
     if (!this.runner.isFinished) this.runner.pollControl();
   }
-}
-
-/**
- * A snapshot of a run that is over: the runner's ETA comes from the rate of its last seconds, and
- * stays positive after the end when the job did fewer items than its estimate.
- */
-function settled(snapshot: JobSnapshot): JobSnapshot {
-  if (snapshot.live) return snapshot;
-  const etaSeconds = etaOfStoppedJob(snapshot.state);
-  return snapshot.etaSeconds === etaSeconds ? snapshot : { ...snapshot, etaSeconds };
 }

@@ -35,11 +35,41 @@ describe('the ETA once the run is over', () => {
     expect(job.snapshot().percent).toBeLessThan(100);
   });
 
+  it('is 0 in the last word another process reads (watch), not the rate of its last seconds', async () => {
+    const file = join(tempDir(), 'baton.db');
+    baton = await Baton.open({ db: file });
+    const job = await baton.start({ processor: fixture('falls-short.ts'), args: { pages: 8, ms: 80 } });
+    await job.done;
+    const reader = await Baton.open({ db: file });
+    try {
+      const seen: JobSnapshot[] = [];
+      const unsubscribe = reader.watch(job.id, (activity) => seen.push(activity.snapshot));
+      await waitFor(() => seen.length > 0, 10_000, 'the last activity');
+      unsubscribe();
+      expect(seen.at(-1)).toMatchObject({ state: 'succeeded', live: false, etaSeconds: 0 });
+    } finally {
+      await reader.close();
+    }
+  });
+
   it('is null for a job stopped in this process: it has no pace until it runs again', async () => {
     const b = await open();
     const job = await b.start({ processor: fixture('falls-short.ts'), args: { pages: 200, ms: 30 }, maxParallel: 1 });
     await waitFor(() => (job.snapshot().etaSeconds ?? 0) > 0, 20_000, 'a positive ETA');
     expect(await job.stop('now')).toMatchObject({ state: 'running', live: false });
     expect(job.snapshot()).toMatchObject({ live: false, etaSeconds: null });
+  });
+});
+
+describe('the items/s rate', () => {
+  it('leaves out what attempts that failed had reported: their items never counted', async () => {
+    const b = await open();
+    const job = await b.start({ processor: fixture('reports-then-fails.ts'), args: { failing: 4, ms: 60_000 } });
+    await waitFor(() => job.snapshot().pages.failed === 4, 20_000, 'the four pages to fail');
+    const snapshot = job.snapshot();
+    expect(snapshot).toMatchObject({ live: true, items: 0, itemsLive: 0 });
+    expect(snapshot.throughput.itemsPerSecond).toBe(0);
+    // Pages that failed still ended: the pages/s rate does not count them either, as before.
+    expect(snapshot.throughput.pagesPerSecond).toBe(0);
   });
 });
