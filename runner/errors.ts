@@ -27,6 +27,8 @@ export type BatonErrorCode =
   | 'DB_LOCKED'
   /** The database was written by a newer Baton. */
   | 'DB_SCHEMA_NEWER'
+  /** A call on a Baton after close() (or a new run while it closes). */
+  | 'BATON_CLOSED'
   /** An attempt that Baton already gave up on (timed out) tried to enqueue a page. */
   | 'STALE_ATTEMPT';
 

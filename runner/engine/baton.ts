@@ -90,7 +90,7 @@ export class Baton {
    * cannot run: the processor is missing, does not build, or is not a page processor.
    */
   async start(options: StartOptions): Promise<Job> {
-    this.checkOpen();
+    this.checkOpen(true);
     const filled = fillStartOptions(options);
     const reused = filled.jobId;
     if (reused !== null) {
@@ -157,7 +157,7 @@ export class Baton {
    * stays paused until `job.resume()`.
    */
   async resume(jobId: string, options: ResumeOptions = {}): Promise<Job> {
-    this.checkOpen();
+    this.checkOpen(true);
     checkJobId(jobId);
     const handle = this.handles.get(jobId);
     if (handle && !isEnded(handle)) return handle;
@@ -173,7 +173,7 @@ export class Baton {
    * database; one that nobody runs is run here to the end.
    */
   async retryFailed(jobId: string, options: RetryFailedOptions = {}): Promise<RetryFailedResult> {
-    this.checkOpen();
+    this.checkOpen(true);
     // Checked before anything runs: a misspelt { pag: 1 } would otherwise rerun every failed page.
     options = checkRetryFailedOptions(options);
     const handle = this.handles.get(jobId);
@@ -342,6 +342,7 @@ export class Baton {
 
   /** Runs reads and control writes: SQLite's errors become DB_CORRUPT or DB_LOCKED, naming the file. */
   private sql<T>(work: () => T): T {
+    this.checkOpen();
     try {
       return work();
     } catch (error) {
@@ -349,8 +350,11 @@ export class Baton {
     }
   }
 
-  private checkOpen(): void {
-    if (this.closed) throw new BatonError('INVALID_OPTION', 'this Baton is closed: open a new one with Baton.open()');
+  /** Every public call checks this; `start`, `resume` and `retryFailed` also refuse while close() drains. */
+  private checkOpen(forNewRun = false): void {
+    if (this.closed || (forNewRun && this.closing)) {
+      throw new BatonError('BATON_CLOSED', `this Baton is ${this.closed ? 'closed' : 'closing'}: open a new one with Baton.open()`);
+    }
   }
 
   private createPool(jobId: string, argsJson: string, threads: number): PagePool {
@@ -447,6 +451,7 @@ export class Baton {
 
   private handleFor(runner: JobRunner): Job {
     const job = new Job(runner, this.store, async (jobId, page) => {
+      this.checkOpen(true);
       const row = this.store.require(jobId);
       refuseRetryOfEnded(row, this.label);
       const restarted = await this.runHere(row, { threads: undefined, retryFailed: true, page });

@@ -231,6 +231,46 @@ describe('unknown and finished jobs', () => {
   });
 });
 
+describe('a closed Baton', () => {
+  it('refuses every call with BATON_CLOSED and says to open another', async () => {
+    const b = await open();
+    const job = await b.start({ processor: fixture('plain.js'), jobId: 'done' });
+    await job.done;
+    await b.close();
+    const calls = [
+      () => job.retryFailed(),
+      () => b.start({ processor: fixture('plain.js') }),
+      () => b.resume('done'),
+      () => b.retryFailed('done'),
+      () => b.jobs(),
+      () => b.status('done'),
+      () => b.pages('done'),
+      () => b.attempts('done'),
+      () => b.logs('done', 1),
+      () => b.pause('done'),
+      () => b.unpause('done'),
+      () => b.setLimits('done', { maxParallel: 2 }),
+      () => b.cancel('done'),
+      async () => b.isLive('done'),
+      async () => b.watch('done', () => {}),
+      async () => b.watchJobs(() => {}),
+    ];
+    for (const call of calls) {
+      await expect(call()).rejects.toMatchObject({ code: 'BATON_CLOSED', message: 'this Baton is closed: open a new one with Baton.open()' });
+    }
+  });
+
+  it('refuses a new run while close() drains, and the running job still ends as asked', async () => {
+    const b = await open();
+    const job = await b.start({ processor: fixture('sleeps.ts'), args: { ms: 300 }, jobId: 'draining' });
+    const closing = b.close();
+    await expect(b.start({ processor: fixture('plain.js') })).rejects.toMatchObject({ code: 'BATON_CLOSED', message: 'this Baton is closing: open a new one with Baton.open()' });
+    await closing;
+    // Drained, not ended: it stays resumable.
+    expect(await job.done).toMatchObject({ jobId: 'draining', state: 'running', live: false });
+  });
+});
+
 describe('a bad database file', () => {
   it('that is a folder: says so, and what path to give instead', async () => {
     const dir = tempDir();
