@@ -16,7 +16,11 @@ export interface SqliteKeysetOptions {
   file: string;
   /** The table (or view) to page through; `schema.table` is accepted. */
   table: string;
-  /** A unique, indexed column to page by. Default 'id'. */
+  /**
+   * A unique, indexed column to page by. Default 'id'. Rows whose key is NULL are never read (a
+   * NULL cannot be a cursor, and would stall a chain): declare the key NOT NULL, or give those
+   * rows a key before the job, or they are left out in silence.
+   */
   key?: string;
   /** Columns to select. Default ['*']. The key is added when it is not among them. */
   columns?: string[];
