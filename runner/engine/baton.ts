@@ -41,7 +41,7 @@ import {
   type RetryFailedOptions,
   type StartOptions,
 } from './options.js';
-import { recoverJob } from './recover-job.js';
+import { recoverJob, type GaveUpPage } from './recover-job.js';
 import type { RetryOptions } from '../processor-api.js';
 import { fillRetryPolicy, type RetryPolicy } from './retry-policy.js';
 
@@ -383,7 +383,7 @@ export class Baton {
       pool = this.createPool(row.id, row.args, threads);
       const processor = await this.loadDefinition(row, pool, built);
       const pages = new PageStore(this.db, row.no);
-      recoverJob(this.db, this.store, pages, this.store.getByNo(row.no), processor.policy);
+      const { gaveUp } = recoverJob(this.db, this.store, pages, this.store.getByNo(row.no), processor.policy);
       const recovered = this.store.getByNo(row.no);
       if (recovered.cancel_requested === 1) {
         // Cancelled, and its owner stopped before it could end the job: it ends now, and nothing runs.
@@ -401,7 +401,7 @@ export class Baton {
         })();
       }
       const fresh = this.store.getByNo(row.no);
-      const runner = this.launchRunner(fresh, pool, processor);
+      const runner = this.launchRunner(fresh, pool, processor, gaveUp);
       return { runner, requeued };
     } catch (error) {
       await pool?.destroy().catch(() => {});
@@ -414,8 +414,9 @@ export class Baton {
     }
   }
 
-  private launchRunner(row: JobRow, pool: PagePool, processor: ProcessorState): JobRunner {
+  private launchRunner(row: JobRow, pool: PagePool, processor: ProcessorState, gaveUp: GaveUpPage[] = []): JobRunner {
     const runner = new JobRunner({
+      gaveUp,
       db: this.db,
       group: this.group,
       jobs: this.store,

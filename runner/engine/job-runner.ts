@@ -20,6 +20,7 @@ import type { GroupCommit } from '../store/group-commit.js';
 import { HEARTBEAT_EVERY_MS, summarize, type JobControl, type JobCounters, type JobRow, type JobStore } from '../store/job-store.js';
 import { PageStore, type QueuedPage } from '../store/page-store.js';
 import { PageQueue } from './page-queue.js';
+import type { GaveUpPage } from './recover-job.js';
 import { estimateProgress, etaOfStoppedJob } from './progress-estimate.js';
 import { msUntilNextRampStep, rampedParallel, type Rampup } from './rampup.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -77,6 +78,8 @@ export interface JobRunnerOptions {
   owner: string;
   /** Rebuilds and describes the processor for retry-failed. */
   rebuild: () => Promise<ProcessorState>;
+  /** Pages that gave up before this run (at-most-once pages a crash interrupted): onPageFailed runs for each. */
+  gaveUp?: GaveUpPage[];
 }
 
 /** How a stop ends the run in this process: let running pages finish, or stop them now. */
@@ -110,6 +113,8 @@ interface AttemptEnd {
   items?: number;
   error?: SerializedError;
   nonRetryable?: boolean;
+  /** Its code never ran: it runs again even at-most-once. */
+  neverStarted?: boolean;
 }
 
 interface RunnerEvents {
@@ -154,7 +159,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private acks = new Map<number, number[]>();
   private rejections: { threadId: number; request: number; code: string; message: string }[] = [];
   private heldRuns: RunningAttempt[] = [];
-  private gaveUp: { page: TaskPage; error: SerializedError }[] = [];
+  private gaveUp: GaveUpPage[];
   private commitHooked = false;
   /** Runs started since the last send, to go out as tasks. */
   private startedRuns: RunningAttempt[] = [];
@@ -221,6 +226,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     this.no = row.no;
     this.db = options.db;
     this.group = options.group;
+    this.gaveUp = [...(options.gaveUp ?? [])];
     this.jobs = options.jobs;
     this.pool = options.pool;
     this.processor = options.processor;
@@ -700,8 +706,9 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         state = 'failed';
         this.gaveUp.push({ page: [run.no, run.attempt, run.cursor, run.size, run.children], error: detail.error ?? { name: 'Error', message: outcome } });
       }
-    } else if (outcome === 'interrupted' && this.processor.policy.mode === 'at-most-once') {
+    } else if (outcome === 'interrupted' && this.processor.policy.mode === 'at-most-once' && !detail.neverStarted) {
       state = 'failed';
+      this.gaveUp.push({ page: [run.no, run.attempt, run.cursor, run.size, run.children], error: detail.error ?? { name: 'Interrupted', message: 'interrupted' } });
     } else {
       // Interrupted or cancelled by Baton: it runs again and this attempt does not count.
       retryBase++;
@@ -859,12 +866,13 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
           this.endAttempt(run, run.abortedAs, now);
         } else if (run.threadId !== null && this.pool.terminated.has(run.threadId)) {
           this.endAttempt(run, 'interrupted', now, {
-            error: { name: 'Interrupted', message: 'its worker thread was terminated to stop a stuck page; it runs again and this attempt does not count' },
+            error: this.interruption('its worker thread was terminated to stop a stuck page'),
           });
         } else if (run.threadId === null) {
           // Its code never ran (a thread tells of a task first): nothing to count against it.
           this.endAttempt(run, 'interrupted', now, {
             error: { name: 'Interrupted', message: `its worker thread stopped before the page started (${serializeError(error).message}); it runs again and this attempt does not count` },
+            neverStarted: true,
           });
         } else {
           this.endAttempt(run, 'failed', now, { error: { name: 'WorkerExitError', message: `the worker thread running this page exited: ${serializeError(error).message}` } });
@@ -975,6 +983,17 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     this.pump();
   }
 
+  /**
+   * Why an attempt Baton cut short does not count, and what happens to its page: at-least-once,
+   * it runs again (`how`); at-most-once, it may have done its work, so it fails as interrupted.
+   */
+  private interruption(cause: string, how = ''): SerializedError {
+    const next = this.processor.policy.mode === 'at-most-once'
+      ? 'at-most-once: it is not run again, and fails as interrupted'
+      : `it runs again${how} and this attempt does not count`;
+    return { name: 'Interrupted', message: `${cause}; ${next}` };
+  }
+
   /** Reads the control columns now rather than at the next poll. */
   pollControl(): void {
     if (!this.finished) this.applyControl(this.jobs.readControl(this.no));
@@ -993,11 +1012,16 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
           });
         }
         for (const run of frozen) {
+          if (run.threadId === null) {
+            // Its code never ran, so it runs again whatever the mode.
+            this.endAttempt(run, 'interrupted', now, {
+              error: { name: 'Interrupted', message: 'it never started: its task waited behind a page that blocks a worker thread; it runs again and this attempt does not count' },
+              neverStarted: true,
+            });
+            continue;
+          }
           this.endAttempt(run, 'interrupted', now, {
-            error: {
-              name: 'Interrupted',
-              message: 'its worker thread was blocked by one of the pages it ran, not known which: the thread is stopped, and this page runs again (one suspect at a time) without counting this attempt',
-            },
+            error: this.interruption('its worker thread was blocked by one of the pages it ran, not known which, and is stopped', ' (one suspect at a time)'),
           });
         }
       });

@@ -2,6 +2,8 @@
  * Before a job runs again in a new process: the pages its last owner left 'running' (a crash,
  * kill -9, a stop at once) are settled by the retry mode, and the counters are recounted.
  */
+import type { SerializedError } from '../errors.js';
+import type { TaskPage } from '../pool/worker-messages.js';
 import type { SqliteDatabase } from '../store/database.js';
 import type { JobCounters, JobRow, JobStore } from '../store/job-store.js';
 import type { PageStore } from '../store/page-store.js';
@@ -15,6 +17,14 @@ export interface Recovery {
   requeued: number;
   /** Pages that were running and are failed as interrupted (at-most-once). */
   failed: number;
+  /** Those pages, for onPageFailed: they gave up, as a page that fails in a run does. */
+  gaveUp: GaveUpPage[];
+}
+
+/** A page that gave up, waiting for its onPageFailed call. */
+export interface GaveUpPage {
+  page: TaskPage;
+  error: SerializedError;
 }
 
 export function recoverJob(db: SqliteDatabase, jobs: JobStore, pages: PageStore, row: JobRow, policy: RetryPolicy, now = Date.now()): Recovery {
@@ -67,6 +77,8 @@ export function recoverJob(db: SqliteDatabase, jobs: JobStore, pages: PageStore,
       else counters.pages_running += n;
     }
     jobs.writeCounters(row.no, counters, now);
-    return policy.mode === 'at-most-once' ? { requeued: 0, failed: nos.length } : { requeued: nos.length, failed: 0 };
+    if (policy.mode !== 'at-most-once') return { requeued: nos.length, failed: 0, gaveUp: [] };
+    const gaveUp = running.map((page): GaveUpPage => ({ page: [page.no, page.attempts, page.cursor, page.size, page.children], error: interrupted }));
+    return { requeued: 0, failed: nos.length, gaveUp };
   })();
 }

@@ -99,7 +99,7 @@ describe('crash safety (kill -9, then resume)', () => {
     });
   }
 
-  it('at-most-once: never runs a page twice, and fails the pages that were running as interrupted', async () => {
+  it('at-most-once: never runs a page twice, fails the pages that were running as interrupted, and calls onPageFailed for each', async () => {
     const crash = await runAndKill(fixture('logs-runs-at-most-once.ts'), 40);
     const wasRunning = [...crash.recorded].filter(([, state]) => state === 'running').map(([cursor]) => cursor);
     expect(wasRunning.length).toBeGreaterThan(0);
@@ -111,6 +111,8 @@ describe('crash safety (kill -9, then resume)', () => {
     const failures = (await baton.status('crashy')).failures;
     expect(failures.map((f) => f.cursor).sort()).toEqual([...wasRunning].sort());
     expect(failures.every((f) => f.outcome === 'interrupted' && f.error.message.includes('at-most-once'))).toBe(true);
+    // They gave up as a page that fails in a run does, though the process that ran them is gone.
+    expect([...runs(`${crash.log}.failed`)].sort()).toEqual([...wasRunning].sort().map((cursor) => [cursor, 1]));
   });
 
   it('refuses to resume a job that another live process runs, naming the process', async () => {

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
 import type { AttemptInfo } from '../../runner/protocol.js';
-import { fixture, runUntilCase, tempDir } from '../helpers.js';
+import { fixture, runUntilCase, tempDir, waitFor } from '../helpers.js';
 
 let baton: Baton | undefined;
 afterEach(async () => {
@@ -66,6 +66,39 @@ describe('stuck pages', () => {
       expect(attempts.at(-1)).toBe('succeeded');
       expect(attempts.slice(0, -1).every((outcome) => outcome === 'interrupted')).toBe(true);
     }
+  });
+
+  it('at-most-once: fails every page its blocked thread froze as interrupted, says it is not run again, and calls onPageFailed for each', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    const log = join(tempDir(), 'failed.log');
+    // The other five have started on the one thread when page 0 blocks it.
+    const job = await baton.start({ processor: fixture('blocks-at-most-once.ts'), args: { log, spinAfterMs: 500, ms: 5_000 }, jobId: 'once', threads: 1, maxParallel: 8 });
+    expect(await job.done).toMatchObject({ state: 'failed', items: 0, pages: { total: 6, failed: 6 } });
+    const attempts = await baton.attempts('once');
+    // One attempt each: none ran again. Which page blocked the thread is not known, so none is called stuck.
+    expect(attempts.map((a) => a.page).sort()).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const attempt of attempts) {
+      expect(attempt).toMatchObject({ outcome: 'interrupted', error: { message: expect.stringContaining('; at-most-once: it is not run again, and fails as interrupted') } });
+      expect(attempt.error!.message).not.toContain('runs again');
+    }
+    expect(readFileSync(log, 'utf8').split('\n').filter(Boolean).sort()).toEqual(['0', '1', '2', '3', '4', '5'].map((cursor) => `${cursor} Interrupted`));
+  });
+
+  it('at-most-once: runs again the pages sent to a thread that was blocked before they could start, since their code never ran', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    const log = join(tempDir(), 'failed.log');
+    const job = await baton.start({ processor: fixture('blocks-at-most-once.ts'), args: { log }, jobId: 'unstarted', threads: 1, maxParallel: 1 });
+    await waitFor(() => existsSync(`${log}.spins`), 20_000, 'page 0 to block its thread');
+    // Now the other five go to the one thread, which is blocked and never starts them.
+    await job.setLimits({ maxParallel: 8 });
+    expect(await job.done).toMatchObject({ state: 'failed', items: 5, pages: { total: 6, succeeded: 5, failed: 1 } });
+    expect(await outcomesAt('unstarted', 0)).toEqual(['stuck']);
+    for (const cursor of [1, 2, 3, 4, 5]) {
+      const attempts = await attemptsAt('unstarted', cursor);
+      expect(attempts.map((a) => a.outcome)).toEqual(['interrupted', 'succeeded']);
+      expect(attempts[0]!.error!.message).toMatch(/^it never started: .*; it runs again and this attempt does not count$/);
+    }
+    expect(readFileSync(log, 'utf8')).toBe('0 PageTimeoutError\n');
   });
 
   it("calls onPageFailed for every stuck page that gives up, even when its call waited on a thread that was then stopped", async () => {
