@@ -16,8 +16,14 @@ export interface DamagedTable {
 export function damageTable(file: string, table: string): DamagedTable {
   const db = new Database(file);
   try {
-    // Every page where the file has it, not in the WAL, where the damage would not be seen.
-    db.pragma('wal_checkpoint(TRUNCATE)');
+    // Every page where the file has it, not in the WAL, where the damage would not be seen. A
+    // checkpoint that meets a reader mid-read stops short (busy = 1): try again until it is whole.
+    for (let tries = 0; ; tries++) {
+      const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (result!.busy === 0) break;
+      if (tries === 200) throw new Error(`damageTable: ${file} could not be checkpointed (readers kept it busy)`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
     const pageSize = db.pragma('page_size', { simple: true }) as number;
     const { rootpage } = db.prepare<[string], { rootpage: number }>('SELECT rootpage FROM sqlite_schema WHERE name = ?').get(table)!;
     const offset = (rootpage - 1) * pageSize;
