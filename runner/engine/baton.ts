@@ -9,6 +9,7 @@ import { buildDirFor, buildProcessor, type BuiltProcessor } from '../build/build
 import { BatonError, isBatonError } from '../errors.js';
 import type { JsonValue } from '../json-value.js';
 import { jobHasEnded, type AttemptInfo, type JobActivity, type JobStatus, type JobSummary, type LogLine, type PageRecord } from '../protocol.js';
+import { CursorFilter } from '../pool/cursor-filter.js';
 import { PagePool, ProcessorLoadError } from '../pool/page-pool.js';
 import type { DescribeResult } from '../pool/worker-messages.js';
 import { quoteArg, shownPath, synchronousOf, translateSqliteError, type DatabaseLabel, type Durability, type SqliteDatabase } from '../store/database.js';
@@ -358,7 +359,7 @@ export class Baton {
   }
 
   private createPool(jobId: string, argsJson: string, threads: number): PagePool {
-    const direct = { file: resolve(this.dbPath), jobId, synchronous: synchronousOf(this.db), lock: this.group.lock.buffer } as const;
+    const direct = { file: resolve(this.dbPath), jobId, synchronous: synchronousOf(this.db), lock: this.group.lock.buffer, cursors: CursorFilter.create().buffer } as const;
     return new PagePool({ boot: { jobId, argsJson, threads, direct }, threads });
   }
 

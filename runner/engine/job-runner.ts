@@ -12,6 +12,7 @@
 import { EventEmitter } from 'node:events';
 import { BatonError, serializeError, type SerializedError } from '../errors.js';
 import type { AttemptInfo, AttemptOutcome, JobActivity, JobSnapshot, JobState, JobSummary, RateLimitSetting } from '../protocol.js';
+import { cursorHash } from '../pool/cursor-filter.js';
 import { ProcessorLoadError, type PagePool } from '../pool/page-pool.js';
 import type { UnsentMessage } from '../pool/unsent-messages.js';
 import type { TaskPage, WorkerMessage } from '../pool/worker-messages.js';
@@ -56,6 +57,8 @@ const MAX_ACTIVITY_ENDED = 2_000;
 
 /** An attempt's key in the maps and sets that outlive its RunningAttempt. */
 const attemptKey = (page: number, attempt: number) => `${page}/${attempt}`;
+/** Pages whose cursors go into the cursor filter per turn of the event loop. */
+const CURSOR_FILTER_CHUNK = 20_000;
 /** An idle job's activity is still published this often, so readers see it is alive. */
 const ACTIVITY_IDLE_MS = 2_000;
 
@@ -269,6 +272,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
 
   /** Starts dispatching; queued pages are read from SQLite as room allows. */
   begin(): void {
+    this.loadCursorFilter(0);
     this.queue.reloadFrom(0);
     this.write(() => this.jobs.setState(this.no, this.state, null));
     this.emitUpdate(true);
@@ -277,6 +281,27 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
 
   get done(): Promise<JobSummary> {
     return this.donePromise;
+  }
+
+  /**
+   * Adds the cursors of the pages the job had when this run began to the threads' filter, a
+   * chunk per turn of the event loop (a resumed job may have millions), then marks it complete;
+   * until then the threads read the database instead. Pages inserted meanwhile are added as
+   * they are inserted.
+   */
+  private loadCursorFilter(after: number): void {
+    const filter = this.pool.cursorFilter;
+    if (!filter || this.finished) return;
+    let rows;
+    try {
+      rows = this.pages.cursorsAfter(after, CURSOR_FILTER_CHUNK);
+    } catch {
+      // The threads go on reading the database: slower, never wrong.
+      return;
+    }
+    for (const row of rows) filter.add(cursorHash(row.cursor, row.size));
+    if (rows.length < CURSOR_FILTER_CHUNK) filter.markComplete();
+    else setImmediate(() => this.loadCursorFilter(rows.at(-1)!.no));
   }
 
   get isFinished(): boolean {
@@ -437,6 +462,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     // then it is recorded as running from the start.
     const startNow = message.started || (local === null && this.startsEarly && this.queue.readyCount === 0 && this.room(now) > 0 && this.admit(page, now));
     // A durable child's thread wrote its row (as running, when it started it).
+    // Before the insert commits: the filter holds at least every committed page.
+    if (!message.durable) this.pool.cursorFilter?.add(cursorHash(page.cursor, page.size));
     const inserted = message.durable || this.pages.insert({ no: page.no, parent: message.page, ordinal: message.ordinal, cursor: page.cursor, size: page.size }, startNow ? now : null);
     if (!inserted) {
       if (startNow && local === null) this.rate.settle(page.size ?? 1, 0);

@@ -11,12 +11,15 @@
 import Database from 'better-sqlite3';
 import { WAL_SIZE_LIMIT } from '../store/database.js';
 import { WriteLock } from '../store/write-lock.js';
+import { CursorFilter, cursorHash } from './cursor-filter.js';
 
 export interface DirectEnqueueTarget {
   file: string;
   jobId: string;
   synchronous: 'NORMAL' | 'FULL';
   lock: SharedArrayBuffer;
+  /** The job's cursor filter (see cursor-filter.ts). */
+  cursors: SharedArrayBuffer;
 }
 
 export interface DirectChild {
@@ -43,6 +46,7 @@ export class DirectEnqueue {
   /** The job's key in the pages table. */
   private readonly job: number;
   private readonly lock: WriteLock;
+  private readonly cursors: CursorFilter;
   private readonly begin;
   private readonly insert;
   private readonly commit;
@@ -57,6 +61,7 @@ export class DirectEnqueue {
     this.db.pragma('wal_autocheckpoint = 0');
     this.db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
     this.lock = new WriteLock(target.lock);
+    this.cursors = new CursorFilter(target.cursors);
     const job = this.db.prepare<[string], number>('SELECT no FROM jobs WHERE id = ?').pluck().get(target.jobId);
     if (job === undefined) throw new Error(`job ${target.jobId} is not in ${target.file}`);
     this.job = job;
@@ -74,8 +79,10 @@ export class DirectEnqueue {
   /**
    * Whether a committed page has this cursor and size: a child that repeats one must not start
    * before the scheduler decides. Pages still in the scheduler's open transaction are not seen.
+   * The cursor filter answers most questions; only its "maybe" reads the database.
    */
-  isCommittedPage(cursor: string, size: number | null): boolean {
+  isCommittedPage(cursor: string, size: number | null, hash = cursorHash(cursor, size)): boolean {
+    if (this.cursors.complete && !this.cursors.mayHave(hash)) return false;
     if (this.broken) return false;
     try {
       return this.existing.get(this.job, cursor, size ?? -1) !== undefined;
@@ -102,6 +109,8 @@ export class DirectEnqueue {
     }
     let outcome: DirectOutcome = 'unsettled';
     let committed = false;
+    // Before the commit: the filter holds at least every committed page.
+    this.cursors.add(cursorHash(child.cursor, child.size));
     try {
       const running = child.startedAt !== null;
       const { changes } = this.insert.run(this.job, child.no, child.parent, child.ordinal, child.cursor, child.size, running ? 'running' : 'queued', running ? 1 : 0, child.startedAt);

@@ -15,6 +15,7 @@ import type {
   WorkerBootData,
   WorkerMessage,
 } from './worker-messages.js';
+import { CursorFilter } from './cursor-filter.js';
 import { peekUnsentMessages, readUnsentMessages, type UnsentMessage } from './unsent-messages.js';
 import { decodeBatch, type WireMessage } from './wire.js';
 
@@ -59,7 +60,11 @@ export class PagePool {
   private exitHandler: (threadId: number) => void = () => {};
   private destroyed = false;
 
+  /** The job's cursor filter, shared with the threads; null when they never commit themselves. */
+  readonly cursorFilter: CursorFilter | null;
+
   constructor(private readonly options: PagePoolOptions) {
+    this.cursorFilter = options.boot.direct ? new CursorFilter(options.boot.direct.cursors) : null;
     this.piscina = new Piscina({
       filename: compiledEntry(import.meta.url, 'worker-entry.cjs'),
       minThreads: options.threads,

@@ -9,6 +9,7 @@ import { serializeError, type SerializedError } from '../errors.js';
 import { findNonJson, type JsonValue } from '../json-value.js';
 import { unknownKeyMessage, type KeySet } from '../known-keys.js';
 import { busyMoreThan } from '../thread-load.js';
+import { cursorHash } from './cursor-filter.js';
 import { DirectEnqueue } from './direct-enqueue.js';
 import { createUnsentBuffer, UnsentMessages, type UnsentEnqueue } from './unsent-messages.js';
 import { encode, type WireMessage } from './wire.js';
@@ -347,16 +348,13 @@ function threadIsBusy(): boolean {
 
 let nextRequest = 1;
 /** Enqueues waiting for the scheduler's answer; `origin` is the child's record, committed once acknowledged. */
-const requests = new Map<number, { resolve: () => void; reject: (error: Error) => void; origin: ChildRecord; key: string }>();
+const requests = new Map<number, { resolve: () => void; reject: (error: Error) => void; origin: ChildRecord; key: number }>();
 /**
- * Cursors (with their size) this thread has sent to the scheduler and not yet heard committed,
- * by how many times: not yet readable in the database, but a child repeating one must not start.
+ * Cursors (with their size, by cursorHash) this thread has sent to the scheduler and not yet
+ * heard committed, by how many times: not yet readable in the database, but a child repeating
+ * one must not start. Two cursors with one hash only send a child the scheduler's way.
  */
-const pending = new Map<string, number>();
-
-function pageKey(cursor: string, size: number | null): string {
-  return `${size ?? ''} ${cursor}`;
-}
+const pending = new Map<number, number>();
 
 /** Settles a request the scheduler answered; its cursor is in the database or refused now. */
 function answered(id: number): { resolve: () => void; reject: (error: Error) => void; origin: ChildRecord } | undefined {
@@ -376,9 +374,9 @@ function answered(id: number): { resolve: () => void; reject: (error: Error) => 
  * threads handing on the same cursor at once can still start it, and the scheduler aborts the
  * later one (ctx.signal) when it finds the repeat.
  */
-function mayRepeat(key: string, cursor: string, size: number | null): boolean {
+function mayRepeat(key: number, cursor: string, size: number | null): boolean {
   if (pending.has(key)) return true;
-  return directEnqueue()?.isCommittedPage(cursor, size) ?? false;
+  return directEnqueue()?.isCommittedPage(cursor, size, key) ?? false;
 }
 
 function onSchedulerMessage(message: SchedulerMessage): void {
@@ -541,7 +539,7 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       // also comes before anything the child sends: an HTTP request goes out on the next tick).
       const outcome = local !== null && isRecorded(run) ? (directEnqueue()?.tryCommit({ no: local, parent: run.no, ordinal, cursor, size: nextSize, startedAt }) ?? 'unsettled') : 'unsettled';
       const durable = outcome === 'committed';
-      const key = pageKey(cursor, nextSize);
+      const key = cursorHash(cursor, nextSize);
       if (local !== null && (outcome === 'duplicate' || (!durable && mayRepeat(key, cursor, nextSize)))) {
         // It may repeat a page: the scheduler decides (and words the warning) before it runs.
         numbers.unshift(local);

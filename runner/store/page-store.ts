@@ -191,6 +191,14 @@ export class PageStore {
     return this.queuedStmt.all(this.job, from, limit).map(toQueued);
   }
 
+  /** Up to `limit` pages' cursors and sizes after page `after`, in page order. */
+  cursorsAfter(after: number, limit: number): { no: number; cursor: string; size: number | null }[] {
+    this.read();
+    return this.db
+      .prepare<[number, number, number], { no: number; cursor: string; size: number | null }>('SELECT no, cursor, size FROM pages WHERE job = ? AND no > ? ORDER BY no LIMIT ?')
+      .all(this.job, after, limit);
+  }
+
   /** Pages in 'running' state: what was running when the last owner stopped or crashed. */
   running(): (QueuedPage & { startedAt: number | null })[] {
     this.read();

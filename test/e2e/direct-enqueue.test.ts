@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
+import { CursorFilter, cursorHash } from '../../runner/pool/cursor-filter.js';
 import { DirectEnqueue } from '../../runner/pool/direct-enqueue.js';
 import { WriteLock } from '../../runner/store/write-lock.js';
 import { fixture, runUntilCase, tempDir, waitFor } from '../helpers.js';
@@ -118,7 +119,7 @@ describe('DirectEnqueue', () => {
   it('commits a child as queued, or as running its first attempt when its thread started it', async () => {
     const file = await jobFile();
     const lock = new WriteLock();
-    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
+    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: CursorFilter.create(2 ** 10).buffer });
     expect(direct.tryCommit({ ...child, no: 100, cursor: '"held"' })).toBe('committed');
     expect(direct.tryCommit({ ...child, no: 101, ordinal: 6, cursor: '"started"', startedAt: 1234 })).toBe('committed');
     direct.close();
@@ -135,7 +136,7 @@ describe('DirectEnqueue', () => {
   it("leaves the child to the scheduler when the write lock is held, when the scheduler says so, or when the cursor is a page's already", async () => {
     const file = await jobFile();
     const lock = new WriteLock();
-    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
+    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: CursorFilter.create(2 ** 10).buffer });
     lock.tryAcquire();
     expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('unsettled');
     lock.release();
@@ -155,7 +156,7 @@ describe('DirectEnqueue', () => {
   it("tells whether a cursor and size are a committed page's, the scheduler's open transaction aside", async () => {
     const file = await jobFile();
     const lock = new WriteLock();
-    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
+    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: CursorFilter.create(2 ** 10).buffer });
     expect(direct.isCommittedPage('0', 10)).toBe(true);
     expect(direct.isCommittedPage('0', null)).toBe(false);
     expect(direct.isCommittedPage('"new"', null)).toBe(false);
@@ -169,10 +170,29 @@ describe('DirectEnqueue', () => {
     direct.close();
   });
 
+  it('asks the database only when the cursor filter, once complete, says a page may have the cursor, and adds what it commits', async () => {
+    const file = await jobFile();
+    const lock = new WriteLock();
+    const cursors = CursorFilter.create(2 ** 16);
+    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer });
+    // Incomplete: every question goes to the database.
+    expect(direct.isCommittedPage('0', 10)).toBe(true);
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"mine"' })).toBe('committed');
+    expect(cursors.mayHave(cursorHash('"mine"', null))).toBe(true);
+    cursors.markComplete();
+    expect(direct.isCommittedPage('"mine"', null)).toBe(true);
+    // Page 0 is in the database but was never added here: the filter, trusted, says no without
+    // a read. (The scheduler adds every page before it runs; this shows the read is skipped.)
+    expect(direct.isCommittedPage('0', 10)).toBe(false);
+    cursors.add(cursorHash('0', 10));
+    expect(direct.isCommittedPage('0', 10)).toBe(true);
+    direct.close();
+  });
+
   it("leaves the child to the scheduler at once while another connection holds SQLite's write lock, and commits again once it is let go", async () => {
     const file = await jobFile();
     const lock = new WriteLock();
-    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
+    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: CursorFilter.create(2 ** 10).buffer });
     // Another process's transaction, as a CLI command or a second runner would hold it.
     const other = new Database(file);
     other.exec('BEGIN IMMEDIATE');
@@ -190,7 +210,7 @@ describe('DirectEnqueue', () => {
   it('gives its connection up for good when a failed write cannot be rolled back, letting both locks go', async () => {
     const file = await jobFile();
     const lock = new WriteLock();
-    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer });
+    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: CursorFilter.create(2 ** 10).buffer });
     // A rollback fails only when SQLite itself is in trouble (an I/O error, say): injected here.
     const inside = direct as unknown as { rollback: { run(): never } };
     inside.rollback = {

@@ -1,6 +1,7 @@
 /** A real PagePool for the tests that drive one directly, without a job runner around it. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CursorFilter } from '../../runner/pool/cursor-filter.js';
 import { PagePool } from '../../runner/pool/page-pool.js';
 import type { TaskPage } from '../../runner/pool/worker-messages.js';
 import { openDatabase } from '../../runner/store/database.js';
@@ -23,7 +24,7 @@ export function startPagePool(source: string, threadsMayWrite = true): { pool: P
   writeFileSync(bundle, source);
   const lock = new WriteLock();
   lock.threadsMayWrite = threadsMayWrite;
-  const pool = new PagePool({ boot: { jobId: 'j', argsJson: '{}', threads: 1, direct: { file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer } }, threads: 1 });
+  const pool = new PagePool({ boot: { jobId: 'j', argsJson: '{}', threads: 1, direct: { file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: CursorFilter.create(2 ** 10).buffer } }, threads: 1 });
   return { pool, bundle };
 }
 

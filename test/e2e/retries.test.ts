@@ -1,9 +1,9 @@
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
-import { fixture, root, tempDir } from '../helpers.js';
+import { fixture, root, tempDir, waitFor } from '../helpers.js';
 
 let baton: Baton | undefined;
 afterEach(async () => {
@@ -141,6 +141,28 @@ describe('retries', () => {
     expect(readFileSync(runs, 'utf8')).toBe('a\nb\n');
   });
 
+  it('never runs the repeat of a page recorded by an earlier run of the job, resumed, when its thread cannot commit it', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'baton.db');
+    const runs = join(dir, 'runs.txt');
+    // a → b → a. The first run stops while b runs; the resumed run runs b again, which hands back
+    // a, recorded by the first run, while another program holds the lock.
+    const first = await open(db);
+    const stopped = await first.start({ processor: fixture('cycles.ts'), args: { runs, waitMs: 1_500 }, jobId: 'cycle-resumed', threads: 1 });
+    await waitFor(() => existsSync(runs) && readFileSync(runs, 'utf8') === 'a\nb\n', 20_000, 'b to start');
+    await stopped.stop('now');
+    await first.close();
+    baton = undefined;
+    const b = await open(db);
+    const job = await b.resume('cycle-resumed');
+    const holder = fork(join(root, 'test/support/hold-lock.mjs'), [db, '2500'], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
+    await new Promise((resolve) => holder.once('message', resolve));
+    await exited;
+    expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 2, succeeded: 2, failed: 0 } });
+    expect(readFileSync(runs, 'utf8')).toBe('a\nb\nb\n');
+  });
+
   it('never runs a repeat of a page its thread enqueued through the scheduler, which has not recorded it yet', async () => {
     const dir = tempDir();
     const db = join(dir, 'baton.db');
@@ -153,6 +175,26 @@ describe('retries', () => {
     const exited = new Promise((resolve) => holder.once('exit', resolve));
     await new Promise((resolve) => holder.once('message', resolve));
     await exited;
+    expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 3, succeeded: 3, failed: 0 } });
+    expect(readFileSync(runs, 'utf8')).toBe('a\nb\nc\n');
+  });
+
+  it('never runs the repeat of a page the scheduler recorded earlier in the run, when its thread cannot commit it', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'baton.db');
+    const b = await open(db);
+    const runs = join(dir, 'runs.txt');
+    /** Resolves once another program has held the lock for `ms` and let it go. */
+    const holdLock = (ms: number) => {
+      const holder = fork(join(root, 'test/support/hold-lock.mjs'), [db, String(ms)], { stdio: 'ignore' });
+      return new Promise((resolve) => holder.once('exit', resolve));
+    };
+    // a → b → c → b, a page every second. The lock is another program's when a hands on b (so
+    // the scheduler records b, and answers), and again when c hands b back.
+    const job = await b.start({ processor: fixture('cycles.ts'), args: { runs, waitMs: 1_000, next: { a: 'b', b: 'c', c: 'b' } }, jobId: 'cycle-recorded', threads: 1 });
+    await holdLock(1_400);
+    await waitFor(() => readFileSync(runs, 'utf8') === 'a\nb\nc\n', 20_000, 'c to start');
+    await holdLock(1_500);
     expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 3, succeeded: 3, failed: 0 } });
     expect(readFileSync(runs, 'utf8')).toBe('a\nb\nc\n');
   });
