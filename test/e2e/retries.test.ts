@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
@@ -149,7 +149,9 @@ describe('retries', () => {
     // a, recorded by the first run, while another program holds the lock.
     const first = await open(db);
     const stopped = await first.start({ processor: fixture('cycles.ts'), args: { runs, waitMs: 1_500 }, jobId: 'cycle-resumed', threads: 1 });
-    await waitFor(() => existsSync(runs) && readFileSync(runs, 'utf8') === 'a\nb\n', 20_000, 'b to start');
+    // a recorded as succeeded (it ends just after handing b on), b running: stopped at once, only b runs again.
+    await waitFor(async () => (await first.pages('cycle-resumed')).some((page) => page.cursor === 'a' && page.state === 'succeeded'), 20_000, 'a to end');
+    expect(readFileSync(runs, 'utf8')).toBe('a\nb\n');
     await stopped.stop('now');
     await first.close();
     baton = undefined;
