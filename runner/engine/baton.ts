@@ -15,7 +15,7 @@ import type { DescribeResult } from '../pool/worker-messages.js';
 import { quoteArg, shownPath, synchronousOf, translateSqliteError, type DatabaseLabel, type Durability, type SqliteDatabase } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { acquireDatabase, type SharedDatabase } from '../store/shared-database.js';
-import { JobStore, ownerIsLive, summarize, type JobRow } from '../store/job-store.js';
+import { JobStore, ownerIsLive, summarize, type JobCounters, type JobRow } from '../store/job-store.js';
 import { PageStore } from '../store/page-store.js';
 import { Job } from './job.js';
 import { JobFeed, type ProblemListener, type Unsubscribe } from './job-feed.js';
@@ -42,7 +42,7 @@ import {
   type RetryFailedOptions,
   type StartOptions,
 } from './options.js';
-import { recoverJob, type GaveUpPage } from './recover-job.js';
+import { countPages, isOrphaned, recoverJob, type GaveUpPage } from './recover-job.js';
 import type { RetryOptions } from '../processor-api.js';
 import { fillRetryPolicy, type RetryPolicy } from './retry-policy.js';
 
@@ -72,7 +72,7 @@ export class Baton {
     this.group = shared.group;
     this.label = labelOf(dbPath);
     this.store = new JobStore(shared.db, this.label);
-    this.feed = new JobFeed(this.store, (jobId) => this.handles.get(jobId), (work) => this.sql(work));
+    this.feed = new JobFeed(this.store, (jobId) => this.handles.get(jobId), (work) => this.sql(work), (row) => this.counted(row));
   }
 
   /** Opens (creating if needed) the database. */
@@ -338,7 +338,29 @@ export class Baton {
   private summaryOf(row: JobRow): JobSummary {
     const handle = this.handles.get(row.id);
     if (handle && !isEnded(handle)) return handle.snapshot();
-    return summarize(row);
+    return summarize(this.counted(row));
+  }
+
+  /** Orphaned jobs' counters from their pages, by job, with the row they were counted for. */
+  private readonly orphanCounts = new Map<number, { owner: string | null; heartbeatAt: number | null; counters: JobCounters }>();
+
+  /**
+   * The row, or for a job whose owner died mid-run (isOrphaned) the row with its counters from
+   * its pages: the row's are up to a heartbeat old. Counted once per orphan: its pages do not
+   * change until a process takes the job up again, which changes the row.
+   */
+  private counted(row: JobRow): JobRow {
+    if (!isOrphaned(row)) {
+      this.orphanCounts.delete(row.no);
+      return row;
+    }
+    let known = this.orphanCounts.get(row.no);
+    if (!known || known.owner !== row.owner || known.heartbeatAt !== row.heartbeat_at) {
+      const counters = this.sql(() => countPages(new PageStore(this.db, row.no), row));
+      known = { owner: row.owner, heartbeatAt: row.heartbeat_at, counters };
+      this.orphanCounts.set(row.no, known);
+    }
+    return { ...row, ...known.counters };
   }
 
   /** Runs reads and control writes: SQLite's errors become DB_CORRUPT or DB_LOCKED, naming the file. */

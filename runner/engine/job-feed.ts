@@ -71,6 +71,8 @@ export class JobFeed {
     /** The handle of a job this process runs, if it does. */
     private readonly localJob: (jobId: string) => Job | undefined,
     private readonly sql: SqlGuard = (work) => work(),
+    /** The row with counters that hold (see Baton's counted: an orphaned job's are recounted). */
+    private readonly counted: (row: JobRow) => JobRow = (row) => row,
   ) {}
 
   /**
@@ -128,18 +130,19 @@ export class JobFeed {
           onActivity(withMissed(activity));
           // The owner's last word already tells the row's state: not again as a resting one.
           // (Read again: the commit that wrote it may have come between the two reads above.)
-          if (!activity.snapshot.live) lastRow = JSON.stringify(summarize(this.store.getByNo(row.no)));
+          if (!activity.snapshot.live) lastRow = JSON.stringify(summarize(this.counted(this.store.getByNo(row.no))));
           return;
         }
       }
       // Its owner is between two writes: wait for the next rather than report it idle.
       if (ownerLive) return;
       // Nobody runs it: report its recorded state when that changes.
-      const key = JSON.stringify(summarize(current));
+      const resting = this.counted(current);
+      const key = JSON.stringify(summarize(resting));
       if (key !== lastRow) {
         lastRow = key;
         const seq = Math.max(lastSeq, live?.seq ?? this.store.readLive(row.no, -1)?.seq ?? 0);
-        onActivity(restingActivity(current, seq));
+        onActivity(restingActivity(resting, seq));
       }
     };
     this.sql(poll);
@@ -162,7 +165,7 @@ export class JobFeed {
         const local = this.localJob(row.id);
         if (local?.active) return local.snapshot();
         const live = ownerIsLive(row) ? this.store.readLive(row.no, -1) : undefined;
-        return live ? (JSON.parse(live.activity) as JobActivity).snapshot : summarize(row);
+        return live ? (JSON.parse(live.activity) as JobActivity).snapshot : summarize(this.counted(row));
       });
       const key = JSON.stringify(jobs);
       if (key !== last) {

@@ -5,7 +5,8 @@
 import type { SerializedError } from '../errors.js';
 import type { TaskPage } from '../pool/worker-messages.js';
 import type { SqliteDatabase } from '../store/database.js';
-import type { JobCounters, JobRow, JobStore } from '../store/job-store.js';
+import { jobHasEnded } from '../protocol.js';
+import { ownerIsLive, type JobCounters, type JobRow, type JobStore } from '../store/job-store.js';
 import type { PageStore } from '../store/page-store.js';
 import type { RetryPolicy } from './retry-policy.js';
 
@@ -25,6 +26,39 @@ export interface Recovery {
 export interface GaveUpPage {
   page: TaskPage;
   error: SerializedError;
+}
+
+/** The job's counters as its pages tell them: the row's are written every few seconds. */
+export function countPages(pages: PageStore, row: JobRow): JobCounters {
+  const counters: JobCounters = {
+    pages_total: 0,
+    pages_queued: 0,
+    pages_running: 0,
+    pages_succeeded: 0,
+    pages_failed: 0,
+    items: 0,
+    attempts: pages.attemptTotal(),
+    max_in_flight: row.max_in_flight,
+    next_page: Math.max(row.next_page, pages.maxPageNo() + 1),
+  };
+  for (const { state, n, items } of pages.counts()) {
+    counters.pages_total += n;
+    if (state === 'queued') counters.pages_queued += n;
+    else if (state === 'succeeded') {
+      counters.pages_succeeded += n;
+      counters.items += items;
+    } else if (state === 'failed') counters.pages_failed += n;
+    else counters.pages_running += n;
+  }
+  return counters;
+}
+
+/**
+ * Whether the job's last owner died while it ran (kill -9, a crash): its row still names that
+ * owner, and its counters are as old as its last heartbeat (up to HEARTBEAT_EVERY_MS).
+ */
+export function isOrphaned(row: JobRow, now = Date.now()): boolean {
+  return row.owner !== null && !jobHasEnded(row.state) && !ownerIsLive(row, now);
 }
 
 export function recoverJob(db: SqliteDatabase, jobs: JobStore, pages: PageStore, row: JobRow, policy: RetryPolicy, now = Date.now()): Recovery {
@@ -56,27 +90,7 @@ export function recoverJob(db: SqliteDatabase, jobs: JobStore, pages: PageStore,
     // Keep chains from forking: a page that runs again matches the enqueues already committed.
     pages.adoptChildren();
 
-    const counters: JobCounters = {
-      pages_total: 0,
-      pages_queued: 0,
-      pages_running: 0,
-      pages_succeeded: 0,
-      pages_failed: 0,
-      items: 0,
-      attempts: pages.attemptTotal(),
-      max_in_flight: row.max_in_flight,
-      next_page: Math.max(row.next_page, pages.maxPageNo() + 1),
-    };
-    for (const { state, n, items } of pages.counts()) {
-      counters.pages_total += n;
-      if (state === 'queued') counters.pages_queued += n;
-      else if (state === 'succeeded') {
-        counters.pages_succeeded += n;
-        counters.items += items;
-      } else if (state === 'failed') counters.pages_failed += n;
-      else counters.pages_running += n;
-    }
-    jobs.writeCounters(row.no, counters, now);
+    jobs.writeCounters(row.no, countPages(pages, row), now);
     if (policy.mode !== 'at-most-once') return { requeued: nos.length, failed: 0, gaveUp: [] };
     const gaveUp = running.map((page): GaveUpPage => ({ page: [page.no, page.attempts, page.cursor, page.size, page.children], error: interrupted }));
     return { requeued: 0, failed: nos.length, gaveUp };

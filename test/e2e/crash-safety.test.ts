@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Baton } from '../../runner/index.js';
+import { Baton, type JobActivity, type JobSummary } from '../../runner/index.js';
 import { fixture, root, tempDir, waitFor } from '../helpers.js';
 
 const CHAINS = 6;
@@ -113,6 +113,29 @@ describe('crash safety (kill -9, then resume)', () => {
     expect(failures.every((f) => f.outcome === 'interrupted' && f.error.message.includes('at-most-once'))).toBe(true);
     // They gave up as a page that fails in a run does, though the process that ran them is gone.
     expect([...runs(`${crash.log}.failed`)].sort()).toEqual([...wasRunning].sort().map((cursor) => [cursor, 1]));
+  });
+
+  it('counts the pages as the database holds them after a kill -9, not as its last heartbeat did, until it is resumed', async () => {
+    const crash = await runAndKill(fixture('logs-runs.ts'), 40);
+    const states = [...crash.recorded.values()];
+    const count = (state: string) => states.filter((recorded) => recorded === state).length;
+    const pages = { total: states.length, queued: count('queued'), running: count('running'), succeeded: count('succeeded'), failed: 0 };
+    expect(pages.running).toBeGreaterThan(0);
+    baton = await Baton.open({ db: crash.db });
+    expect(await baton.status('crashy')).toMatchObject({ state: 'running', live: false, pages, items: pages.succeeded });
+    expect(await baton.jobs()).toMatchObject([{ jobId: 'crashy', pages, items: pages.succeeded }]);
+    // The live views say the same: the panel's job list, and the job's own feed.
+    const lists: JobSummary[][] = [];
+    const activities: JobActivity[] = [];
+    const unwatchJobs = baton.watchJobs((jobs) => lists.push(jobs));
+    const unwatch = baton.watch('crashy', (activity) => activities.push(activity));
+    unwatchJobs();
+    unwatch();
+    expect(lists[0]).toMatchObject([{ jobId: 'crashy', pages, items: pages.succeeded }]);
+    expect(activities[0]!.snapshot).toMatchObject({ jobId: 'crashy', live: false, pages, items: pages.succeeded });
+    // Resumed, the job settles those pages and its counters are its own again.
+    const job = await baton.resume('crashy');
+    expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: CHAINS * PAGES, succeeded: CHAINS * PAGES } });
   });
 
   it('refuses to resume a job that another live process runs, naming the process', async () => {
