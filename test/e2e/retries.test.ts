@@ -5,6 +5,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
 import { fixture, root, tempDir, waitFor } from '../helpers.js';
 
+/** Resolves once another program has held `db`'s write lock for `ms` and let it go (test/support/hold-lock.mjs). */
+function holdLock(db: string, ms: number): Promise<unknown> {
+  const holder = fork(join(root, 'test/support/hold-lock.mjs'), [db, String(ms)], { stdio: 'ignore' });
+  return new Promise((resolve) => holder.once('exit', resolve));
+}
+
 let baton: Baton | undefined;
 afterEach(async () => {
   await baton?.close({ stop: 'now' });
@@ -133,10 +139,7 @@ describe('retries', () => {
     // Held from before 'b' hands 'a' back (after 1 s) until after it: the thread cannot commit
     // the repeat itself, and the scheduler waits for the lock.
     // It lets go on its own: this thread waits for the lock in SQLite, where no timer runs.
-    const holder = fork(join(root, 'test/support/hold-lock.mjs'), [db, '1300'], { stdio: 'ignore' });
-    const exited = new Promise((resolve) => holder.once('exit', resolve));
-    await new Promise((resolve) => holder.once('message', resolve));
-    await exited;
+    await holdLock(db, 1_300);
     expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 2, succeeded: 2, failed: 0 } });
     expect(readFileSync(runs, 'utf8')).toBe('a\nb\n');
   });
@@ -157,10 +160,7 @@ describe('retries', () => {
     baton = undefined;
     const b = await open(db);
     const job = await b.resume('cycle-resumed');
-    const holder = fork(join(root, 'test/support/hold-lock.mjs'), [db, '2500'], { stdio: 'ignore' });
-    const exited = new Promise((resolve) => holder.once('exit', resolve));
-    await new Promise((resolve) => holder.once('message', resolve));
-    await exited;
+    await holdLock(db, 2_500);
     expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 2, succeeded: 2, failed: 0 } });
     expect(readFileSync(runs, 'utf8')).toBe('a\nb\nb\n');
   });
@@ -173,10 +173,7 @@ describe('retries', () => {
     // a → b → c → b, a page every 600 ms. From before a hands on b until after c hands b back,
     // the lock is another program's: b goes to the scheduler, which cannot record it meanwhile.
     const job = await b.start({ processor: fixture('cycles.ts'), args: { runs, waitMs: 600, next: { a: 'b', b: 'c', c: 'b' } }, jobId: 'cycle-unrecorded', threads: 1 });
-    const holder = fork(join(root, 'test/support/hold-lock.mjs'), [db, '2200'], { stdio: 'ignore' });
-    const exited = new Promise((resolve) => holder.once('exit', resolve));
-    await new Promise((resolve) => holder.once('message', resolve));
-    await exited;
+    await holdLock(db, 2_200);
     expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 3, succeeded: 3, failed: 0 } });
     expect(readFileSync(runs, 'utf8')).toBe('a\nb\nc\n');
   });
@@ -186,17 +183,12 @@ describe('retries', () => {
     const db = join(dir, 'baton.db');
     const b = await open(db);
     const runs = join(dir, 'runs.txt');
-    /** Resolves once another program has held the lock for `ms` and let it go. */
-    const holdLock = (ms: number) => {
-      const holder = fork(join(root, 'test/support/hold-lock.mjs'), [db, String(ms)], { stdio: 'ignore' });
-      return new Promise((resolve) => holder.once('exit', resolve));
-    };
     // a → b → c → b, a page every second. The lock is another program's when a hands on b (so
     // the scheduler records b, and answers), and again when c hands b back.
     const job = await b.start({ processor: fixture('cycles.ts'), args: { runs, waitMs: 1_000, next: { a: 'b', b: 'c', c: 'b' } }, jobId: 'cycle-recorded', threads: 1 });
-    await holdLock(1_400);
+    await holdLock(db, 1_400);
     await waitFor(() => readFileSync(runs, 'utf8') === 'a\nb\nc\n', 20_000, 'c to start');
-    await holdLock(1_500);
+    await holdLock(db, 1_500);
     expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 3, succeeded: 3, failed: 0 } });
     expect(readFileSync(runs, 'utf8')).toBe('a\nb\nc\n');
   });
