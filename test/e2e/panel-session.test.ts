@@ -34,11 +34,19 @@ afterEach(async () => {
   baton = undefined;
 });
 
-async function open(): Promise<{ baton: Baton; panel: RecordedPanel }> {
-  baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+async function open(db = join(tempDir(), 'baton.db')): Promise<{ baton: Baton; panel: RecordedPanel }> {
+  baton = await Baton.open({ db });
   const panel = new RecordedPanel(baton);
   panels.push(panel);
   return { baton, panel };
+}
+
+/** A panel that has loaded, on a database whose one job ('read') has ended. */
+async function loadedOnEndedJob(db: string): Promise<RecordedPanel> {
+  const { baton, panel } = await open(db);
+  await (await baton.start({ processor: fixture('plain.js'), jobId: 'read' })).done;
+  await panel.session.handle({ type: 'ready', jobId: null });
+  return panel;
 }
 
 describe('a panel session', () => {
@@ -196,11 +204,7 @@ describe('a panel session', () => {
 
   it('tells the panel once while the database cannot be read, though both its feeds fail, and once when it can', async () => {
     const db = join(tempDir(), 'baton.db');
-    baton = await Baton.open({ db });
-    const panel = new RecordedPanel(baton);
-    panels.push(panel);
-    await (await baton.start({ processor: fixture('plain.js'), jobId: 'read' })).done;
-    await panel.session.handle({ type: 'ready', jobId: null });
+    const panel = await loadedOnEndedJob(db);
     await waitFor(() => panel.of('activity').length > 0, 20_000, 'activity');
 
     // The job list and the job's own feed both read the jobs table.
@@ -217,11 +221,7 @@ describe('a panel session', () => {
 
   it('tells a panel that loads again of a problem that has not cleared', async () => {
     const db = join(tempDir(), 'baton.db');
-    baton = await Baton.open({ db });
-    const panel = new RecordedPanel(baton);
-    panels.push(panel);
-    await (await baton.start({ processor: fixture('plain.js'), jobId: 'read' })).done;
-    await panel.session.handle({ type: 'ready', jobId: null });
+    const panel = await loadedOnEndedJob(db);
     const damage = damageTable(db, 'job_live');
     await waitFor(() => panel.of('problem').length > 0, 10_000, 'the problem');
 
