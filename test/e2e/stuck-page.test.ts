@@ -101,6 +101,24 @@ describe('stuck pages', () => {
     expect(readFileSync(log, 'utf8')).toBe('0 PageTimeoutError\n');
   });
 
+  it('at-most-once: runs again the pages sent to a thread that exited before they could start, and fails the one it ran', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    const log = join(tempDir(), 'failed.log');
+    const job = await baton.start({ processor: fixture('exits-after-spin.ts'), args: { log, spinMs: 1_500 }, jobId: 'exits', threads: 1, maxParallel: 1 });
+    await waitFor(() => existsSync(`${log}.spins`), 20_000, 'page 0 to hold its thread');
+    // The other five go to the one thread while page 0 holds it, then the thread exits.
+    await job.setLimits({ maxParallel: 8 });
+    expect(await job.done).toMatchObject({ state: 'failed', items: 5, pages: { total: 6, succeeded: 5, failed: 1 } });
+    const [exited] = await attemptsAt('exits', 0);
+    expect(exited).toMatchObject({ outcome: 'failed', error: { name: 'WorkerExitError' } });
+    for (const cursor of [1, 2, 3, 4, 5]) {
+      const attempts = await attemptsAt('exits', cursor);
+      expect(attempts.map((a) => a.outcome)).toEqual(['interrupted', 'succeeded']);
+      expect(attempts[0]!.error!.message).toMatch(/^its worker thread stopped before the page started .*; it runs again and this attempt does not count$/);
+    }
+    expect(readFileSync(log, 'utf8')).toBe('0 WorkerExitError\n');
+  });
+
   it("calls onPageFailed for every stuck page that gives up, even when its call waited on a thread that was then stopped", async () => {
     baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
     const log = join(tempDir(), 'failed.txt');
