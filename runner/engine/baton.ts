@@ -315,7 +315,8 @@ export class Baton {
 
   /**
    * Stops every job this process runs and closes the database. 'drain' (default) lets running
-   * pages finish; 'now' aborts them and they run again on resume.
+   * pages finish; 'now' aborts them and they run again on resume (at-most-once: they fail as
+   * interrupted, since they may have done part of their work).
    */
   async close(options: CloseOptions = {}): Promise<void> {
     const mode = checkCloseOptions(options);

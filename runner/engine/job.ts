@@ -120,7 +120,8 @@ export class Job extends EventEmitter<JobEvents> {
 
   /**
    * Stops running the job in this process; it stays resumable. 'drain' (default) lets running
-   * pages finish; 'now' aborts them and they run again on resume.
+   * pages finish; 'now' aborts them and they run again on resume (at-most-once: they fail as
+   * interrupted, since they may have done part of their work).
    */
   async stop(mode: StopMode = 'drain'): Promise<JobSummary> {
     return this.runner.stop(checkStopMode('stop', mode));

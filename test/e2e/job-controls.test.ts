@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -93,6 +93,41 @@ describe('pause and resume', () => {
     await waitFor(() => job.snapshot().state === 'running');
     await other.cancel('remote');
     expect(await job.done).toMatchObject({ state: 'cancelled' });
+  });
+});
+
+describe('stop', () => {
+  it("'now' runs the aborted pages again on resume, at-least-once", async () => {
+    const dir = tempDir();
+    const log = join(dir, 'runs.log');
+    const baton = await openBaton(join(dir, 'baton.db'));
+    const job = await baton.start({ processor: fixture('logs-runs.ts'), args: { log, chains: 2, pages: 2, ms: 60_000 }, maxParallel: 2, jobId: 'again' });
+    await waitFor(() => job.snapshot().pages.total === 4, 20_000, 'both chains to enqueue');
+    expect(await job.stop('now')).toMatchObject({ state: 'running', live: false, pages: { running: 0, queued: 4 } });
+    expect((await baton.attempts('again')).map((a) => a.outcome)).toEqual(['interrupted', 'interrupted']);
+    const resumed = await baton.resume('again');
+    const runs = () => readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    await waitFor(() => runs().length === 4, 20_000, 'the stopped pages to run again');
+    await resumed.stop('now');
+    expect(runs().sort()).toEqual(['0:0', '0:0', '1:0', '1:0']);
+  });
+
+  it("'now' fails the aborted pages as interrupted at-most-once (they may have done part of their work), with onPageFailed; a resume runs none again", async () => {
+    const dir = tempDir();
+    const log = join(dir, 'runs.log');
+    const baton = await openBaton(join(dir, 'baton.db'));
+    const job = await baton.start({ processor: fixture('logs-runs-at-most-once.ts'), args: { log, chains: 2, pages: 2, ms: 60_000 }, maxParallel: 2, jobId: 'once' });
+    // Both have handed on their next page: the job has work left after the stop.
+    await waitFor(() => job.snapshot().pages.total === 4, 20_000, 'both chains to enqueue');
+    expect(await job.stop('now')).toMatchObject({ state: 'running', live: false, pages: { running: 0, queued: 2, failed: 2 } });
+    expect(readFileSync(`${log}.failed`, 'utf8').split('\n').filter(Boolean).sort()).toEqual(['0:0', '1:0']);
+    const resumed = await baton.resume('once');
+    // The children they enqueued before the stop run; the stopped pages do not.
+    await waitFor(() => readFileSync(log, 'utf8').split('\n').filter(Boolean).length === 4, 20_000, 'the children to run');
+    await resumed.stop('now');
+    const runs = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    expect(runs.filter((cursor) => cursor.endsWith(':0')).sort()).toEqual(['0:0', '1:0']);
+    expect(runs.filter((cursor) => cursor.endsWith(':1')).sort()).toEqual(['0:1', '1:1']);
   });
 });
 
