@@ -21,10 +21,10 @@ import type { GroupCommit } from '../store/group-commit.js';
 import { HEARTBEAT_EVERY_MS, summarize, type JobControl, type JobCounters, type JobRow, type JobStore } from '../store/job-store.js';
 import { PageStore, type QueuedPage } from '../store/page-store.js';
 import { PageQueue } from './page-queue.js';
-import type { GaveUpPage } from './recover-job.js';
 import { estimateProgress, etaOfStoppedJob } from './progress-estimate.js';
 import { msUntilNextRampStep, rampedParallel, type Rampup } from './rampup.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { GaveUpPage } from './recover-job.js';
 import { decideRetry, type RetryPolicy } from './retry-policy.js';
 import { SlotAllocator } from './slot-allocator.js';
 import { ThroughputWindow } from './throughput-window.js';
@@ -628,7 +628,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       this.pump();
     }
     const lost: TaskPage[] = [];
-    for (const run of this.running.values()) if (run.threadId === threadId) lost.push([run.no, run.attempt, run.cursor, run.size, run.children]);
+    for (const run of this.running.values()) if (run.threadId === threadId) lost.push(taskPageOf(run));
     // Let what the thread sent before it stopped arrive first.
     if (lost.length > 0) setTimeout(() => this.onTaskLost(lost, new Error(`worker thread ${threadId} stopped`)), 25);
   }
@@ -731,11 +731,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         runAfter = now + (outcome === 'stuck' ? Math.max(decision.delayMs, STUCK_GRACE_MS + HOUSEKEEPING_MS) : decision.delayMs);
       } else {
         state = 'failed';
-        this.gaveUp.push({ page: [run.no, run.attempt, run.cursor, run.size, run.children], error: detail.error ?? { name: 'Error', message: outcome } });
+        this.gaveUp.push({ page: taskPageOf(run), error: detail.error ?? { name: 'Error', message: outcome } });
       }
     } else if (outcome === 'interrupted' && this.processor.policy.mode === 'at-most-once' && !detail.neverStarted) {
       state = 'failed';
-      this.gaveUp.push({ page: [run.no, run.attempt, run.cursor, run.size, run.children], error: detail.error ?? { name: 'Interrupted', message: 'interrupted' } });
+      this.gaveUp.push({ page: taskPageOf(run), error: detail.error ?? { name: 'Interrupted', message: 'interrupted' } });
     } else {
       // Interrupted or cancelled by Baton: it runs again and this attempt does not count.
       retryBase++;
@@ -869,7 +869,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       const pages: TaskPage[] = [];
       for (let j = i; j < Math.min(i + perTask, runs.length); j++) {
         const run = runs[j]!;
-        pages.push([run.no, run.attempt, run.cursor, run.size, run.children]);
+        pages.push(taskPageOf(run));
       }
       this.pool.runPages(bundle, pages).catch((error: unknown) => {
         // Let outcomes the thread sent before it died arrive first.
@@ -897,10 +897,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
           });
         } else if (run.threadId === null) {
           // Its code never ran (a thread tells of a task first): nothing to count against it.
-          this.endAttempt(run, 'interrupted', now, {
-            error: { name: 'Interrupted', message: `its worker thread stopped before the page started (${serializeError(error).message}); it runs again and this attempt does not count` },
-            neverStarted: true,
-          });
+          this.endAttempt(run, 'interrupted', now, neverStarted(`its worker thread stopped before the page started (${serializeError(error).message})`));
         } else {
           this.endAttempt(run, 'failed', now, { error: { name: 'WorkerExitError', message: `the worker thread running this page exited: ${serializeError(error).message}` } });
         }
@@ -1039,17 +1036,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
           });
         }
         for (const run of frozen) {
-          if (run.threadId === null) {
-            // Its code never ran, so it runs again whatever the mode.
-            this.endAttempt(run, 'interrupted', now, {
-              error: { name: 'Interrupted', message: 'it never started: its task waited behind a page that blocks a worker thread; it runs again and this attempt does not count' },
-              neverStarted: true,
-            });
-            continue;
-          }
-          this.endAttempt(run, 'interrupted', now, {
-            error: this.interruption('its worker thread was blocked by one of the pages it ran, not known which, and is stopped', ' (one suspect at a time)'),
-          });
+          // One whose task never reached its thread never ran: it runs again whatever the mode.
+          const end = run.threadId === null
+            ? neverStarted('it never started: its task waited behind a page that blocks a worker thread')
+            : { error: this.interruption('its worker thread was blocked by one of the pages it ran, not known which, and is stopped', ' (one suspect at a time)') };
+          this.endAttempt(run, 'interrupted', now, end);
         }
       });
       const targets = (runs: RunningAttempt[]): [number, number][] => runs.map((run) => [run.no, run.attempt]);
@@ -1503,6 +1494,16 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     const etaSeconds = summary.live ? estimate.etaSeconds : etaOfStoppedJob(summary.state);
     return { ...summary, throughput, itemsLive, inFlight: this.running.size, effectiveParallel: this.allowedParallel(now), percent: estimate.percent, etaSeconds };
   }
+}
+
+/** The task entry that runs (or ran) this attempt. */
+function taskPageOf(run: RunningAttempt): TaskPage {
+  return [run.no, run.attempt, run.cursor, run.size, run.children];
+}
+
+/** How an attempt whose code never ran ends: interrupted, and run again whatever the mode. */
+function neverStarted(cause: string): AttemptEnd {
+  return { error: { name: 'Interrupted', message: `${cause}; it runs again and this attempt does not count` }, neverStarted: true };
 }
 
 function rateFromColumns(items: number | null, pages: number | null): RateLimitSetting | null {

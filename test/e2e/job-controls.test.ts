@@ -97,12 +97,21 @@ describe('pause and resume', () => {
 });
 
 describe('stop', () => {
-  it("'now' runs the aborted pages again on resume, at-least-once", async () => {
+  /**
+   * Two chains of two pages, whose pages log their cursor and then wait a minute; resolves once
+   * both first pages run and have handed on their next (4 pages), which wait for a slot.
+   */
+  async function twoChainsRunning(processor: string, jobId: string): Promise<{ baton: Baton; job: Job; log: string }> {
     const dir = tempDir();
     const log = join(dir, 'runs.log');
     const baton = await openBaton(join(dir, 'baton.db'));
-    const job = await baton.start({ processor: fixture('logs-runs.ts'), args: { log, chains: 2, pages: 2, ms: 60_000 }, maxParallel: 2, jobId: 'again' });
+    const job = await baton.start({ processor: fixture(processor), args: { log, chains: 2, pages: 2, ms: 60_000 }, maxParallel: 2, jobId });
     await waitFor(() => job.snapshot().pages.total === 4, 20_000, 'both chains to enqueue');
+    return { baton, job, log };
+  }
+
+  it("'now' runs the aborted pages again on resume, at-least-once", async () => {
+    const { baton, job, log } = await twoChainsRunning('logs-runs.ts', 'again');
     expect(await job.stop('now')).toMatchObject({ state: 'running', live: false, pages: { running: 0, queued: 4 } });
     expect((await baton.attempts('again')).map((a) => a.outcome)).toEqual(['interrupted', 'interrupted']);
     const resumed = await baton.resume('again');
@@ -113,12 +122,7 @@ describe('stop', () => {
   });
 
   it("'now' fails the aborted pages as interrupted at-most-once (they may have done part of their work), with onPageFailed; a resume runs none again", async () => {
-    const dir = tempDir();
-    const log = join(dir, 'runs.log');
-    const baton = await openBaton(join(dir, 'baton.db'));
-    const job = await baton.start({ processor: fixture('logs-runs-at-most-once.ts'), args: { log, chains: 2, pages: 2, ms: 60_000 }, maxParallel: 2, jobId: 'once' });
-    // Both have handed on their next page: the job has work left after the stop.
-    await waitFor(() => job.snapshot().pages.total === 4, 20_000, 'both chains to enqueue');
+    const { baton, job, log } = await twoChainsRunning('logs-runs-at-most-once.ts', 'once');
     expect(await job.stop('now')).toMatchObject({ state: 'running', live: false, pages: { running: 0, queued: 2, failed: 2 } });
     expect(readFileSync(`${log}.failed`, 'utf8').split('\n').filter(Boolean).sort()).toEqual(['0:0', '1:0']);
     const resumed = await baton.resume('once');
