@@ -32,7 +32,7 @@ export function activate(context: vscode.ExtensionContext): BatonExtensionApi {
   const client = new RunnerClient(context.extensionPath, output);
   runner = client;
   const panels = new PanelHost(context.extensionUri, client);
-  context.subscriptions.push(output, client, panels, registerCommands(client, panels), registerJobsTree(client), registerStatusBar(client), registerCodeLens());
+  context.subscriptions.push(output, client, panels, registerCommands(client, panels, context.workspaceState), registerJobsTree(client), registerStatusBar(client), registerCodeLens());
 
   // Start the runner at once where Baton has been used (its database exists, or appears when a
   // terminal runs `baton run`), so the status bar shows jobs run elsewhere; otherwise on first use.

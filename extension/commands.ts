@@ -9,9 +9,9 @@ import * as vscode from 'vscode';
 import { jobIdOf, jobPickItems, jobsFor, noJobMessage, pickPlaceholder, type JobAction } from './job-picker.js';
 import { createProcessor, nameProblem, suggestName, templateChoices } from './new-processor.js';
 import type { PanelHost } from './panel-host.js';
-import { EXCLUDE_GLOB, isProcessorSource, isSourceFile, isSpecFile, MAX_SOURCE_BYTES, SOURCE_GLOB, SPEC_GLOB } from './processor-files.js';
+import { EXCLUDE_GLOB, isProcessorSource, pickLabel, isSourceFile, isSpecFile, MAX_SOURCE_BYTES, SOURCE_GLOB, SPEC_GLOB } from './processor-files.js';
 import { readSettings, RunnerUnavailableError, type RunnerClient } from './runner-client.js';
-import { maxParallelProblem, threadsOption } from './settings.js';
+import { argsProblem, maxParallelProblem, parseArgsInput, threadsOption } from './settings.js';
 
 /** What Run Batch may be given instead of asking: a file, or the job to start. */
 export interface RunBatchArgument {
@@ -28,8 +28,11 @@ export interface NewProcessorArgument {
   name?: string;
 }
 
-export function registerCommands(runner: RunnerClient, panels: PanelHost): vscode.Disposable {
-  const commands = new BatonCommands(runner, panels);
+/** Where Run Batch keeps the args last given to each processor, to offer them again. */
+const LAST_ARGS_KEY = 'baton.lastArgs';
+
+export function registerCommands(runner: RunnerClient, panels: PanelHost, state: vscode.Memento): vscode.Disposable {
+  const commands = new BatonCommands(runner, panels, state);
   const register = (id: string, run: (argument?: unknown) => Promise<unknown>) =>
     vscode.commands.registerCommand(id, async (argument?: unknown) => {
       try {
@@ -58,6 +61,7 @@ class BatonCommands {
   constructor(
     private readonly runner: RunnerClient,
     private readonly panels: PanelHost,
+    private readonly state: vscode.Memento,
   ) {}
 
   async showError(error: unknown): Promise<void> {
@@ -76,12 +80,14 @@ class BatonCommands {
     void this.runner.ensureStarted();
     const file = given?.processor ?? (await this.chooseRunnable());
     if (!file) return undefined;
-    await saveIfDirty(file);
     const settings = readSettings();
+    const title = `Run Batch: ${vscode.workspace.asRelativePath(file)}`;
+    // A caller that gives max parallel (another extension, a test) gives the args it wants too.
+    const asking = given?.maxParallel === undefined;
     let maxParallel = given?.maxParallel;
     if (maxParallel === undefined) {
       const typed = await vscode.window.showInputBox({
-        title: `Run Batch: ${vscode.workspace.asRelativePath(file)}`,
+        title,
         prompt: 'Max parallel: pages in flight at most (you can change it while the job runs)',
         value: String(settings.defaultMaxParallel),
         validateInput: maxParallelProblem,
@@ -89,13 +95,31 @@ class BatonCommands {
       if (typed === undefined) return undefined;
       maxParallel = Number(typed.trim());
     }
+    // A spec carries its own args; a processor gets what `baton run --args` would give it.
+    let args = given?.args;
+    if (asking && args === undefined && !isSpecFile(file)) {
+      const lastArgs = this.state.get<Record<string, string>>(LAST_ARGS_KEY, {});
+      const typed = await vscode.window.showInputBox({
+        title,
+        prompt: 'Args: the JSON your processor gets as ctx.args, such as {"pageSize": 1000}; empty for none',
+        value: lastArgs[file] ?? '',
+        validateInput: argsProblem,
+      });
+      if (typed === undefined) return undefined;
+      const parsed = parseArgsInput(typed);
+      if ('problem' in parsed) throw new Error(parsed.problem);
+      args = parsed.args;
+      await this.state.update(LAST_ARGS_KEY, { ...lastArgs, [file]: typed.trim() });
+    }
+    // After the questions, so that one the user escapes leaves the file as it was.
+    await saveIfDirty(file);
     const threads = threadsOption(settings);
     const { jobId } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Baton: starting the job' }, () =>
       this.runner.request('baton/startJob', {
         processor: file,
         maxParallel,
         ...(threads !== undefined ? { threads } : {}),
-        ...(given?.args !== undefined ? { args: given.args } : {}),
+        ...(args !== undefined ? { args } : {}),
         ...(given?.jobId !== undefined ? { jobId: given.jobId } : {}),
       }),
     );
@@ -116,7 +140,7 @@ class BatonCommands {
       return undefined;
     }
     const picked = await vscode.window.showQuickPick(
-      found.map((file) => ({ label: vscode.workspace.asRelativePath(file, false).split('/').pop() ?? file, description: vscode.workspace.asRelativePath(dirname(file)), file })),
+      found.map((file) => ({ ...pickLabel(vscode.workspace.asRelativePath(file, false)), file })),
       { title: 'Run Batch', placeHolder: 'Which page processor or batch spec?', matchOnDescription: true },
     );
     return picked?.file;

@@ -71,3 +71,9 @@ function commentAndStringRanges(text: string): [number, number][] {
   }
   return ranges;
 }
+
+/** A file's name, and its folder relative to the workspace (nothing at the folder's root). */
+export function pickLabel(relativePath: string): { label: string; description: string } {
+  const slash = relativePath.lastIndexOf('/');
+  return slash < 0 ? { label: relativePath, description: '' } : { label: relativePath.slice(slash + 1), description: relativePath.slice(0, slash) };
+}

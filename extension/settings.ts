@@ -51,3 +51,23 @@ export function maxParallelProblem(text: string): string | null {
   if (text.trim() === '' || !Number.isInteger(value) || value < 1) return 'Max parallel must be a whole number of pages, 1 or more, such as 8';
   return null;
 }
+
+/**
+ * What the user typed for a job's args: undefined when left empty (the processor gets its own
+ * defaults), else the JSON value; or why it is not JSON.
+ */
+export function parseArgsInput(text: string): { args: unknown } | { problem: string } {
+  const trimmed = text.trim();
+  if (trimmed === '') return { args: undefined };
+  try {
+    return { args: JSON.parse(trimmed) as unknown };
+  } catch (error) {
+    return { problem: `Args must be JSON, such as {"pageSize": 1000}, or empty for none: ${(error as Error).message}` };
+  }
+}
+
+/** For an input box's validation: null when the args parse. */
+export function argsProblem(text: string): string | null {
+  const parsed = parseArgsInput(text);
+  return 'problem' in parsed ? parsed.problem : null;
+}

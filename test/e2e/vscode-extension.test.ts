@@ -100,6 +100,12 @@ async function quickInput(title: string) {
   return page.locator('.quick-input-widget .quick-input-box input');
 }
 
+/** The input box showing `prompt` under it (several boxes of one command share a title). */
+async function quickPrompt(prompt: string) {
+  await page.locator('.quick-input-widget .quick-input-message', { hasText: prompt }).waitFor({ state: 'visible' });
+  return page.locator('.quick-input-widget .quick-input-box input');
+}
+
 /** The Baton Jobs view's row for a job (its accessible label starts "Baton job <id>:"). */
 function jobRow(jobId: string) {
   return page.locator(`.monaco-list-row[aria-label^="Baton job ${jobId}:"]`);
@@ -304,6 +310,13 @@ describe('the Baton extension in a real VS Code', () => {
     expect(await maxParallel.inputValue()).toBe('8');
     await maxParallel.fill('4');
     await page.keyboard.press('Enter');
+    // Then the args, as `baton run --args` takes them: none at first (the template has defaults).
+    const args = await quickPrompt('Args: the JSON your processor gets as ctx.args');
+    expect(await args.inputValue()).toBe('');
+    await args.fill('{demoRows: 6000}');
+    await page.locator('.quick-input-widget .quick-input-message', { hasText: 'Args must be JSON' }).waitFor({ state: 'visible' });
+    await args.fill('{"demoRows": 6000}');
+    await page.keyboard.press('Enter');
 
     // Run Batch saved the file before the runner built it.
     await waitFor(() => readFileSync(processorFile(), 'utf8').includes('await sleep(250);'), 10_000, 'the file to be saved');
@@ -319,9 +332,10 @@ describe('the Baton extension in a real VS Code', () => {
     await shot('running');
 
     await waitFor(async () => (await jobsInDatabase())[0]?.state === 'succeeded', 60_000, 'the job to succeed');
-    await waitFor(async () => (await panel.locator('#stat-items').innerText()) === '10,000 of 10,000', 20_000, 'the panel to show every item done');
+    // The processor got the args: 6,000 demo rows instead of its default 10,000.
+    await waitFor(async () => (await panel.locator('#stat-items').innerText()) === '6,000 of 6,000', 20_000, 'the panel to show every item done');
     await statusItem().waitFor({ state: 'hidden', timeout: 10_000 });
-    expect(await jobsInDatabase()).toEqual([{ jobId: firstJob, state: 'succeeded', items: 10_000, name: 'migrate-table' }]);
+    expect(await jobsInDatabase()).toEqual([{ jobId: firstJob, state: 'succeeded', items: 6_000, name: 'migrate-table' }]);
   });
 
   it('lists the finished job in the Baton Jobs view: its processor, its state and when it started', async () => {
@@ -338,6 +352,10 @@ describe('the Baton extension in a real VS Code', () => {
     await page.locator('.tab', { hasText: 'migrate-table.ts' }).click();
     await runCommand('Baton: Run Batch');
     await quickInput('Run Batch: migrate-table.ts');
+    await page.keyboard.press('Enter');
+    // The args given to this file last time are offered again.
+    const args = await quickPrompt('Args: the JSON your processor gets as ctx.args');
+    await waitFor(async () => (await args.inputValue()) === '{"demoRows": 6000}', 10_000, 'the last args offered again');
     await page.keyboard.press('Enter');
     const second = await waitFor(async () => (await jobsInDatabase()).find((job) => job.jobId !== firstJob)?.jobId, 20_000, 'the second job');
     const row = jobRow(second);

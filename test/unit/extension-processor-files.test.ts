@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findProcessorDefinitions, isProcessorSource, isSourceFile, isSpecFile } from '../../extension/processor-files.js';
+import { findProcessorDefinitions, isProcessorSource, isSourceFile, isSpecFile, pickLabel } from '../../extension/processor-files.js';
 import { listTemplates, renderTemplate } from '../../runner/scaffold.js';
 
 describe('finding definePageProcessor calls (CodeLens "Run Batch", Run Batch\'s quick pick)', () => {
@@ -48,5 +48,12 @@ describe('which files Run Batch looks at', () => {
     expect(isSpecFile('/w/nightly.batch.yml')).toBe(true);
     expect(isSpecFile('/w/nightly.batch.json')).toBe(true);
     expect(isSpecFile('/w/package.json')).toBe(false);
+  });
+});
+
+describe("Run Batch's list of files", () => {
+  it('names each file, with its folder in the workspace beside it, and no folder for one at the root', () => {
+    expect(pickLabel('flaky.ts')).toEqual({ label: 'flaky.ts', description: '' });
+    expect(pickLabel('jobs/prices/inflate.ts')).toEqual({ label: 'inflate.ts', description: 'jobs/prices' });
   });
 });

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { databasePath, DEFAULT_SETTINGS, fillSettings, maxParallelProblem, threadsOption } from '../../extension/settings.js';
+import { argsProblem, databasePath, DEFAULT_SETTINGS, fillSettings, maxParallelProblem, parseArgsInput, threadsOption } from '../../extension/settings.js';
 
 describe('the baton.* settings', () => {
   it('default to node on the PATH, .baton/baton.db, max parallel 8 and threads chosen by the runner', () => {
@@ -31,5 +31,18 @@ describe('the baton.* settings', () => {
     expect(maxParallelProblem('8')).toBeNull();
     expect(maxParallelProblem(' 16 ')).toBeNull();
     for (const bad of ['', '0', '-1', '2.5', 'eight']) expect(maxParallelProblem(bad), bad).toBe('Max parallel must be a whole number of pages, 1 or more, such as 8');
+  });
+
+  it("take a job's args as JSON, or none when left empty, and explain what is not JSON", () => {
+    expect(parseArgsInput('')).toEqual({ args: undefined });
+    expect(parseArgsInput('   ')).toEqual({ args: undefined });
+    expect(parseArgsInput(' {"pageSize": 1000} ')).toEqual({ args: { pageSize: 1000 } });
+    expect(parseArgsInput('[1, "two"]')).toEqual({ args: [1, 'two'] });
+    expect(parseArgsInput('null')).toEqual({ args: null });
+    expect(argsProblem('{"pageSize": 1000}')).toBeNull();
+    expect(argsProblem('')).toBeNull();
+    for (const bad of ['{pageSize: 1000}', "{'a': 1}", '{"a": 1', 'undefined']) {
+      expect(argsProblem(bad), bad).toMatch(/^Args must be JSON, such as \{"pageSize": 1000\}, or empty for none: /);
+    }
   });
 });
