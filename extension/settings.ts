@@ -5,6 +5,7 @@
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { MAX_PARALLEL } from '../runner/protocol.js';
 
 export interface BatonSettings {
   /** The Node.js (>= 20) that runs the runner server. Default '' = `node` on the PATH. */
@@ -47,8 +48,10 @@ export function threadsOption(settings: BatonSettings): number | undefined {
 
 /** Checks what the user typed for max parallel: null when it is fine, else why not. */
 export function maxParallelProblem(text: string): string | null {
-  const value = Number(text.trim());
-  if (text.trim() === '' || !Number.isInteger(value) || value < 1) return 'Max parallel must be a whole number of pages, 1 or more, such as 8';
+  const trimmed = text.trim();
+  const value = /^\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (!Number.isInteger(value) || value < 1) return 'Max parallel must be a whole number of pages, 1 or more, such as 8';
+  if (value > MAX_PARALLEL) return `Max parallel must be at most ${MAX_PARALLEL.toLocaleString('en-US')}`;
   return null;
 }
 

@@ -11,6 +11,24 @@ export function jobHasEnded(state: JobState): boolean {
   return state === 'succeeded' || state === 'failed' || state === 'cancelled';
 }
 
+/**
+ * The most pages in flight a job may be given, wherever it is set (API, CLI, panel, VS Code): more
+ * than any process holds, since each is a task, a timer and a row in memory. A value past it is
+ * a typo (--parallel 1e9), not a setting.
+ */
+export const MAX_PARALLEL = 1_000_000;
+
+/** The highest rate limit the panel and VS Code accept, in items or pages per second. */
+export const MAX_RATE = 1e9;
+
+/**
+ * How a job's state is shown: a job whose row says running but that no process runs (it was
+ * killed, or its machine stopped) is 'stopped'.
+ */
+export function shownState(job: { state: JobState; live: boolean }): JobState | 'stopped' {
+  return job.state === 'running' && !job.live ? 'stopped' : job.state;
+}
+
 /** A page's state. A page waiting to be retried is 'queued' with a later runAfter. */
 export type PageState = 'queued' | 'running' | 'succeeded' | 'failed';
 

@@ -25,7 +25,8 @@ export class Controls {
   private readonly confirm = byId('cancel-confirm');
   private readonly message = byId('control-message');
   private nextId = 1;
-  private readonly pending = new Map<number, string>();
+  /** Requests sent and not answered: what each does ("pausing") and what to say once done. */
+  private readonly pending = new Map<number, { what: string; done: string }>();
   private job: JobSummary | null = null;
   private connected = false;
   /** Limits sent and not yet seen in the job's state. */
@@ -37,7 +38,7 @@ export class Controls {
     this.pauseResume.addEventListener('click', () => {
       if (!this.job) return;
       const resume = wantsResume(this.job);
-      this.request({ type: resume ? 'resume' : 'pause', jobId: this.job.jobId }, resume ? 'resuming' : 'pausing');
+      this.request({ type: resume ? 'resume' : 'pause', jobId: this.job.jobId }, resume ? 'resuming' : 'pausing', resume ? 'Resumed.' : 'Paused: pages running now finish, and no new page starts.');
     });
     for (const field of [this.maxParallel, this.rateItems, this.ratePages]) {
       field.addEventListener('input', () => this.edited.add(field));
@@ -47,7 +48,7 @@ export class Controls {
       });
     }
     this.applyLimits.addEventListener('click', () => this.submitLimits());
-    const retryAll = () => this.job && this.request({ type: 'retryFailed', jobId: this.job.jobId }, 'retrying failed pages');
+    const retryAll = () => this.job && this.request({ type: 'retryFailed', jobId: this.job.jobId }, 'retrying failed pages', 'The failed pages run again.');
     this.retryAll.addEventListener('click', retryAll);
     this.failuresRetryAll.addEventListener('click', retryAll);
     this.cancel.addEventListener('click', () => {
@@ -57,13 +58,13 @@ export class Controls {
     byId('cancel-no').addEventListener('click', () => (this.confirm.hidden = true));
     byId('cancel-yes').addEventListener('click', () => {
       this.confirm.hidden = true;
-      if (this.job) this.request({ type: 'cancel', jobId: this.job.jobId }, 'cancelling');
+      if (this.job) this.request({ type: 'cancel', jobId: this.job.jobId }, 'cancelling', 'Cancelled.');
     });
   }
 
   /** Retries one page (from the failures table or the page view). */
   retryPage(page: number): void {
-    if (this.job) this.request({ type: 'retryFailed', jobId: this.job.jobId, page }, `retrying page ${page}`);
+    if (this.job) this.request({ type: 'retryFailed', jobId: this.job.jobId, page }, `retrying page ${page}`, `Page ${page} runs again.`);
   }
 
   setConnected(connected: boolean): void {
@@ -94,11 +95,11 @@ export class Controls {
   }
 
   onResult(result: PanelResult): void {
-    const what = this.pending.get(result.requestId);
-    if (what === undefined) return;
+    const sent = this.pending.get(result.requestId);
+    if (sent === undefined) return;
     this.pending.delete(result.requestId);
     this.message.dataset.kind = result.ok ? 'ok' : 'error';
-    setText(this.message, result.ok ? `Done: ${what}.` : `Could not finish ${what}: ${result.error ?? 'the host gave no reason'}`);
+    setText(this.message, result.ok ? sent.done : `Could not finish ${sent.what}: ${result.error ?? 'the host gave no reason'}`);
     // The fields keep what was typed until the job's limits show it (the next activity), so
     // they never flick back to the old values; a job that never shows them is reset anyway.
     if (result.ok && this.submitted !== null) window.setTimeout(() => this.submitted !== null && this.resetFields(), 3_000);
@@ -132,7 +133,7 @@ export class Controls {
     const maxParallel = (parallel as { value: number | null }).value;
     if (maxParallel === null) {
       this.message.dataset.kind = 'error';
-      setText(this.message, 'Max parallel must be a whole number above 0');
+      setText(this.message, 'Max parallel must be a whole number above 0, such as 8');
       return;
     }
     const rate: RateLimitSetting = {};
@@ -142,10 +143,11 @@ export class Controls {
     if (pagesValue !== null) rate.pagesPerSecond = pagesValue;
     const rateLimit = itemsValue === null && pagesValue === null ? null : rate;
     this.submitted = { maxParallel, ...(rateLimit ? { rateLimit } : {}) };
-    this.request({ type: 'setLimits', jobId: this.job.jobId, maxParallel, rateLimit }, `setting limits (max parallel ${maxParallel}${rateLimit ? `, ${describeRate(rateLimit)}` : ', no rate limit'})`);
+    const limits = `max parallel ${maxParallel}${rateLimit ? `, ${describeRate(rateLimit)}` : ', no rate limit'}`;
+    this.request({ type: 'setLimits', jobId: this.job.jobId, maxParallel, rateLimit }, `setting limits (${limits})`, `Limits set: ${limits}.`);
   }
 
-  private request(request: ControlRequest, what: string): void {
+  private request(request: ControlRequest, what: string, done: string): void {
     const requestId = this.nextId++;
     const sent = this.send({ ...request, requestId } as PanelRequest);
     this.message.dataset.kind = sent ? 'pending' : 'error';
@@ -153,7 +155,7 @@ export class Controls {
       setText(this.message, `Not connected: ${what} was not sent.`);
       return;
     }
-    this.pending.set(requestId, what);
+    this.pending.set(requestId, { what, done });
     setText(this.message, `${what[0]!.toUpperCase()}${what.slice(1)}…`);
     this.refresh();
   }

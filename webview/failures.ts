@@ -9,7 +9,31 @@ import { byId, h, setText } from './dom.js';
 import { formatClock, formatCount, formatCursor } from './format.js';
 
 const MAX_ROWS = 500;
-const COLUMNS = ['Page', 'Cursor', 'Error', 'Attempts', 'Outcome', 'Failed at', ''];
+
+/** A column of the table: its title, its width in the grid, and its cell for a failure. */
+interface Column {
+  title: string;
+  width: string;
+  cell(failure: PageFailureInfo): Node | string;
+  className?: string;
+  tooltip?: (failure: PageFailureInfo) => string;
+}
+
+const errorText = (failure: PageFailureInfo) => `${failure.error.name}: ${failure.error.message}`;
+
+const PAGE: Column = { title: 'Page', width: '64px', cell: (failure) => String(failure.page) };
+const CURSOR: Column = { title: 'Cursor', width: 'minmax(80px, 1fr)', cell: (failure) => formatCursor(failure.cursor, 60), className: 'mono clipped', tooltip: (failure) => formatCursor(failure.cursor, 2_000) };
+const ERROR: Column = { title: 'Error', width: 'minmax(160px, 4fr)', cell: errorText, className: 'error-cell', tooltip: errorText };
+const ATTEMPTS: Column = { title: 'Attempts', width: '100px', cell: (failure) => String(failure.attempts) };
+const OUTCOME: Column = { title: 'Outcome', width: '100px', cell: (failure) => h('span', { class: 'outcome', 'data-kind': failure.outcome === 'stuck' ? 'stuck' : 'failed' }, failure.outcome) };
+const FAILED_AT: Column = { title: 'Failed at', width: '100px', cell: (failure) => formatClock(Date.parse(failure.endedAt)) };
+const RETRY: Column = { title: '', width: '90px', cell: (failure) => h('vscode-button', { appearance: 'secondary', 'data-action': 'retry', 'aria-label': `Retry page ${failure.page}` }, 'Retry') };
+
+/** Every column where there is room; where there is not, the page, its error and Retry (the page view has the rest). */
+const WIDE = [PAGE, CURSOR, ERROR, ATTEMPTS, OUTCOME, FAILED_AT, RETRY];
+const NARROW = [PAGE, ERROR, ATTEMPTS, RETRY];
+/** Below this width (px) the wide table would not fit its columns' least widths. */
+const WIDE_FROM = 780;
 
 export class FailuresTable {
   private readonly grid = byId('failures-grid');
@@ -17,6 +41,7 @@ export class FailuresTable {
   private readonly summary = byId('failures-summary');
   private readonly badge = byId('failures-badge');
   private failures: PageFailureInfo[] = [];
+  private columns = WIDE;
   /** What the grid shows, as a key: the same failures sent again are not redrawn. */
   private drawn: string | null = null;
   private visible = false;
@@ -33,6 +58,15 @@ export class FailuresTable {
       if (target.closest('[data-action="retry"]') !== null) this.retryPage(page);
       else this.openPage(page);
     });
+    // The columns follow the panel's width, so that Retry stays on screen in a narrow editor.
+    new ResizeObserver(() => {
+      const width = this.grid.parentElement?.clientWidth ?? WIDE_FROM;
+      const columns = width >= WIDE_FROM ? WIDE : NARROW;
+      if (columns === this.columns) return;
+      this.columns = columns;
+      this.drawn = null;
+      this.render();
+    }).observe(this.grid.parentElement ?? this.grid);
     this.grid.addEventListener('keydown', (event) => {
       if ((event as KeyboardEvent).key !== 'Enter') return;
       const row = (event.target as HTMLElement).closest<HTMLElement>('vscode-data-grid-row[data-page]');
@@ -74,27 +108,24 @@ export class FailuresTable {
     );
     if (!this.visible) return;
     // Rebuilding rows under the pointer would swallow a click on their Retry buttons.
-    const key = this.failures
+    const key = this.columns.length + ':' + this.failures
       .slice(0, MAX_ROWS)
       .map((failure) => `${failure.page}/${failure.attempts}/${failure.endedAt}/${failure.outcome}`)
       .join(',');
     if (this.drawn === key) return;
     this.drawn = key;
-    const header = h('vscode-data-grid-row', { 'row-type': 'sticky-header' }, ...COLUMNS.map((title, i) => h('vscode-data-grid-cell', { 'cell-type': 'columnheader', 'grid-column': String(i + 1) }, title)));
-    const rows = this.failures.slice(0, MAX_ROWS).map((failure) => {
-      const error = `${failure.error.name}: ${failure.error.message}`;
-      return h(
+    const columns = this.columns;
+    this.grid.setAttribute('grid-template-columns', columns.map((column) => column.width).join(' '));
+    const header = h('vscode-data-grid-row', { 'row-type': 'sticky-header' }, ...columns.map((column, i) => h('vscode-data-grid-cell', { 'cell-type': 'columnheader', 'grid-column': String(i + 1) }, column.title)));
+    const rows = this.failures.slice(0, MAX_ROWS).map((failure) =>
+      h(
         'vscode-data-grid-row',
         { 'data-page': String(failure.page), title: 'Open this page: its attempts, stack and log lines' },
-        h('vscode-data-grid-cell', { 'grid-column': '1' }, String(failure.page)),
-        h('vscode-data-grid-cell', { 'grid-column': '2', class: 'mono' }, formatCursor(failure.cursor, 60)),
-        h('vscode-data-grid-cell', { 'grid-column': '3', class: 'error-cell', title: error }, error),
-        h('vscode-data-grid-cell', { 'grid-column': '4' }, String(failure.attempts)),
-        h('vscode-data-grid-cell', { 'grid-column': '5' }, h('span', { class: 'outcome', 'data-kind': failure.outcome === 'stuck' ? 'stuck' : 'failed' }, failure.outcome)),
-        h('vscode-data-grid-cell', { 'grid-column': '6' }, formatClock(Date.parse(failure.endedAt))),
-        h('vscode-data-grid-cell', { 'grid-column': '7' }, h('vscode-button', { appearance: 'secondary', 'data-action': 'retry', 'aria-label': `Retry page ${failure.page}` }, 'Retry')),
-      );
-    });
+        ...columns.map((column, i) =>
+          h('vscode-data-grid-cell', { 'grid-column': String(i + 1), 'data-column': column.title.toLowerCase() || 'retry', ...(column.className ? { class: column.className } : {}), ...(column.tooltip ? { title: column.tooltip(failure) } : {}) }, column.cell(failure)),
+        ),
+      ),
+    );
     this.grid.replaceChildren(header, ...rows);
   }
 }

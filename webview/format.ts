@@ -26,6 +26,19 @@ export function formatDuration(ms: number): string {
   return `${oneDecimal.format(totalMinutes / 1440)} days`;
 }
 
+/**
+ * A fraction done as a percentage, rounded down: "100.0%" only once all is done, never for
+ * 29,990 of 30,000. Two decimals under 10%, where a tenth of a percent is a long wait.
+ */
+export function formatPercent(fraction: number): string {
+  if (!Number.isFinite(fraction) || fraction <= 0) return fraction === 0 ? '0.00%' : '–';
+  const digits = fraction < 0.1 ? 2 : 1;
+  const scale = 10 ** digits;
+  // The epsilon keeps 0.5 (50.0%) from flooring to 49.9 through binary rounding.
+  const shown = Math.min(100, Math.floor(fraction * 100 * scale + 1e-9) / scale);
+  return `${shown.toFixed(digits)}%`;
+}
+
 /** Seconds left as "ETA" text: null when unknown. */
 export function formatEta(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return '–';

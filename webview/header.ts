@@ -3,9 +3,9 @@
  * and the job picker when the database holds several jobs. Each update writes only the text
  * that changed.
  */
-import { jobHasEnded, type JobSnapshot, type JobSummary } from '../runner/protocol.js';
+import { jobHasEnded, shownState, type JobSnapshot, type JobSummary } from '../runner/protocol.js';
 import { byId, h, setAttr, setText } from './dom.js';
-import { formatCount, formatDuration, formatEta, formatRate } from './format.js';
+import { formatCount, formatDuration, formatEta, formatPercent, formatRate } from './format.js';
 
 
 export class Header {
@@ -46,7 +46,7 @@ export class Header {
     const reselect = selected !== this.selected;
     this.selected = selected;
     let changed = false;
-    const key = JSON.stringify(jobs.map((job) => [job.jobId, job.name, job.state]));
+    const key = JSON.stringify(jobs.map((job) => [job.jobId, job.name, shownState(job)]));
     if (key !== this.pickerKey) {
       this.pickerKey = key;
       // Options are updated in place, so that a list the user has open does not jump under the
@@ -55,7 +55,7 @@ export class Header {
       for (const option of this.picker.querySelectorAll<HTMLElement>('vscode-option')) existing.set(option.getAttribute('value') ?? '', option);
       const wanted = [...jobs].reverse();
       wanted.forEach((job, index) => {
-        const label = `${job.jobId} (${job.name}, ${job.state})`;
+        const label = `${job.jobId} (${job.name}, ${shownState(job)})`;
         let option = existing.get(job.jobId);
         existing.delete(job.jobId);
         if (option === undefined) option = h('vscode-option', { value: job.jobId }, label);
@@ -89,10 +89,11 @@ export class Header {
     setText(byId('job-name'), job.name);
     setText(byId('job-id'), job.jobId);
     const state = byId('job-state');
-    const shown = job.state === 'running' && !job.live ? 'stopped' : job.state;
+    const shown = shownState(job);
+    const ended = jobHasEnded(job.state);
     setText(state, shown);
     setAttr(state, 'data-state', shown);
-    setAttr(state, 'title', job.live ? 'a process runs this job now' : jobHasEnded(job.state) ? 'this job has ended' : 'no process runs this job now: Resume runs it here');
+    setAttr(state, 'title', job.live ? 'a process runs this job now' : ended ? 'this job has ended' : 'no process runs this job now: Resume runs it here');
 
     const doneFraction = job.state === 'succeeded' ? 1 : live?.percent != null ? live.percent / 100 : null;
     const progress = byId('progress');
@@ -108,20 +109,28 @@ export class Header {
       setAttr(progress, 'aria-valuenow', (doneFraction * 100).toFixed(1));
       setAttr(progress, 'data-indeterminate', null);
       fill.style.width = `${(doneFraction * 100).toFixed(2)}%`;
-      setText(byId('stat-percent'), `${(doneFraction * 100).toFixed(doneFraction < 0.1 ? 2 : 1)}%`);
+      setText(byId('stat-percent'), formatPercent(doneFraction));
     }
     setAttr(progress, 'data-state', job.state);
 
     setText(byId('stat-items'), formatCount(live?.itemsLive ?? job.items) + (job.estimatedTotalItems ? ` of ${formatCount(job.estimatedTotalItems)}` : ''));
-    setText(byId('stat-items-rate'), formatRate(live?.throughput.itemsPerSecond ?? 0));
-    setText(byId('stat-pages-rate'), formatRate(live?.throughput.pagesPerSecond ?? 0));
-    setText(byId('stat-eta'), jobHasEnded(job.state) ? 'done' : formatEta(live?.etaSeconds ?? null));
+    // Rates and an ETA only while a process runs the job: the last ones it published would
+    // otherwise stay on screen after its end, or its death.
+    const running = job.live && !ended ? live : null;
+    setText(byId('stat-items-rate'), running ? formatRate(running.throughput.itemsPerSecond) : '–');
+    setText(byId('stat-pages-rate'), running ? formatRate(running.throughput.pagesPerSecond) : '–');
+    setText(byId('stat-eta'), job.state === 'succeeded' ? 'done' : formatEta(running?.etaSeconds ?? null));
     const started = Date.parse(job.startedAt);
-    const ended = job.endedAt ? Date.parse(job.endedAt) : now;
-    setText(byId('stat-elapsed'), Number.isFinite(started) ? formatDuration(Math.max(0, ended - started)) : '–');
+    const until = job.endedAt ? Date.parse(job.endedAt) : now;
+    setText(byId('stat-elapsed'), Number.isFinite(started) ? formatDuration(Math.max(0, until - started)) : '–');
 
-    setText(byId('count-queued'), formatCount(job.pages.queued));
-    setText(byId('count-running'), formatCount(live?.inFlight ?? job.pages.running));
+    // As `baton status` says them: an ended job's queued and running pages never ran; a job no
+    // process runs has no page running, and the pages its rows say run were interrupted (they
+    // run again when it is resumed).
+    setText(byId('label-queued'), ended ? 'not run' : 'queued');
+    setText(byId('count-queued'), formatCount(ended ? job.pages.queued + job.pages.running : job.pages.queued));
+    setText(byId('label-running'), ended || job.live ? 'running' : 'interrupted');
+    setText(byId('count-running'), formatCount(ended ? 0 : job.live ? (live?.inFlight ?? job.pages.running) : job.pages.running));
     setText(byId('count-succeeded'), formatCount(job.pages.succeeded));
     setText(byId('count-failed'), formatCount(job.pages.failed));
     setText(byId('count-total'), formatCount(job.pages.total));

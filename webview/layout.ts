@@ -31,8 +31,8 @@ export const LAYOUT = `
     <div class="stat"><dt>ETA</dt><dd id="stat-eta">–</dd></div>
     <div class="stat"><dt>Elapsed</dt><dd id="stat-elapsed">–</dd></div>
     <div class="stat pages-stat"><dt>Pages</dt><dd class="page-counts">
-      <span class="count" data-state="queued">queued <vscode-badge id="count-queued">0</vscode-badge></span>
-      <span class="count" data-state="running">running <vscode-badge id="count-running">0</vscode-badge></span>
+      <span class="count" data-state="queued"><span id="label-queued">queued</span> <vscode-badge id="count-queued">0</vscode-badge></span>
+      <span class="count" data-state="running"><span id="label-running">running</span> <vscode-badge id="count-running">0</vscode-badge></span>
       <span class="count" data-state="succeeded">succeeded <vscode-badge id="count-succeeded">0</vscode-badge></span>
       <span class="count" data-state="failed">failed <vscode-badge id="count-failed">0</vscode-badge></span>
       <span class="count" data-state="total">of <span id="count-total">0</span></span>
@@ -114,7 +114,7 @@ export const LAYOUT = `
         <vscode-button id="failures-retry-all" appearance="secondary" disabled>Retry all failed</vscode-button>
       </div>
       <p id="failures-empty" class="muted">No page has failed.</p>
-      <vscode-data-grid id="failures-grid" aria-label="Failed pages" grid-template-columns="70px minmax(80px, 1fr) minmax(200px, 4fr) 90px 100px 100px 90px" hidden></vscode-data-grid>
+      <vscode-data-grid id="failures-grid" aria-label="Failed pages" hidden></vscode-data-grid>
     </section>
   </vscode-panel-view>
 

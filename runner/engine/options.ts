@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { BatonError } from '../errors.js';
 import { findNonJson, type JsonValue } from '../json-value.js';
 import { checkKnownKeys, type KeySet } from '../known-keys.js';
-import type { PageState, RateLimitSetting } from '../protocol.js';
+import { MAX_PARALLEL, type PageState, type RateLimitSetting } from '../protocol.js';
 import type { Durability } from '../store/database.js';
 import type { StopMode } from './job-runner.js';
 import type { Rampup } from './rampup.js';
@@ -132,11 +132,8 @@ export function threadsCap(): OptionCap {
   return { max: THREADS_PER_CORE * cores, why: `${THREADS_PER_CORE} per core, and this machine has ${cores} core${cores === 1 ? '' : 's'}` };
 }
 
-/**
- * More pages in flight than any process holds: each is a task, a timer and a row in memory. A
- * value past it is a typo (--parallel 1e9), not a setting.
- */
-export const PARALLEL_CAP: OptionCap = { max: 1_000_000, why: 'more pages in flight than one process can hold' };
+/** See MAX_PARALLEL. */
+export const PARALLEL_CAP: OptionCap = { max: MAX_PARALLEL, why: 'more pages in flight than one process can hold' };
 
 function checkPositive(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) invalid(`${name} must be a number > 0, got ${shown(value)}`);

@@ -3,7 +3,7 @@
  * it sends is untrusted input, so every field is checked for its type and range, and a field
  * the protocol does not declare is refused.
  */
-import type { PanelRequest, RateLimitSetting } from '../protocol.js';
+import { MAX_PARALLEL, MAX_RATE, type PanelRequest, type RateLimitSetting } from '../protocol.js';
 
 export type PanelRequestCheck = { ok: true; request: PanelRequest } | { ok: false; error: string };
 
@@ -11,10 +11,6 @@ export type PanelRequestCheck = { ok: true; request: PanelRequest } | { ok: fals
 const MAX_JOB_ID_LENGTH = 200;
 /** Most attempts one loadHistory may ask for. */
 export const MAX_HISTORY_LIMIT = 10_000;
-/** Highest maxParallel the panel may set. */
-export const MAX_PANEL_PARALLEL = 100_000;
-/** Highest rate the panel may set (items or pages per second). */
-const MAX_RATE = 1e9;
 /** ms since the epoch up to the year 2286: anything later is a mistake. */
 const MAX_TIME_MS = 1e13;
 
@@ -101,7 +97,7 @@ function check(value: unknown): PanelRequest {
     case 'setLimits': {
       onlyKeys(value, ['type', 'jobId', 'maxParallel', 'rateLimit', 'requestId'], type);
       const request: PanelRequest = { type, jobId: jobIdOf(value, type), requestId: requestIdOf(value, type) };
-      if (value.maxParallel !== undefined) request.maxParallel = integerIn(value.maxParallel, 'setLimits.maxParallel', 1, MAX_PANEL_PARALLEL);
+      if (value.maxParallel !== undefined) request.maxParallel = integerIn(value.maxParallel, 'setLimits.maxParallel', 1, MAX_PARALLEL);
       if (value.rateLimit !== undefined) request.rateLimit = rateLimitOf(value.rateLimit);
       if (request.maxParallel === undefined && request.rateLimit === undefined) fail('setLimits must set maxParallel, rateLimit, or both');
       return request;

@@ -1,7 +1,7 @@
 // The progress panel in a real browser (Debian's Chromium, driven by playwright-core) against
 // `baton ui`, with jobs run by `baton run` in other processes, as a user would have them.
 // Screenshots go to test-results/panel/; BATON_UPDATE_SCREENSHOTS=1 also refreshes docs/images.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -127,7 +127,7 @@ describe('the progress panel in a browser (baton ui)', () => {
     expect(await count('count-running')).toBeLessThanOrEqual(1);
     await page.locator('#max-parallel input').fill('4');
     await page.locator('#apply-limits').click();
-    await expect.poll(() => page.locator('#control-message').textContent(), { timeout: 20_000 }).toBe('Done: setting limits (max parallel 4, no rate limit).');
+    await expect.poll(() => page.locator('#control-message').textContent(), { timeout: 20_000 }).toBe('Limits set: max parallel 4, no rate limit.');
     await expect.poll(() => count('count-running'), { timeout: 20_000 }).toBeGreaterThan(1);
     expect(await page.locator('#max-parallel input').inputValue()).toBe('4');
   });
@@ -181,7 +181,15 @@ describe('the progress panel in a browser (baton ui)', () => {
     expect(await row.textContent()).toContain(`Error: page 1 is broken while ${marker} exists`);
     expect(await page.locator('#failures-badge').textContent()).toBe('1');
 
-    await row.locator('vscode-data-grid-cell[grid-column="3"]').click();
+    // In a narrow editor the table keeps the page, its error and Retry, all on screen.
+    await page.setViewportSize({ width: 600, height: 900 });
+    await expect.poll(() => page.locator('#failures-grid vscode-data-grid-cell[cell-type="columnheader"]').allTextContents(), { timeout: 10_000 }).toEqual(['Page', 'Error', 'Attempts', '']);
+    const retryBox = (await row.locator('vscode-button[data-action="retry"]').boundingBox())!;
+    expect(retryBox.x + retryBox.width).toBeLessThanOrEqual(600);
+    await page.screenshot({ path: join(SHOTS, 'panel-failures-narrow.png') });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await expect.poll(() => page.locator('#failures-grid vscode-data-grid-cell[cell-type="columnheader"]').count(), { timeout: 10_000 }).toBe(7);
+    await row.locator('vscode-data-grid-cell[data-column="error"]').click();
     await expect.poll(() => page.locator('#page-detail .stack').first().textContent(), { timeout: 20_000 }).toContain('page 1 is broken');
     expect(await page.locator('#page-detail h3').count()).toBe(2);
 
@@ -195,10 +203,32 @@ describe('the progress panel in a browser (baton ui)', () => {
     await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(1);
     await row.locator('vscode-button[data-action="retry"]').click();
     // The host's answer first: a refusal says why here, where a wait for the state could not.
-    await expect.poll(() => page.locator('#control-message').textContent(), { timeout: 30_000 }).toMatch(/^Done: retrying page \d+\.$/);
+    await expect.poll(() => page.locator('#control-message').textContent(), { timeout: 30_000 }).toMatch(/^Page \d+ runs again\.$/);
     await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 30_000 }).toBe('succeeded');
     await expect.poll(() => page.locator('#failures-badge').textContent(), { timeout: 20_000 }).toBe('0');
     expect(await page.locator('#failures-empty').isVisible()).toBe(true);
+  });
+
+  it('shows a job whose process was killed as stopped: its running pages interrupted, no rates, counts as the database holds them', async () => {
+    const killed = baton(['run', fixture('sleeps.ts'), '--args', '{"ms":1500,"chains":3,"pages":100}', '--parallel', '3', '--job', 'killed'], dir);
+    await waitFor(() => /killed running/.test(killed.stdout()), 20_000, 'the job to start');
+    await expect.poll(() => page.locator('vscode-option[value="killed"]').textContent(), { timeout: 20_000 }).toContain('running');
+    await sleep(2_000);
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+
+    await page.locator('#job-picker').click();
+    await page.locator('vscode-option[value="killed"]').click();
+    await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 20_000 }).toBe('stopped');
+    await expect.poll(() => page.locator('vscode-option[value="killed"]').textContent(), { timeout: 20_000 }).toBe('killed (sleeps, stopped)');
+    const status = JSON.parse(execFileSync(process.execPath, [cliPath, 'status', 'killed', '--json'], { cwd: dir, encoding: 'utf8' })) as { pages: Record<string, number> };
+    await expect.poll(() => count('count-running'), { timeout: 20_000 }).toBe(status.pages.running);
+    expect(await page.locator('#label-running').textContent()).toBe('interrupted');
+    for (const state of ['queued', 'succeeded', 'failed', 'total']) expect(await count(`count-${state}`), state).toBe(status.pages[state]);
+    expect((await count('count-queued')) + (await count('count-running')) + (await count('count-succeeded')) + (await count('count-failed'))).toBe(await count('count-total'));
+    expect(await page.locator('#stat-items-rate').textContent()).toBe('–');
+    expect(await page.locator('#stat-pages-rate').textContent()).toBe('–');
+    expect(await page.locator('#stat-eta').textContent()).toBe('–');
   });
 
   it('refuses every request and the WebSocket without the token', async () => {
@@ -233,6 +263,13 @@ describe('the progress panel in a browser (baton ui)', () => {
     await page.locator('#cancel-yes').click();
     await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 20_000 }).toBe('cancelled');
     expect(await steady.exited).toBe(1);
+    // Ended: nothing runs, no rate or ETA is left on screen, and what never ran says so.
+    await expect.poll(() => page.locator('#stat-items-rate').textContent(), { timeout: 20_000 }).toBe('–');
+    expect(await page.locator('#stat-pages-rate').textContent()).toBe('–');
+    expect(await page.locator('#stat-eta').textContent()).toBe('–');
+    expect(await page.locator('#label-queued').textContent()).toBe('not run');
+    expect(await count('count-running')).toBe(0);
+    expect((await count('count-queued')) + (await count('count-succeeded')) + (await count('count-failed'))).toBe(await count('count-total'));
   });
 
   it('shows that it is reconnecting while baton ui is down, and carries on when it is back', async () => {

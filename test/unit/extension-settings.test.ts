@@ -30,7 +30,9 @@ describe('the baton.* settings', () => {
   it('take a max parallel of 1 or more, and explain anything else', () => {
     expect(maxParallelProblem('8')).toBeNull();
     expect(maxParallelProblem(' 16 ')).toBeNull();
-    for (const bad of ['', '0', '-1', '2.5', 'eight']) expect(maxParallelProblem(bad), bad).toBe('Max parallel must be a whole number of pages, 1 or more, such as 8');
+    for (const bad of ['', '0', '-1', '2.5', 'eight', '1e3', '0x10']) expect(maxParallelProblem(bad), bad).toBe('Max parallel must be a whole number of pages, 1 or more, such as 8');
+    expect(maxParallelProblem('1000000')).toBeNull();
+    expect(maxParallelProblem('1000001')).toBe('Max parallel must be at most 1,000,000');
   });
 
   it("take a job's args as JSON, or none when left empty, and explain what is not JSON", () => {

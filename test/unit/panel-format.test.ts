@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { reconnectDelay } from '../../webview/backoff.js';
-import { formatCount, formatCursor, formatDuration, formatEta, formatRate, timeTicks } from '../../webview/format.js';
+import { formatCount, formatCursor, formatDuration, formatEta, formatPercent, formatRate, timeTicks } from '../../webview/format.js';
+import { MAX_PARALLEL, shownState } from '../../runner/protocol.js';
 import { parseLimitField } from '../../webview/limits-input.js';
 
 describe('the panel\'s numbers', () => {
@@ -16,6 +17,22 @@ describe('the panel\'s numbers', () => {
     expect(formatEta(null)).toBe('–');
     expect(formatEta(0.2)).toBe('under 1 s');
     expect(formatEta(90)).toBe('1 min 30 s');
+  });
+
+  it('rounds progress down, so that 100.0% means every item is done', () => {
+    expect(formatPercent(29_990 / 30_000)).toBe('99.9%');
+    expect(formatPercent(1)).toBe('100.0%');
+    expect(formatPercent(0.5)).toBe('50.0%');
+    expect(formatPercent(0.0138)).toBe('1.38%');
+    expect(formatPercent(0.09999)).toBe('9.99%');
+    expect(formatPercent(0)).toBe('0.00%');
+  });
+
+  it('shows a job whose row says running, but that no process runs, as stopped', () => {
+    expect(shownState({ state: 'running', live: false })).toBe('stopped');
+    expect(shownState({ state: 'running', live: true })).toBe('running');
+    expect(shownState({ state: 'paused', live: false })).toBe('paused');
+    expect(shownState({ state: 'cancelled', live: false })).toBe('cancelled');
   });
 
   it('cuts long cursors', () => {
@@ -37,9 +54,23 @@ describe('the limits fields', () => {
     expect(parseLimitField(' 16 ', 'Max parallel', true)).toEqual({ value: 16 });
     expect(parseLimitField('', 'Items/s limit', false)).toEqual({ value: null });
     expect(parseLimitField('2.5', 'Items/s limit', false)).toEqual({ value: 2.5 });
-    expect(parseLimitField('2.5', 'Max parallel', true)).toEqual({ error: 'Max parallel must be a whole number above 0' });
-    expect(parseLimitField('-1', 'Items/s limit', false)).toEqual({ error: 'Items/s limit must be a number above 0, or empty for no limit' });
+    expect(parseLimitField('2.5', 'Max parallel', true)).toEqual({ error: 'Max parallel must be a whole number above 0, such as 8' });
+    expect(parseLimitField('-1', 'Items/s limit', false)).toEqual({ error: 'Items/s limit must be a number above 0, such as 500, or empty for no limit' });
     expect(parseLimitField('lots', 'Items/s limit', false)).toHaveProperty('error');
+  });
+
+  it('takes counts written as the panel writes them, and nothing but plain numbers', () => {
+    expect(parseLimitField('1,000', 'Max parallel', true)).toEqual({ value: 1_000 });
+    expect(parseLimitField('12,500.5', 'Items/s limit', false)).toEqual({ value: 12_500.5 });
+    for (const text of ['0x10', '1e3', 'Infinity', '1,00', '12,5000', '+5', '.5']) {
+      expect(parseLimitField(text, 'Items/s limit', false), text).toEqual({ error: 'Items/s limit must be a number above 0, such as 500, or empty for no limit' });
+    }
+  });
+
+  it('stops at the caps the runner takes, in its own words', () => {
+    expect(parseLimitField(String(MAX_PARALLEL), 'Max parallel', true)).toEqual({ value: 1_000_000 });
+    expect(parseLimitField('1000001', 'Max parallel', true)).toEqual({ error: 'Max parallel must be at most 1,000,000' });
+    expect(parseLimitField('2000000000', 'Pages/s limit', false)).toEqual({ error: 'Pages/s limit must be at most 1,000,000,000' });
   });
 });
 

@@ -17,6 +17,8 @@ describe('validatePanelRequest', () => {
       { type: 'resume', jobId: 'J', requestId: 2 },
       { type: 'cancel', jobId: 'J', requestId: 3 },
       { type: 'setLimits', jobId: 'J', maxParallel: 16, requestId: 4 },
+      // As high as `baton limits --parallel` goes: a job set there can still be changed here.
+      { type: 'setLimits', jobId: 'J', maxParallel: 1_000_000, requestId: 9 },
       { type: 'setLimits', jobId: 'J', rateLimit: { itemsPerSecond: 2.5 }, requestId: 5 },
       { type: 'setLimits', jobId: 'J', rateLimit: null, requestId: 6 },
       { type: 'retryFailed', jobId: 'J', requestId: 7 },
@@ -52,7 +54,7 @@ describe('validatePanelRequest', () => {
     expect(error({ type: 'pause', jobId: 'J', requestId: 1.5 })).toMatch(/requestId/);
     expect(error({ type: 'pause', jobId: 'J' })).toMatch(/requestId/);
     expect(error({ type: 'setLimits', jobId: 'J', maxParallel: 0, requestId: 1 })).toMatch(/setLimits.maxParallel must be an integer from 1/);
-    expect(error({ type: 'setLimits', jobId: 'J', maxParallel: 1e9, requestId: 1 })).toMatch(/maxParallel/);
+    expect(error({ type: 'setLimits', jobId: 'J', maxParallel: 1_000_001, requestId: 1 })).toBe('setLimits.maxParallel must be an integer from 1 to 1000000, got 1000001');
     expect(error({ type: 'setLimits', jobId: 'J', maxParallel: '8', requestId: 1 })).toMatch(/maxParallel/);
     expect(error({ type: 'setLimits', jobId: 'J', rateLimit: { itemsPerSecond: 0 }, requestId: 1 })).toMatch(/itemsPerSecond must be a number > 0/);
     expect(error({ type: 'setLimits', jobId: 'J', rateLimit: { pagesPerSecond: Number.POSITIVE_INFINITY }, requestId: 1 })).toMatch(/pagesPerSecond/);
