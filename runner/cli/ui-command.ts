@@ -43,6 +43,11 @@ export async function uiCommand(options: UiOptions): Promise<number> {
   const port = options.port !== undefined ? parseIntegerOption('--port', options.port, 0) : DEFAULT_UI_PORT;
   if (port > 65_535) throw new BatonError('INVALID_OPTION', `--port must be an integer from 0 to 65535, got ${JSON.stringify(options.port)}`);
   const db = dbPath(options);
+  // A --db that names no file is most likely mistyped: serving it would create an empty database
+  // there and show "No job yet". Without --db, the panel may be opened before the first job.
+  if (options.db !== undefined && !existsSync(db)) {
+    throw new BatonError('INVALID_OPTION', `--db ${options.db}: there is no Baton database at ${shownPath(db)}; pass the file your jobs were run with, or leave --db out for .baton/baton.db`);
+  }
   const baton = await Baton.open({ db });
   let server: UiServer;
   try {

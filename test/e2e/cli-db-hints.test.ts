@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture, tempDir, waitFor } from '../helpers.js';
@@ -26,6 +27,14 @@ describe('the commands an error suggests, with a database given by --db', () => 
     expect(twice.stderr).toMatch(/^baton: job "busy" is already running in process \d+ on .*: pause it there with `baton pause busy --db jobs\.db`, or wait for it to end\n$/m);
     expect((await runCli(['cancel', 'busy', ...db], dir)).code).toBe(0);
     expect((await runner.exited).code).toBe(1);
+  });
+
+  it('refuse to serve the panel for a --db that names no file, and create nothing there', async () => {
+    const dir = tempDir();
+    const missing = await runCli(['ui', '--port', '0', '--db', 'typo/jobs.db'], dir);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('baton: --db typo/jobs.db: there is no Baton database at typo/jobs.db; pass the file your jobs were run with, or leave --db out for .baton/baton.db\n');
+    expect(existsSync(join(dir, 'typo'))).toBe(false);
   });
 
   it('leave --db out for the default database', async () => {
