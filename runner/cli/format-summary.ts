@@ -187,12 +187,15 @@ export function formatJobsTable(jobs: JobSummary[]): string[] {
   return formatTable(rows);
 }
 
+/** A limit as it was set, not rounded as a measured rate is: 0.0001 pages/s stays 0.0001. */
+const setting = new Intl.NumberFormat('en-US', { maximumFractionDigits: 10 });
+
 /** `max parallel 8, 5,000 items/s`, or `…, no rate limit`. */
 export function formatLimits(limits: JobSummary['limits'], sayNoRate = false): string {
-  const parts = [`max parallel ${limits.maxParallel}`];
+  const parts = [`max parallel ${setting.format(limits.maxParallel)}`];
   if (sayNoRate && limits.rateLimit?.itemsPerSecond === undefined && limits.rateLimit?.pagesPerSecond === undefined) parts.push('no rate limit');
-  if (limits.rateLimit?.itemsPerSecond !== undefined) parts.push(`${formatRate(limits.rateLimit.itemsPerSecond)} items/s`);
-  if (limits.rateLimit?.pagesPerSecond !== undefined) parts.push(`${formatRate(limits.rateLimit.pagesPerSecond)} pages/s`);
+  if (limits.rateLimit?.itemsPerSecond !== undefined) parts.push(`${setting.format(limits.rateLimit.itemsPerSecond)} items/s`);
+  if (limits.rateLimit?.pagesPerSecond !== undefined) parts.push(`${setting.format(limits.rateLimit.pagesPerSecond)} pages/s`);
   return parts.join(', ');
 }
 

@@ -8,6 +8,7 @@ import {
   formatJobStatus,
   formatJobsTable,
   formatLastAttemptLog,
+  formatLimits,
   formatProgressLine,
   formatSummary,
   formatTime,
@@ -239,5 +240,13 @@ describe('option parsing', () => {
   it('quotes a suggested argument only when the shell needs it', () => {
     expect(quoteArg('.baton/x.db')).toBe('.baton/x.db');
     expect(quoteArg("my jobs/it's.db")).toBe(`'my jobs/it'\\''s.db'`);
+  });
+});
+
+describe('limits', () => {
+  it('are written as they were set, not rounded as a measured rate', () => {
+    expect(formatLimits({ maxParallel: 500_000, rateLimit: { pagesPerSecond: 0.0001 } })).toBe('max parallel 500,000, 0.0001 pages/s');
+    expect(formatLimits({ maxParallel: 8, rateLimit: { itemsPerSecond: 2.5, pagesPerSecond: 5_000 } })).toBe('max parallel 8, 2.5 items/s, 5,000 pages/s');
+    expect(formatLimits({ maxParallel: 8 }, true)).toBe('max parallel 8, no rate limit');
   });
 });
