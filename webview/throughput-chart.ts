@@ -172,7 +172,11 @@ export class ThroughputChart {
       // Never wider than the data: a chart that began a minute ago fills the width.
       const from = span?.from ?? to - 60_000;
       x.min = this.windowMs === 0 ? from : Math.max(from, to - this.windowMs);
-      if (x.min >= to) x.min = to - 1_000;
+      // A point or two (a job that was not running while the panel watched): the last minute,
+      // not an axis from the first point to now, a few milliseconds wide at first.
+      if (this.series.length < 3 || to - x.min < 1_000) x.min = to - 60_000;
+      // For tests and tools: the time the axis spans.
+      this.chart.canvas.dataset.span = String(Math.round(x.max - x.min));
     }
     this.chart.update('none');
   }

@@ -229,6 +229,12 @@ describe('the progress panel in a browser (baton ui)', () => {
     expect(await page.locator('#stat-items-rate').textContent()).toBe('–');
     expect(await page.locator('#stat-pages-rate').textContent()).toBe('–');
     expect(await page.locator('#stat-eta').textContent()).toBe('–');
+    // Reloaded, the panel never saw it run: its chart spans the last minute, not the few ms
+    // between the points it got since.
+    await page.reload();
+    await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 20_000 }).toBe('stopped');
+    await sleep(1_000);
+    expect(Number(await page.locator('#throughput-canvas').getAttribute('data-span'))).toBeGreaterThanOrEqual(60_000);
   });
 
   it('refuses every request and the WebSocket without the token', async () => {
