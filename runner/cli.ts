@@ -143,6 +143,14 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => stream.write('', () => resolve()));
 }
 
+// A reader that goes away (`baton run … | head -1`, a pager quit early) must not take the job
+// down with an unhandled EPIPE: what is written from then on is dropped, and the job runs on.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 const code = await main(process.argv);
 await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
 process.exit(code);

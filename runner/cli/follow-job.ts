@@ -6,6 +6,7 @@ import type { Baton } from '../engine/baton.js';
 import type { Job } from '../engine/job.js';
 import { BatonError } from '../errors.js';
 import { jobHasEnded, type JobSummary } from '../protocol.js';
+import type { RetryMode } from '../processor-api.js';
 import { formatCount, formatCounted, formatFailures, formatSummary } from './format-summary.js';
 import { createProgressView, progressMode, type ProgressView } from './progress-view.js';
 
@@ -48,7 +49,7 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
   const stops: { draining: Promise<void> | null; now: Promise<void> | null } = { draining: null, now: null };
   const stopNow = (): void => {
     if (stops.now) return;
-    view.note('stopping at once: running pages are aborted and run again on resume');
+    view.note(stopAtOnceNote(job.mode));
     stops.now = handled(baton.close({ stop: 'now' }));
   };
   const onSigint = (): void => {
@@ -66,6 +67,8 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', stopNow);
+  // A closed terminal (or SSH session): as SIGTERM, rather than dying like kill -9.
+  process.on('SIGHUP', stopNow);
   // Only now the first line: whoever reads it may press Ctrl-C at once.
   view.update(job.snapshot());
 
@@ -79,6 +82,7 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
     // From here on a signal ends the process as usual.
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', stopNow);
+    process.off('SIGHUP', stopNow);
     job.off('update', onUpdate);
     view.stop();
   }
@@ -90,9 +94,9 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
       if (!options.json) process.stdout.write(`${formatSummary(summary, Date.now() - startedAt)}\n`);
       return summary.state === 'succeeded' ? EXIT_SUCCEEDED : EXIT_NOT_SUCCEEDED;
     }
-    const done = summary.pages.succeeded + summary.pages.failed;
+    const failed = summary.pages.failed > 0 ? ` (${formatCount(summary.pages.failed)} failed: \`baton status ${summary.jobId}${options.suffix}\`)` : '';
     process.stderr.write(
-      `job ${summary.jobId} ${summary.paused ? 'paused' : 'stopped'} after ${formatCount(done)}/${formatCount(summary.pages.total)} pages, ${formatCounted(summary.items, 'item')}: ` +
+      `job ${summary.jobId} ${summary.paused ? 'paused' : 'stopped'} after ${formatCount(summary.pages.succeeded)}/${formatCount(summary.pages.total)} pages succeeded${failed}, ${formatCounted(summary.items, 'item')}: ` +
         `resume it with \`baton resume ${summary.jobId}${options.suffix}\`\n`,
     );
     return EXIT_INTERRUPTED;
@@ -109,11 +113,19 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
   const problems = formatFailures(status);
   if (status.state === 'cancelled') problems.unshift(`job ${status.jobId} was cancelled; pages that had not run never will`);
   if (status.lastError) problems.push(`last error: ${status.lastError}`);
-  if (status.pages.failed > 0) {
+  // A cancelled job never runs again, its failed pages included.
+  if (status.pages.failed > 0 && status.state !== 'cancelled') {
     problems.push(`after a fix, run the failed pages again with \`baton retry-failed ${status.jobId}${options.suffix}\`; details: \`baton status ${status.jobId}${options.suffix}\``);
   }
   if (problems.length > 0) process.stderr.write(`${problems.join('\n')}\n`);
   return EXIT_NOT_SUCCEEDED;
+}
+
+/** What a stop at once does to the pages running: they run again, or at-most-once they fail. */
+export function stopAtOnceNote(mode: RetryMode): string {
+  return mode === 'at-most-once'
+    ? 'stopping at once: running pages are aborted and, at-most-once, fail as interrupted (retry-failed runs them again)'
+    : 'stopping at once: running pages are aborted and run again on resume';
 }
 
 /**

@@ -26,6 +26,7 @@ import { msUntilNextRampStep, rampedParallel, type Rampup } from './rampup.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { GaveUpPage } from './recover-job.js';
 import { decideRetry, type RetryPolicy } from './retry-policy.js';
+import type { RetryMode } from '../processor-api.js';
 import { SlotAllocator } from './slot-allocator.js';
 import { ThroughputWindow } from './throughput-window.js';
 
@@ -306,6 +307,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
 
   get isFinished(): boolean {
     return this.finished;
+  }
+
+  /** The processor's retry mode, as last built. */
+  get mode(): RetryMode {
+    return this.processor.policy.mode;
   }
 
   /** At-least-once pages may start before their start is committed (see the file comment). */

@@ -8,6 +8,7 @@ import type { JobActivity, JobSnapshot, JobSummary } from '../protocol.js';
 import type { JobStore } from '../store/job-store.js';
 import type { JobRunner, StopMode } from './job-runner.js';
 import { checkRetryFailedOptions, checkStopMode, fillLimits, type Limits, type RetryFailedOptions } from './options.js';
+import type { RetryMode } from '../processor-api.js';
 
 interface JobEvents {
   /** A snapshot of the job, at most about 4 per second, and once more when it ends. */
@@ -58,6 +59,11 @@ export class Job extends EventEmitter<JobEvents> {
    */
   get done(): Promise<JobSummary> {
     return this.runner.done;
+  }
+
+  /** The processor's retry mode: what a stop at once does to running pages depends on it. */
+  get mode(): RetryMode {
+    return this.runner.mode;
   }
 
   /** True while this process runs the job. */

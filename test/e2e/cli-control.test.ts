@@ -95,7 +95,7 @@ describe('controlling a job another process runs', () => {
     const stopped = await runner.exited;
     expect(stopped.code, `signal ${stopped.signal}; stdout:\n${stopped.stdout}\nstderr:\n${stopped.stderr}`).toBe(130);
     expect(stopped.stdout).toContain('pausing: running pages finish; Ctrl-C again to stop at once');
-    expect(stopped.stderr).toMatch(/job S paused after \d+\/\d+ pages, \d+ items: resume it with `baton resume S`/);
+    expect(stopped.stderr).toMatch(/job S paused after \d+\/\d+ pages succeeded, \d+ items: resume it with `baton resume S`/);
 
     const between = await statusOf('S', dir);
     expect(between).toMatchObject({ state: 'paused', live: false, pages: { running: 0 } });
@@ -121,6 +121,58 @@ describe('controlling a job another process runs', () => {
     expect(stopped.stdout).toContain('stopping at once');
     // Aborted pages ran no further: nothing succeeded, and they are queued again.
     expect(await statusOf('T', dir)).toMatchObject({ state: 'paused', live: false, pages: { running: 0, succeeded: 0 } });
+  });
+});
+
+describe('baton run stopped from outside', () => {
+  it('says, on a second Ctrl-C of an at-most-once job, that its running pages fail as interrupted, and counts them as failed', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'runs.log');
+    const runner = startCli(['run', fixture('logs-runs-at-most-once.ts'), '--args', JSON.stringify({ log, chains: 2, pages: 3, ms: 4000 }), '--parallel', '2', '--job', 'M'], dir);
+    await waitFor(() => /^M running .* [1-9] running/m.test(runner.stdout()), 20_000, 'pages running');
+    runner.child.kill('SIGINT');
+    await waitFor(() => runner.stdout().includes('pausing:'), 10_000, 'the pausing message');
+    runner.child.kill('SIGINT');
+    const stopped = await runner.exited;
+    expect(stopped.code).toBe(130);
+    expect(stopped.stdout).toContain('stopping at once: running pages are aborted and, at-most-once, fail as interrupted (retry-failed runs them again)');
+    expect(stopped.stderr).toMatch(/job M paused after 0\/\d+ pages succeeded \(2 failed: `baton status M`\), 0 items/);
+    expect(await statusOf('M', dir)).toMatchObject({ pages: { failed: 2, succeeded: 0 } });
+  });
+
+  it('stops at once on SIGHUP (its terminal closed), leaving the job resumable, instead of dying', async () => {
+    const dir = tempDir();
+    const runner = startCli(['run', fixture('sleeps.ts'), '--args', '{"ms":5000,"chains":2,"pages":2}', '--parallel', '2', '--job', 'H'], dir);
+    await waitFor(() => /^H running .* [1-9] running/m.test(runner.stdout()), 20_000, 'pages running');
+    runner.child.kill('SIGHUP');
+    const stopped = await runner.exited;
+    expect([stopped.code, stopped.signal]).toEqual([130, null]);
+    expect(stopped.stdout).toContain('stopping at once: running pages are aborted and run again on resume');
+    expect(stopped.stderr).toMatch(/job H stopped after 0\/\d+ pages succeeded, 0 items: resume it with `baton resume H`/);
+    expect(await statusOf('H', dir)).toMatchObject({ state: 'running', live: false, pages: { running: 0, succeeded: 0 } });
+  });
+
+  it('runs the job to its end when the reader of its output goes away (| head -1)', async () => {
+    const dir = tempDir();
+    const runner = startCli(['run', fixture('sleeps.ts'), '--args', '{"ms":100,"chains":2,"pages":15}', '--parallel', '2', '--job', 'P'], dir);
+    await waitFor(() => runner.stdout().length > 0, 20_000, 'the first line');
+    // As `head -1` does after its line: the pipe's reading end closes.
+    runner.child.stdout!.destroy();
+    const ended = await runner.exited;
+    expect(ended.stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(ended.code).toBe(0);
+    expect(await statusOf('P', dir)).toMatchObject({ state: 'succeeded', pages: { succeeded: 30 } });
+  });
+
+  it('does not suggest retry-failed for a cancelled job, which never runs again', async () => {
+    const dir = tempDir();
+    const runner = startCli(['run', fixture('fails-beside-sleeper.ts'), '--args', '{"ms":30000}', '--job', 'C'], dir);
+    await waitFor(async () => ((await statusOf('C', dir).catch(() => null))?.pages.failed ?? 0) > 0, 20_000, 'a failed page');
+    expect((await runCli(['cancel', 'C'], dir)).code).toBe(0);
+    const ended = await runner.exited;
+    expect(ended.code).toBe(1);
+    expect(ended.stderr).toContain('job C was cancelled; pages that had not run never will');
+    expect(ended.stderr).not.toContain('retry-failed');
   });
 });
 
