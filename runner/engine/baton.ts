@@ -91,6 +91,11 @@ export class Baton {
    * cannot run: the processor is missing, does not build, or is not a page processor.
    */
   async start(options: StartOptions): Promise<Job> {
+    return this.startOnce(options, false);
+  }
+
+  /** `raced`: a second try after another process recorded a job with this id first. */
+  private async startOnce(options: StartOptions, raced: boolean): Promise<Job> {
     this.checkOpen(true);
     const filled = fillStartOptions(options);
     const reused = filled.jobId;
@@ -148,6 +153,10 @@ export class Baton {
       return this.handleFor(this.launchRunner(this.store.getByNo(no), pool, processor));
     } catch (error) {
       await pool.destroy().catch(() => {});
+      // Another process recorded a job with this id between the check above and the insert (two
+      // `baton run --job X` at once): go on as if it had been there, which resumes it here or says
+      // which process runs it.
+      if (!raced && filled.jobId !== null && isDuplicateJobId(error)) return this.startOnce(options, true);
       throw translateSqliteError(error, this.dbPath);
     }
   }
@@ -625,4 +634,10 @@ function generateJobId(source: string): string {
   const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
   const name = defaultName(source).replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 60) || 'job';
   return `${name}-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+/** Whether an insert of a job failed because its id is taken. */
+function isDuplicateJobId(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') && /jobs\.id/.test((error as Error).message);
 }

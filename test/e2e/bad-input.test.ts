@@ -221,6 +221,24 @@ describe('unknown and finished jobs', () => {
     expect((await job.done).state).toBe('succeeded');
   });
 
+  it('lets one of two starts of a new job id at once win, and tells the other which process runs it', async () => {
+    const db = join(tempDir(), 'baton.db');
+    const first = await open(db);
+    const second = await Baton.open({ db });
+    try {
+      // Both find no job "race" and build the processor before either records it.
+      const starts = await Promise.allSettled([first, second].map((b) => b.start({ processor: fixture('sleeps.ts'), args: { ms: 50, pages: 5 }, jobId: 'race' })));
+      const won = starts.filter((start) => start.status === 'fulfilled');
+      const lost = starts.filter((start): start is PromiseRejectedResult => start.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      expect(lost[0]!.reason).toMatchObject({ code: 'JOB_LOCKED', message: expect.stringMatching(/^job "race" is already running in process \d+ on /) });
+      expect((await (won[0] as PromiseFulfilledResult<Awaited<ReturnType<Baton['start']>>>).value.done).state).toBe('succeeded');
+    } finally {
+      await second.close({ stop: 'now' });
+    }
+  });
+
   it('does not start a finished job again under the same id', async () => {
     const b = await open();
     await (await b.start({ processor: fixture('plain.js'), jobId: 'once' })).done;
