@@ -162,7 +162,12 @@ export function writeProcessor(dir: string, name: string, templateId: string = D
   if (existsSync(target.file)) {
     throw new BatonError('INVALID_OPTION', `${shown(target.file)} already exists: choose another name, or move that file aside first`);
   }
-  mkdirSync(dirname(target.file), { recursive: true });
+  const folder = dirname(target.file);
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    throw cannotWrite(target.file, folder, error);
+  }
   try {
     // 'wx': a file created since the check above is still never overwritten.
     writeFileSync(target.file, text, { flag: 'wx' });
@@ -170,9 +175,23 @@ export function writeProcessor(dir: string, name: string, templateId: string = D
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new BatonError('INVALID_OPTION', `${shown(target.file)} already exists: choose another name, or move that file aside first`);
     }
-    throw error;
+    throw cannotWrite(target.file, folder, error);
   }
   return { file: target.file, cursorOffset, needsDependency: !hasBatonDependency(dirname(target.file)) };
+}
+
+/** Why the processor's file or its folder could not be written, and what to do instead. */
+function cannotWrite(file: string, folder: string, error: unknown): BatonError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why =
+    code === 'EEXIST' || code === 'ENOTDIR'
+      ? `a part of ${shown(folder)} is a file, not a folder`
+      : code === 'EACCES' || code === 'EPERM'
+        ? `no permission to write in ${shown(folder)}`
+        : code === 'EROFS'
+          ? `${shown(folder)} is on a read-only file system`
+          : (error as Error).message;
+  return new BatonError('INVALID_OPTION', `cannot write ${shown(file)}: ${why}; choose a folder you can write in (--dir)`, { cause: error });
 }
 
 /** Whether the nearest package.json at or above `dir` depends on baton (or is baton). */

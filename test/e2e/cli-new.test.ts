@@ -55,6 +55,15 @@ describe('baton new', () => {
     expect(readFileSync(join(dir, 'mine.ts'), 'utf8')).toBe('// my work\n');
   });
 
+  it('says in one line when it cannot write there: --dir names a file', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'notes.txt'), 'mine\n');
+    const result = await runCli(['new', 'q', '--dir', 'notes.txt'], dir);
+    expect(result.code).toBe(2);
+    expect(lines(result.stderr)).toEqual(['baton: cannot write notes.txt/q.ts: a part of notes.txt is a file, not a folder; choose a folder you can write in (--dir)']);
+    expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('mine\n');
+  });
+
   it('hints at npm install baton only when package.json does not list baton', async () => {
     const without = tempDir();
     writeFileSync(join(without, 'package.json'), JSON.stringify({ name: 'app', dependencies: { pg: '^8' } }));
