@@ -8,7 +8,7 @@ import { BatonError } from '../errors.js';
 import { jobHasEnded } from '../protocol.js';
 import type { RateLimitSetting } from '../protocol.js';
 import { dbSuffix, parseParallelOption, parseRateOptions, parseThreadsOption, requireDatabaseFor, type DbOption } from './cli-options.js';
-import { formatLimits } from './format-summary.js';
+import { formatCount, formatLimits } from './format-summary.js';
 import { followJob, jobView } from './follow-job.js';
 import { withSlowNotice } from './slow-notice.js';
 
@@ -130,9 +130,14 @@ export async function retryFailedCommand(jobId: string, options: RunHereOptions)
       say(`asked the process running job ${jobId} to rebuild its processor and run its failed pages again; follow it with \`baton status ${jobId}${dbSuffix(options)}\``);
       return 0;
     }
-    if (!options.json) say(`running ${result.requeued} failed page${result.requeued === 1 ? '' : 's'} of job ${jobId} again`);
-    // A job paused before it failed stays paused; retrying is asking it to run.
-    if (result.job.snapshot().paused) await result.job.resume();
+    const before = result.job.snapshot();
+    if (!options.json) {
+      say(`running ${result.requeued} failed page${result.requeued === 1 ? '' : 's'} of job ${jobId} again`);
+      // Retrying is asking the job to run: a paused one runs on to its end, what it had not run yet included.
+      const rest = before.pages.queued - result.requeued;
+      if (before.paused && rest > 0) say(`job ${jobId} was paused: it runs on, with the ${formatCount(rest)} page${rest === 1 ? '' : 's'} it had not run yet; Ctrl-C pauses it again`);
+    }
+    if (before.paused) await result.job.resume();
     return await followJob(baton, result.job, { json: options.json ?? false, suffix: dbSuffix(options), view });
   } finally {
     view.stop();

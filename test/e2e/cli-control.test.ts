@@ -195,6 +195,24 @@ describe('baton retry-failed', () => {
     expect(await statusOf('R', dir)).toMatchObject({ state: 'succeeded', items: 30, pages: { succeeded: 3, failed: 0 }, failures: [] });
   });
 
+  it('says that a paused job runs on with the pages it had not run yet, and runs it to the end', async () => {
+    const dir = tempDir();
+    const marker = join(dir, 'broken');
+    writeFileSync(marker, '');
+    const runner = startCli(['run', fixture('fails-beside-chain.ts'), '--args', JSON.stringify({ marker, pages: 30, ms: 200 }), '--parallel', '2', '--job', 'Q'], dir);
+    await waitFor(async () => ((await statusOf('Q', dir).catch(() => null))?.pages.failed ?? 0) > 0, 20_000, 'the failed page');
+    runner.child.kill('SIGINT');
+    expect((await runner.exited).code).toBe(130);
+    const paused = await statusOf('Q', dir);
+    expect(paused).toMatchObject({ state: 'paused', pages: { failed: 1 } });
+    unlinkSync(marker);
+    const retried = await runCli(['retry-failed', 'Q'], dir);
+    expect(retried.code).toBe(0);
+    expect(retried.stdout).toContain('running 1 failed page of job Q again\n');
+    expect(retried.stdout).toContain(`job Q was paused: it runs on, with the ${paused.pages.queued} page${paused.pages.queued === 1 ? '' : 's'} it had not run yet; Ctrl-C pauses it again\n`);
+    expect(await statusOf('Q', dir)).toMatchObject({ state: 'succeeded', pages: { succeeded: 31, failed: 0 } });
+  });
+
   it('exits 1 with the failures again when the pages still fail', async () => {
     const dir = tempDir();
     const marker = join(dir, 'broken');
