@@ -35,7 +35,8 @@ export function parseArgsOption(text: string): JsonValue {
 
 /** An integer option such as --port, with its upper bound if it has one. */
 export function parseIntegerOption(flag: string, text: string, min: number, cap?: OptionCap): number {
-  const value = Number(text);
+  // Decimal digits (1e6 too): Number() would also take 0x10, 0b11 and ' 8 '.
+  const value = /^\d+(?:e\+?\d+)?$/i.test(text) ? Number(text) : Number.NaN;
   if (text.trim() === '' || !Number.isInteger(value) || value < min) invalid(`${flag} must be an integer >= ${min}, got ${JSON.stringify(text)}`);
   if (cap !== undefined && value > cap.max) invalid(`${flag} must be at most ${cap.max} (${cap.why}), got ${JSON.stringify(text)}`);
   return value;
@@ -53,7 +54,7 @@ export function parseThreadsOption(text: string): number {
 
 /** A rate option such as --rate: a number > 0. */
 export function parsePositiveOption(flag: string, text: string): number {
-  const value = Number(text);
+  const value = /^(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i.test(text) ? Number(text) : Number.NaN;
   if (text.trim() === '' || !Number.isFinite(value) || value <= 0) invalid(`${flag} must be a number > 0, got ${JSON.stringify(text)}`);
   return value;
 }

@@ -159,7 +159,7 @@ export function formatFailures(status: Pick<JobStatus, 'failures' | 'pages'>, li
     lines.push(`  ${formatFailure(failure)}`);
     for (const line of formatLastAttemptLog(logsOf?.(failure.page) ?? [])) lines.push(`      ${line}`);
   }
-  if (total > Math.min(limit, status.failures.length)) lines.push(`  … and ${formatCount(total - Math.min(limit, status.failures.length))} more`);
+  if (total > Math.min(limit, status.failures.length)) lines.push(`  … and ${formatCount(total - Math.min(limit, status.failures.length))} more (\`baton status <job> --json\` lists them all)`);
   return lines;
 }
 
@@ -202,8 +202,9 @@ export function formatLimits(limits: JobSummary['limits'], sayNoRate = false): s
 /** What `baton status <job>` says of its state: whether a process runs it, and how to go on when none does. */
 function describeState(status: JobStatus, resumeCommand: string): string {
   if (status.live) return `${status.state} (a live process runs it${status.paused ? ', paused' : ''})`;
+  // An ended job keeps its paused flag, but nothing of it runs any more to be paused.
+  if (jobHasEnded(status.state)) return status.state;
   const paused = status.paused && status.state !== 'paused' ? ' (paused)' : '';
-  if (jobHasEnded(status.state)) return `${status.state}${paused}`;
   // An unfinished job that no process runs was stopped, or its process was killed.
   return `${status.state}${paused}, and no process runs it: \`${resumeCommand}\` goes on`;
 }

@@ -136,7 +136,7 @@ describe('summaries and failures', () => {
       '3 pages failed for good:',
       `  ${formatFailure(many[0]!)}`,
       `  ${formatFailure(many[1]!)}`,
-      '  … and 1 more',
+      '  … and 1 more (`baton status <job> --json` lists them all)',
     ]);
     expect(formatFailures({ failures: [], pages: { total: 1, queued: 0, running: 0, succeeded: 1, failed: 0 } })).toEqual([]);
   });
@@ -215,7 +215,9 @@ describe('summaries and failures', () => {
     );
     expect(stateLine(status({ live: false, state: 'paused', paused: true }))).toMatch(/^state +paused, and no process runs it: `baton resume prices-2026-11` goes on$/);
     expect(stateLine(status({ live: false, state: 'succeeded' }))).toMatch(/^state +succeeded$/);
-    expect(stateLine(status({ live: false, state: 'failed', paused: true }))).toMatch(/^state +failed \(paused\)$/);
+    // Ended: its paused flag no longer means anything.
+    expect(stateLine(status({ live: false, state: 'failed', paused: true }))).toMatch(/^state +failed$/);
+    expect(stateLine(status({ live: false, state: 'cancelled', paused: true }))).toMatch(/^state +cancelled$/);
   });
 });
 
@@ -235,6 +237,15 @@ describe('option parsing', () => {
     expect(() => parseRateOptions('-1', undefined)).toThrow('--rate must be a number > 0, got "-1"');
     expect(parseRampupOption('1:2:3000')).toEqual({ from: 1, step: 2, everyMs: 3000 });
     expect(() => parseRampupOption('1:2')).toThrow(/^--rampup must be FROM:STEP:MS/);
+  });
+
+  it('takes decimal numbers only, not what else Number() would read', () => {
+    expect(parseRateOptions('0.001', '.5')).toEqual({ itemsPerSecond: 0.001, pagesPerSecond: 0.5 });
+    expect(parseIntegerOption('--parallel', '1e3', 1)).toBe(1_000);
+    for (const text of ['0x10', '0b11', ' 8', 'Infinity']) {
+      expect(() => parseIntegerOption('--parallel', text, 1), text).toThrow(`--parallel must be an integer >= 1, got ${JSON.stringify(text)}`);
+      expect(() => parseRateOptions(text, undefined), text).toThrow(`--rate must be a number > 0, got ${JSON.stringify(text)}`);
+    }
   });
 
   it('quotes a suggested argument only when the shell needs it', () => {
