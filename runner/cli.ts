@@ -129,6 +129,12 @@ function buildProgram(setExitCode: (code: number) => void): Command {
 async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   const program = buildProgram((code) => (exitCode = code));
+  // Commander answers `help <unknown>` with the general help alone, as if it were not a mistake.
+  const [, , first, second] = argv;
+  if (first === 'help' && second !== undefined && second !== 'help' && !second.startsWith('-') && !program.commands.some((command) => command.name() === second || command.aliases().includes(second))) {
+    process.stderr.write(`baton: unknown command '${second}': see \`baton --help\`\n`);
+    return EXIT_INPUT_ERROR;
+  }
   try {
     await program.parseAsync(argv);
     return exitCode;

@@ -250,6 +250,7 @@ describe('baton usage', () => {
     const dir = tempDir();
     const expectations: [string[], string][] = [
       [['frobnicate'], "baton: unknown command 'frobnicate': see `baton --help`\n"],
+      [['help', 'frobnicate'], "baton: unknown command 'frobnicate': see `baton --help`\n"],
       [['run', fixture('counts-to.ts'), '--frobnicate'], "baton: unknown option '--frobnicate': see `baton run --help`\n"],
       [['run', fixture('counts-to.ts'), '--paralel', '2'], "baton: unknown option '--paralel' (did you mean --parallel?): see `baton run --help`\n"],
       [['run'], "baton: missing required argument 'processor': see `baton run --help`\n"],
