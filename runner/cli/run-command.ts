@@ -5,7 +5,7 @@ import type { StartOptions } from '../engine/options.js';
 import { BatonError } from '../errors.js';
 import type { Durability } from '../store/database.js';
 import { dbPath, dbSuffix, parseArgsOption, parseParallelOption, parseRampupOption, parseRateOptions, parseThreadsOption, type DbOption } from './cli-options.js';
-import { followJob, jobView } from './follow-job.js';
+import { EXIT_INTERRUPTED, followJob, jobView } from './follow-job.js';
 import { withSlowNotice } from './slow-notice.js';
 
 /** The options of `baton run`, as commander reads them (strings). */
@@ -46,8 +46,14 @@ export async function runCommand(processor: string, options: RunCommandOptions):
   const start = runStartOptions(processor, options);
   const baton = await Baton.open({ db: dbPath(options), ...(options.durability !== undefined ? { durability: options.durability } : {}) });
   const view = jobView(options.json ?? false);
+  // Ctrl-C before the job has started (a slow bundle or estimate): nothing to pause yet.
+  const stopStarting = (): void => {
+    process.stderr.write(`baton: stopped by Ctrl-C while starting ${processor}: no job was started; a job already recorded stays resumable (\`baton status${dbSuffix(options)}\`)\n`);
+    process.exit(EXIT_INTERRUPTED);
+  };
+  process.once('SIGINT', stopStarting);
   try {
-    const job = await withSlowNotice(baton.start(start), `starting: bundling ${processor}, then its initialPages and estimateTotalItems…`);
+    const job = await withSlowNotice(baton.start(start), `starting: bundling ${processor}, then its initialPages and estimateTotalItems…`).finally(() => process.off('SIGINT', stopStarting));
     // `--job` naming a paused job resumes it; running it is what the user asked for.
     if (job.snapshot().paused) await job.resume();
     return await followJob(baton, job, { json: options.json ?? false, suffix: dbSuffix(options), view });

@@ -102,6 +102,16 @@ export default definePageProcessor<number>({
     expect(lines(slow.stderr)).toEqual([`starting: bundling ${fixture('slow-estimate.ts')}, then its initialPages and estimateTotalItems…`]);
   });
 
+  it('says so when Ctrl-C comes while the job is starting, and exits 130', async () => {
+    const dir = tempDir();
+    const starting = startCli(['run', fixture('slow-estimate.ts'), '--args', '{"ms":10000}', '--job', 'early'], dir);
+    await waitFor(() => starting.stderr().includes('starting: bundling'), 20_000, 'the start to be slow');
+    starting.child.kill('SIGINT');
+    const stopped = await starting.exited;
+    expect(stopped.code).toBe(130);
+    expect(lines(stopped.stderr).at(-1)).toBe(`baton: stopped by Ctrl-C while starting ${fixture('slow-estimate.ts')}: no job was started; a job already recorded stays resumable (\`baton status\`)`);
+  });
+
   it('prints plain progress lines and a final summary when stdout is not a terminal', async () => {
     const dir = tempDir();
     const result = await runCli(['run', fixture('counts-to.ts'), '--args', '{"total":300,"delayMs":20}', '--parallel', '2', '--job', 'plain'], dir);
