@@ -67,8 +67,21 @@ class LinesView implements ProgressView {
   private lastState: string | null = null;
   private last: JobSnapshot | null = null;
   private printedLast = true;
+  /**
+   * What the processor prints goes on in whole lines, so that one it leaves without a newline
+   * (process.stdout.write) is not glued to the next progress line.
+   */
+  private captured: CapturedLines | null;
 
-  constructor(private readonly stream: NodeJS.WriteStream) {}
+  constructor(stream: NodeJS.WriteStream) {
+    let own: CapturedLines | null = null;
+    own = captureLines(stream, (lines) => own?.write(lines));
+    this.captured = own;
+  }
+
+  private write(text: string): void {
+    this.captured?.write(text);
+  }
 
   update(snapshot: JobSnapshot): void {
     this.last = snapshot;
@@ -80,17 +93,22 @@ class LinesView implements ProgressView {
     this.lastAt = now;
     this.lastState = snapshot.state;
     this.printedLast = true;
-    this.stream.write(`${formatProgressLine(snapshot)}\n`);
+    this.write(`${formatProgressLine(snapshot)}\n`);
   }
 
   note(text: string): void {
-    this.stream.write(`${text}\n`);
+    this.write(`${text}\n`);
   }
 
   stop(): void {
+    if (this.captured === null) return;
     // The counts at the end, if the last update was not printed.
-    if (this.last && !this.printedLast) this.stream.write(`${formatProgressLine(this.last)}\n`);
+    if (this.last && !this.printedLast) this.write(`${formatProgressLine(this.last)}\n`);
     this.printedLast = true;
+    const captured = this.captured;
+    this.captured = null;
+    const rest = captured.release();
+    if (rest !== '') captured.write(`${rest}\n`);
   }
 }
 

@@ -102,6 +102,17 @@ export default definePageProcessor<number>({
     expect(lines(slow.stderr)).toEqual([`starting: bundling ${fixture('slow-estimate.ts')}, then its initialPages and estimateTotalItems…`]);
   });
 
+  it("never glues a line the processor left without a newline to its own progress lines, when piped", async () => {
+    const dir = tempDir();
+    const result = await runCli(['run', fixture('prints-partial.ts'), '--args', '{"pages":30,"ms":100}', '--parallel', '2', '--job', 'partial'], dir);
+    expect(result.code).toBe(0);
+    const mixed = lines(result.stdout).filter((line) => line.includes('partial-') && /partial (running|succeeded)|job partial/.test(line));
+    expect(mixed).toEqual([]);
+    // Every piece the processor wrote is there, none lost.
+    const written = lines(result.stdout).filter((line) => line.startsWith('partial-')).join('');
+    expect(written.match(/partial-\d+/g)?.sort()).toEqual(Array.from({ length: 30 }, (_, n) => `partial-${n}`).sort());
+  });
+
   it('says so when Ctrl-C comes while the job is starting, and exits 130', async () => {
     const dir = tempDir();
     const starting = startCli(['run', fixture('slow-estimate.ts'), '--args', '{"ms":10000}', '--job', 'early'], dir);
