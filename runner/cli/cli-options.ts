@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_DB, PARALLEL_CAP, threadsCap, type OptionCap } from '../engine/options.js';
+import { checkJobId, checkRampup, DEFAULT_DB, PARALLEL_CAP, threadsCap, type OptionCap } from '../engine/options.js';
 import { parseRampup, type Rampup } from '../engine/rampup.js';
 import { BatonError } from '../errors.js';
 import type { JsonValue } from '../json-value.js';
@@ -59,12 +59,35 @@ export function parsePositiveOption(flag: string, text: string): number {
   return value;
 }
 
-/** --rampup FROM:STEP:MS. */
+/** --rampup FROM:STEP:MS, checked as the engine checks it, in the words of the command line. */
 export function parseRampupOption(text: string): Rampup {
+  let rampup: Rampup;
   try {
-    return parseRampup(text);
+    rampup = parseRampup(text);
   } catch (error) {
     invalid((error as Error).message);
+  }
+  return inFlagWords(() => checkRampup(rampup)!, [
+    ['rampup.from', '--rampup FROM'],
+    ['rampup.step', '--rampup STEP'],
+    ['rampup.everyMs', '--rampup MS'],
+  ]);
+}
+
+/** --job: a job id as the engine takes it. */
+export function parseJobOption(text: string): string {
+  return inFlagWords(() => checkJobId(text), [['jobId', '--job']]);
+}
+
+/** Runs an engine check, naming the command line's option instead of the API's in what it refuses. */
+function inFlagWords<T>(check: () => T, names: [api: string, flag: string][]): T {
+  try {
+    return check();
+  } catch (error) {
+    if (!(error instanceof BatonError)) throw error;
+    const renamed = names.find(([api]) => error.message.startsWith(`${api} `));
+    if (renamed === undefined) throw error;
+    invalid(`${renamed[1]}${error.message.slice(renamed[0].length)}`);
   }
 }
 

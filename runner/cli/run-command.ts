@@ -4,7 +4,7 @@ import { Baton } from '../engine/baton.js';
 import type { StartOptions } from '../engine/options.js';
 import { BatonError } from '../errors.js';
 import type { Durability } from '../store/database.js';
-import { dbPath, dbSuffix, parseArgsOption, parseParallelOption, parseRampupOption, parseRateOptions, parseThreadsOption, type DbOption } from './cli-options.js';
+import { dbPath, dbSuffix, parseArgsOption, parseJobOption, parseParallelOption, parseRampupOption, parseRateOptions, parseThreadsOption, type DbOption } from './cli-options.js';
 import { EXIT_INTERRUPTED, followJob, jobView } from './follow-job.js';
 import { withSlowNotice } from './slow-notice.js';
 
@@ -33,7 +33,7 @@ export function runStartOptions(processor: string, options: RunCommandOptions): 
   return {
     processor,
     ...(options.args !== undefined ? { args: parseArgsOption(options.args) } : {}),
-    ...(options.job !== undefined ? { jobId: options.job } : {}),
+    ...(options.job !== undefined ? { jobId: parseJobOption(options.job) } : {}),
     ...(options.parallel !== undefined ? { maxParallel: parseParallelOption(options.parallel) } : {}),
     ...(options.rampup !== undefined ? { rampup: parseRampupOption(options.rampup) } : {}),
     ...(rateLimit !== undefined ? { rateLimit } : {}),

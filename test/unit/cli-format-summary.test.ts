@@ -15,7 +15,7 @@ import {
   progressFraction,
   renderBar,
 } from '../../runner/cli/format-summary.js';
-import { parseArgsOption, parseIntegerOption, parseRampupOption, parseRateOptions, quoteArg } from '../../runner/cli/cli-options.js';
+import { parseArgsOption, parseIntegerOption, parseJobOption, parseRampupOption, parseRateOptions, quoteArg } from '../../runner/cli/cli-options.js';
 import type { JobSnapshot, JobStatus, LogLine, PageFailureInfo } from '../../runner/protocol.js';
 
 function snapshot(overrides: Partial<JobSnapshot> = {}): JobSnapshot {
@@ -237,6 +237,13 @@ describe('option parsing', () => {
     expect(() => parseRateOptions('-1', undefined)).toThrow('--rate must be a number > 0, got "-1"');
     expect(parseRampupOption('1:2:3000')).toEqual({ from: 1, step: 2, everyMs: 3000 });
     expect(() => parseRampupOption('1:2')).toThrow(/^--rampup must be FROM:STEP:MS/);
+  });
+
+  it("names the command line's options, not the API's, in what the engine's checks refuse", () => {
+    expect(parseJobOption('prices-2026-11')).toBe('prices-2026-11');
+    expect(() => parseJobOption('has space')).toThrow(`--job must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit, got "has space"`);
+    expect(() => parseRampupOption('0:1:100')).toThrow('--rampup FROM must be an integer >= 1, got 0');
+    expect(() => parseRampupOption('1:0:100')).toThrow('--rampup STEP must be an integer >= 1, got 0');
   });
 
   it('takes decimal numbers only, not what else Number() would read', () => {
