@@ -33,7 +33,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
   program
     .command('run')
     .description('start a job from a page processor and run it here to the end')
-    .argument('<processor>', 'the processor file (.ts or .js)')
+    .argument('<processor>', 'the processor file (.ts, .mts, .cts, .js, .mjs or .cjs)')
     .option('--args <json>', 'JSON arguments for the processor, such as \'{"total":1000}\'')
     .option('--max-parallel, --parallel <n>', 'pages in flight at most, up to 1000000 (default: 8)')
     .option('--rampup <from:step:ms>', 'grow parallelism from FROM by STEP every MS, such as 1:1:2000')

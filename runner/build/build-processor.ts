@@ -130,6 +130,10 @@ export async function buildProcessor(source: string, outDir: string): Promise<Bu
   if (!existsSync(file) || !statSync(file).isFile()) {
     throw new BatonError('PROCESSOR_NOT_FOUND', `processor ${shown} does not exist: check the path, or create one with \`baton new <name>\``);
   }
+  // esbuild would take a .txt or .json as a module whose default export is its text.
+  if (!(extname(file) in LOADERS)) {
+    throw new BatonError('PROCESSOR_INVALID', `processor ${shown} is not a TypeScript or JavaScript file: a processor is a ${Object.keys(LOADERS).join(', ')} file that exports definePageProcessor({ ... })`);
+  }
   let code: string;
   try {
     const result = await build({

@@ -27,6 +27,17 @@ describe('a broken processor', () => {
     expect(await b.jobs()).toEqual([]);
   });
 
+  it('that is not code (a .txt file): says what a processor is', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'notes.txt'), 'export default 1\n');
+    const b = await open(join(dir, 'baton.db'));
+    await expect(b.start({ processor: join(dir, 'notes.txt') })).rejects.toMatchObject({
+      code: 'PROCESSOR_INVALID',
+      message: expect.stringMatching(/ is not a TypeScript or JavaScript file: a processor is a \.ts, \.mts, \.cts, \.tsx, \.js, \.mjs, \.cjs, \.jsx file that exports definePageProcessor\(\{ \.\.\. \}\)$/),
+    });
+    expect(await b.jobs()).toEqual([]);
+  });
+
   it("with a syntax error: gives esbuild's file:line:column", async () => {
     const b = await open();
     await expect(b.start({ processor: fixture('syntax-error.ts') })).rejects.toMatchObject({
