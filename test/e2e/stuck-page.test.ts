@@ -95,8 +95,14 @@ describe('stuck pages', () => {
     expect(await outcomesAt('unstarted', 0)).toEqual(['stuck']);
     for (const cursor of [1, 2, 3, 4, 5]) {
       const attempts = await attemptsAt('unstarted', cursor);
-      expect(attempts.map((a) => a.outcome)).toEqual(['interrupted', 'succeeded']);
-      expect(attempts[0]!.error!.message).toMatch(/^it never started: .*; it runs again and this attempt does not count$/);
+      // Sent again before the blocked thread is replaced (the only one here), a page can wait
+      // behind it a second time: each such attempt never started, and none counts.
+      expect(attempts.at(-1)!.outcome).toBe('succeeded');
+      for (const attempt of attempts.slice(0, -1)) {
+        expect(attempt.outcome).toBe('interrupted');
+        expect(attempt.error!.message).toMatch(/^it never started: .*; it runs again and this attempt does not count$/);
+      }
+      expect(attempts.length).toBeGreaterThan(1);
     }
     expect(readFileSync(log, 'utf8')).toBe('0 PageTimeoutError\n');
   });
