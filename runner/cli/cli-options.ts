@@ -2,7 +2,7 @@
  * Reads the CLI's option strings into engine options, once, at the edge. Every error is a
  * BatonError whose message starts with the option's name and says what to write instead.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { checkJobId, checkRampup, DEFAULT_DB, PARALLEL_CAP, threadsCap, type OptionCap } from '../engine/options.js';
 import { parseRampup, type Rampup } from '../engine/rampup.js';
@@ -111,14 +111,39 @@ export function dbSuffix(options: DbOption): string {
 }
 
 /**
- * Commands about one job must not create a database: a missing file means the job is unknown.
+ * Whether `file` may hold a database. An empty file would become one when opened, so commands
+ * that read treat it as none; a new database in WAL mode may keep its pages in the -wal file
+ * until a checkpoint, so that counts too.
+ */
+export function holdsDatabase(file: string): boolean {
+  const stat = statOrNull(file);
+  // Not a file (a folder, a device): opening it says what it is.
+  if (stat !== null && !stat.isFile()) return true;
+  return (stat?.size ?? 0) > 0 || (statOrNull(`${file}-wal`)?.size ?? 0) > 0;
+}
+
+function statOrNull(file: string): Stats | null {
+  try {
+    return statSync(file);
+  } catch {
+    return null;
+  }
+}
+
+/** Why there is no database to read at `file`: `there is no Baton database at x` or `x is an empty file`. */
+export function noDatabaseAt(file: string): string {
+  return existsSync(file) ? `${shownPath(file)} is an empty file, not a Baton database` : `there is no Baton database at ${shownPath(file)}`;
+}
+
+/**
+ * Commands about one job must not create a database: a missing or empty file means the job is unknown.
  */
 export function requireDatabaseFor(jobId: string, options: DbOption): string {
   const file = dbPath(options);
-  if (!existsSync(file)) {
+  if (!holdsDatabase(file)) {
     throw new BatonError(
       'JOB_NOT_FOUND',
-      `no job "${jobId}": there is no Baton database at ${shownPath(file)} yet; pass --db with the file the job was run with, or start a job with \`baton run <processor>\``,
+      `no job "${jobId}": ${noDatabaseAt(file)}${existsSync(file) ? '' : ' yet'}; pass --db with the file the job was run with, or start a job with \`baton run <processor>\``,
     );
   }
   return file;

@@ -1,9 +1,8 @@
 /** `baton status [job]`: the jobs in the database, or one job with its failures. */
-import { existsSync } from 'node:fs';
 import { Baton } from '../engine/baton.js';
 import type { JobSnapshot, JobStatus, LogLine, PageFailureInfo } from '../protocol.js';
 import { shownPath } from '../store/database.js';
-import { dbPath, dbSuffix, quoteArg, requireDatabaseFor, type DbOption } from './cli-options.js';
+import { dbPath, dbSuffix, holdsDatabase, noDatabaseAt, quoteArg, requireDatabaseFor, type DbOption } from './cli-options.js';
 import { FAILURE_LOG_LINES, FAILURES_SHOWN, formatJobStatus, formatJobsTable, lastAttemptLog } from './format-summary.js';
 
 /** The options of `baton status`. */
@@ -45,9 +44,9 @@ function latestSnapshot(baton: Baton, jobId: string): Promise<JobSnapshot> {
 /** Prints the jobs, or one job; resolves with the exit code. Never creates a database. */
 export async function statusCommand(jobId: string | undefined, options: StatusCommandOptions): Promise<number> {
   const file = jobId === undefined ? dbPath(options) : requireDatabaseFor(jobId, options);
-  if (jobId === undefined && !existsSync(file)) {
-    // Listing must not create a database where there is none.
-    process.stdout.write(options.json ? '[]\n' : `no jobs yet: there is no Baton database at ${shownPath(file)}; start a job with \`baton run <processor>\`\n`);
+  if (jobId === undefined && !holdsDatabase(file)) {
+    // Listing must not create a database where there is none, nor turn an empty file into one.
+    process.stdout.write(options.json ? '[]\n' : `no jobs yet: ${noDatabaseAt(file)}; start a job with \`baton run <processor>\`\n`);
     return 0;
   }
   const baton = await Baton.open({ db: file });

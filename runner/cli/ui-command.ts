@@ -10,7 +10,7 @@ import { BatonError } from '../errors.js';
 import { PanelSession } from '../panel/panel-session.js';
 import { shownPath } from '../store/database.js';
 import { DEFAULT_UI_PORT, PortInUseError, UiServer, newUiToken } from '../ui/ui-server.js';
-import { dbPath, parseIntegerOption, type DbOption } from './cli-options.js';
+import { dbPath, holdsDatabase, noDatabaseAt, parseIntegerOption, type DbOption } from './cli-options.js';
 
 export interface UiOptions extends DbOption {
   /** The port; 0 picks a free one. Default 7788. */
@@ -45,8 +45,8 @@ export async function uiCommand(options: UiOptions): Promise<number> {
   const db = dbPath(options);
   // A --db that names no file is most likely mistyped: serving it would create an empty database
   // there and show "No job yet". Without --db, the panel may be opened before the first job.
-  if (options.db !== undefined && !existsSync(db)) {
-    throw new BatonError('INVALID_OPTION', `--db ${options.db}: there is no Baton database at ${shownPath(db)}; pass the file your jobs were run with, or leave --db out for .baton/baton.db`);
+  if (options.db !== undefined && !holdsDatabase(db)) {
+    throw new BatonError('INVALID_OPTION', `--db ${options.db}: ${noDatabaseAt(db)}; pass the file your jobs were run with, or leave --db out for .baton/baton.db`);
   }
   const baton = await Baton.open({ db });
   let server: UiServer;

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture, tempDir, waitFor } from '../helpers.js';
@@ -35,6 +35,26 @@ describe('the commands an error suggests, with a database given by --db', () => 
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe('baton: --db typo/jobs.db: there is no Baton database at typo/jobs.db; pass the file your jobs were run with, or leave --db out for .baton/baton.db\n');
     expect(existsSync(join(dir, 'typo'))).toBe(false);
+  });
+
+  it('treat an empty file as no database: they say so, and leave it empty', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'empty.db'), '');
+    const db = ['--db', 'empty.db'];
+    const listed = await runCli(['status', ...db], dir);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toBe('no jobs yet: empty.db is an empty file, not a Baton database; start a job with `baton run <processor>`\n');
+    expect((await runCli(['status', '--json', ...db], dir)).stdout).toBe('[]\n');
+    const one = await runCli(['pause', 'nightly', ...db], dir);
+    expect(one.code).toBe(2);
+    expect(one.stderr).toBe('baton: no job "nightly": empty.db is an empty file, not a Baton database; pass --db with the file the job was run with, or start a job with `baton run <processor>`\n');
+    const ui = await runCli(['ui', '--port', '0', ...db], dir);
+    expect(ui.code).toBe(2);
+    expect(ui.stderr).toBe('baton: --db empty.db: empty.db is an empty file, not a Baton database; pass the file your jobs were run with, or leave --db out for .baton/baton.db\n');
+    expect(statSync(join(dir, 'empty.db')).size).toBe(0);
+    // A run may make it a database, as it would a missing file.
+    expect((await runCli(['run', fixture('counts-to.ts'), '--args', '{"total":10}', '--job', 'first', ...db], dir)).code).toBe(0);
+    expect((await runCli(['status', 'first', ...db], dir)).stdout).toMatch(/^state +succeeded/m);
   });
 
   it('leave --db out for the default database', async () => {
