@@ -113,7 +113,7 @@ export async function resumeCommand(jobId: string, options: RunHereOptions): Pro
     }
     const job = await withSlowNotice(baton.resume(jobId, threads !== undefined ? { threads } : {}), `resuming ${jobId}: bundling its processor, then its estimateTotalItems…`);
     await job.resume();
-    return await followJob(baton, job, { json: options.json ?? false, suffix: dbSuffix(options), view });
+    return await followJob(baton, job, { json: options.json ?? false, suffix: dbSuffix(options), view, again: true });
   } finally {
     view.stop();
     await baton.close();
@@ -138,7 +138,7 @@ export async function retryFailedCommand(jobId: string, options: RunHereOptions)
       if (before.paused && rest > 0) say(`job ${jobId} was paused: it runs on, with the ${formatCount(rest)} page${rest === 1 ? '' : 's'} it had not run yet; Ctrl-C pauses it again`);
     }
     if (before.paused) await result.job.resume();
-    return await followJob(baton, result.job, { json: options.json ?? false, suffix: dbSuffix(options), view });
+    return await followJob(baton, result.job, { json: options.json ?? false, suffix: dbSuffix(options), view, again: true });
   } finally {
     view.stop();
     await baton.close();

@@ -17,6 +17,8 @@ export interface FollowOptions {
   suffix: string;
   /** The live view, which the caller sets up before the job starts (see jobView); stopped here once the job is done. */
   view: ProgressView;
+  /** The job ran before (resume, retry-failed): the summary's time covers this run only, and says so. */
+  again?: boolean;
 }
 
 /**
@@ -91,7 +93,7 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
     if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     if (jobHasEnded(summary.state)) {
       // The job ended as the signal came; the database is closed, so no failure details.
-      if (!options.json) process.stdout.write(`${formatSummary(summary, Date.now() - startedAt)}\n`);
+      if (!options.json) process.stdout.write(`${formatSummary(summary, Date.now() - startedAt, options.again)}\n`);
       return summary.state === 'succeeded' ? EXIT_SUCCEEDED : EXIT_NOT_SUCCEEDED;
     }
     const failed = summary.pages.failed > 0 ? ` (${formatCount(summary.pages.failed)} failed: \`baton status ${summary.jobId}${options.suffix}\`)` : '';
@@ -107,7 +109,7 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
     process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
     return status.state === 'succeeded' ? EXIT_SUCCEEDED : EXIT_NOT_SUCCEEDED;
   }
-  process.stdout.write(`${formatSummary(status, Date.now() - startedAt)}\n`);
+  process.stdout.write(`${formatSummary(status, Date.now() - startedAt, options.again)}\n`);
   if (status.state === 'succeeded') return EXIT_SUCCEEDED;
 
   const problems = formatFailures(status);

@@ -67,13 +67,14 @@ function etaPart(s: JobSnapshot): string {
 
 /**
  * One plain progress line, for output that is not a terminal:
- * `prices running 12,345/100,000 items (12.3%) 2,345 items/s pages 40/100 done 8 running 0 failed`.
+ * `prices running 12,345/100,000 items (12.3%) 2,345 items/s pages 40/100 ended (38 ok, 2 failed), 8 running`.
+ * Ended, not done: a failed page counts toward the total it has left, but says so.
  */
 export function formatProgressLine(s: JobSnapshot): string {
-  const done = s.pages.succeeded + s.pages.failed;
+  const ended = s.pages.succeeded + s.pages.failed;
   return (
     `${s.jobId} ${s.state} ${itemsPart(s)} ${formatRate(s.throughput.itemsPerSecond)} items/s ` +
-    `pages ${formatCount(done)}/${formatCount(s.pages.total)} done ${formatCount(s.pages.running)} running ${formatCount(s.pages.failed)} failed` +
+    `pages ${formatCount(ended)}/${formatCount(s.pages.total)} ended (${formatCount(s.pages.succeeded)} ok, ${formatCount(s.pages.failed)} failed), ${formatCount(s.pages.running)} running` +
     etaPart(s)
   );
 }
@@ -90,11 +91,14 @@ export function formatBarText(s: JobSnapshot): string {
   );
 }
 
-/** The line printed when a run ends: `job x succeeded: 1,000 items, 100 pages (100 ok), 100 attempts, 1.2s`. */
-export function formatSummary(summary: JobSummary, elapsedMs: number): string {
+/**
+ * The line printed when a run ends: `job x succeeded: 1,000 items, 100 pages (100 ok), 100 attempts, 1.2s`.
+ * The counts are the job's; the time is this run's, labelled so when the job ran before.
+ */
+export function formatSummary(summary: JobSummary, elapsedMs: number, again = false): string {
   return (
     `job ${summary.jobId} ${summary.state}: ${formatCounted(summary.items, 'item')}, ` +
-    `${formatCounted(summary.pages.total, 'page')} (${endedPages(summary.pages)}), ${formatCounted(summary.attempts, 'attempt')}, ${formatDuration(elapsedMs / 1000)}`
+    `${formatCounted(summary.pages.total, 'page')} (${endedPages(summary.pages)}), ${formatCounted(summary.attempts, 'attempt')}, ${formatDuration(elapsedMs / 1000)}${again ? ' this run' : ''}`
   );
 }
 
@@ -248,6 +252,7 @@ export function formatJobStatus(
     ['started', formatTime(status.startedAt)],
   ];
   if (status.endedAt) rows.push(['ended', `${formatTime(status.endedAt)} (${formatDuration((Date.parse(status.endedAt) - Date.parse(status.startedAt)) / 1000)})`]);
+  if (status.lastRunAt) rows.push(['last ran', formatTime(status.lastRunAt)]);
   // A paused job's last rate and ETA would read as if it were moving on.
   if (live && live.state === 'running' && !live.paused) rows.push(...formatPace(live));
   if (status.lastError) rows.push(['last error', status.lastError]);

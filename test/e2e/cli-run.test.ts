@@ -132,7 +132,7 @@ export default definePageProcessor<number>({
     const progress = lines(result.stdout).filter((line) => line.startsWith('plain '));
     expect(progress.length).toBeGreaterThanOrEqual(2);
     for (const line of progress) {
-      expect(line).toMatch(/^plain (running|succeeded) [\d,]+\/300 items \([\d.]+%\) [\d,.]+ items\/s pages [\d,]+\/[\d,]+ done \d+ running \d+ failed/);
+      expect(line).toMatch(/^plain (running|succeeded) [\d,]+\/300 items \([\d.]+%\) [\d,.]+ items\/s pages [\d,]+\/[\d,]+ ended \([\d,]+ ok, [\d,]+ failed\), [\d,]+ running/);
     }
     expect(progress.at(-1)).toMatch(/^plain succeeded 300\/300 items \(100\.0%\)/);
     expect(lines(result.stdout).at(-1)).toMatch(/^job plain succeeded: 300 items/);

@@ -92,13 +92,19 @@ describe('progress', () => {
 
   it('writes a plain line with items, percent, rate, pages by state and ETA', () => {
     expect(formatProgressLine(snapshot())).toBe(
-      'prices-2026-11 running 12,345/100,000 items (12.3%) 2,345 items/s pages 40/100 done 8 running 0 failed ETA 37s',
+      'prices-2026-11 running 12,345/100,000 items (12.3%) 2,345 items/s pages 40/100 ended (40 ok, 0 failed), 8 running ETA 37s',
     );
   });
 
-  it('writes a plain line with pages done of total when there is no estimate', () => {
+  it('writes a plain line with pages ended of total when there is no estimate', () => {
     expect(formatProgressLine(snapshot({ estimatedTotalItems: null, percent: null, etaSeconds: null, throughput: { itemsPerSecond: 2.25, pagesPerSecond: 1 } }))).toBe(
-      'prices-2026-11 running 12,345 items 2.3 items/s pages 40/100 done 8 running 0 failed',
+      'prices-2026-11 running 12,345 items 2.3 items/s pages 40/100 ended (40 ok, 0 failed), 8 running',
+    );
+  });
+
+  it('says which of the ended pages failed, so a failed page never reads as done', () => {
+    expect(formatProgressLine(snapshot({ pages: { total: 100, queued: 52, running: 8, succeeded: 37, failed: 3 }, etaSeconds: null }))).toContain(
+      'pages 40/100 ended (37 ok, 3 failed), 8 running',
     );
   });
 
@@ -113,6 +119,12 @@ describe('progress', () => {
 });
 
 describe('summaries and failures', () => {
+  it("labels the time as this run's when the job ran before, since the counts are the whole job's", () => {
+    expect(formatSummary(snapshot({ state: 'succeeded', items: 100_000, pages: { total: 100, queued: 0, running: 0, succeeded: 100, failed: 0 }, attempts: 103 }), 12_300, true)).toBe(
+      'job prices-2026-11 succeeded: 100,000 items, 100 pages (100 ok), 103 attempts, 12s this run',
+    );
+  });
+
   it('sums up a run in one line', () => {
     expect(formatSummary(snapshot({ state: 'succeeded', items: 100_000, pages: { total: 100, queued: 0, running: 0, succeeded: 100, failed: 0 }, attempts: 103 }), 12_300)).toBe(
       'job prices-2026-11 succeeded: 100,000 items, 100 pages (100 ok), 103 attempts, 12s',
