@@ -37,7 +37,9 @@ export function nameProblem(folder: string, name: string, templateId: string): s
   try {
     renderTemplate(templateId, { name: target.name, language: target.language });
   } catch (error) {
-    return (error as Error).message;
+    // The runner's words suit the CLI ('baton: name must be…'); a message box starts a sentence.
+    const message = (error as Error).message;
+    return message.charAt(0).toUpperCase() + message.slice(1);
   }
   if (existsSync(target.file)) return `${shownFrom(folder, target.file)} already exists: choose another name`;
   return null;

@@ -282,7 +282,7 @@ describe('the Baton extension in a real VS Code', () => {
     const name = await quickInput('New Page Processor');
     await waitFor(async () => (await name.inputValue()) === 'migrate-table', 10_000, 'the suggested name');
     await name.fill('migrate table');
-    await page.locator('.quick-input-widget .quick-input-message', { hasText: 'name must be letters' }).waitFor({ state: 'visible' });
+    await page.locator('.quick-input-widget .quick-input-message', { hasText: /Name must be letters/ }).waitFor({ state: 'visible' });
     await name.fill('migrate-table');
     await page.keyboard.press('Enter');
 

@@ -29,10 +29,10 @@ describe('New Page Processor', () => {
     expect(nameProblem(folder, 'migrate-prices', 'sql-keyset')).toBeNull();
     expect(nameProblem(folder, 'jobs/migrate-prices', 'sql-keyset')).toBeNull();
     expect(nameProblem(folder, '', 'sql-keyset')).toMatch(/^Give the processor a name/);
-    expect(nameProblem(folder, 'migrate prices', 'sql-keyset')).toMatch(/^name must be letters, digits/);
+    expect(nameProblem(folder, 'migrate prices', 'sql-keyset')).toMatch(/^Name must be letters, digits/);
     expect(nameProblem(folder, '../outside', 'sql-keyset')).toBe('The name must stay inside the folder: use names and / only, such as jobs/migrate-prices');
     expect(nameProblem(folder, 'taken', 'sql-keyset')).toBe('taken.ts already exists: choose another name');
-    expect(nameProblem(folder, 'x', 'no-such-template')).toMatch(/^template must be one of sql-keyset, file, api/);
+    expect(nameProblem(folder, 'x', 'no-such-template')).toMatch(/^Template must be one of sql-keyset, file, api/);
   });
 
   it('writes the template, names the file from the workspace folder, and puts the cursor where the query goes', () => {
