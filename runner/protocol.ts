@@ -83,6 +83,11 @@ export interface JobSummary {
   /** ISO 8601. */
   startedAt: string;
   endedAt?: string;
+  /**
+   * ISO 8601: when a process last ran the job (its last heartbeat, or when it let the job go),
+   * for a job that no process runs now and that has not ended. Absent otherwise.
+   */
+  lastRunAt?: string;
 }
 
 /** A live view of a running job: the summary plus rates and estimates. */
@@ -140,6 +145,11 @@ export interface AttemptInfo {
   endedAt: number | null;
   items: number | null;
   error: { name: string; message: string; stack: string | null } | null;
+  /**
+   * The page runs again after this attempt: a retry to come or already made, or a run after an
+   * interruption. false while it runs, and for the page's last attempt.
+   */
+  runsAgain: boolean;
 }
 
 /**

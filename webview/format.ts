@@ -73,3 +73,8 @@ export function timeTicks(from: number, to: number, maxTicks: number): { step: n
   for (let t = Math.ceil(from / step) * step; t <= to; t += step) ticks.push(t);
   return { step, ticks };
 }
+
+/** Lane '?' holds attempts whose slot was never recorded: they ran in a process that died. */
+export function slotLabel(slot: number): string {
+  return slot < 0 ? 'slot ?: not recorded, its process died' : `slot ${slot}`;
+}

@@ -121,7 +121,8 @@ export class Header {
     setText(byId('stat-pages-rate'), running ? formatRate(running.throughput.pagesPerSecond) : '–');
     setText(byId('stat-eta'), job.state === 'succeeded' ? 'done' : formatEta(running?.etaSeconds ?? null));
     const started = Date.parse(job.startedAt);
-    const until = job.endedAt ? Date.parse(job.endedAt) : now;
+    // A job no process runs stopped counting when its process let it go, or died.
+    const until = job.endedAt ? Date.parse(job.endedAt) : job.lastRunAt ? Date.parse(job.lastRunAt) : now;
     setText(byId('stat-elapsed'), Number.isFinite(started) ? formatDuration(Math.max(0, until - started)) : '–');
 
     // As `baton status` says them: an ended job's queued and running pages never ran; a job no

@@ -4,7 +4,7 @@
  */
 import type { AttemptInfo, LogLine, PageFailureInfo } from '../runner/protocol.js';
 import { byId, h } from './dom.js';
-import { formatClock, formatCursor, formatDuration } from './format.js';
+import { formatClock, formatCursor, formatDuration, slotLabel } from './format.js';
 
 export class PageDetail {
   private readonly root = byId('page-detail');
@@ -47,7 +47,7 @@ export class PageDetail {
     for (const attempt of newestFirst) {
       const duration = attempt.endedAt !== null ? formatDuration(attempt.endedAt - attempt.startedAt) : 'running';
       const block = h('section', { class: 'attempt', 'data-outcome': attempt.outcome },
-        h('h3', {}, `Attempt ${attempt.attempt}: ${attempt.outcome}`, h('span', { class: 'muted' }, ` · started ${formatClock(attempt.startedAt, true)} · ${duration} · slot ${attempt.slot < 0 ? '?' : attempt.slot}${attempt.items !== null ? ` · ${attempt.items} items` : ''}`)),
+        h('h3', {}, `Attempt ${attempt.attempt}: ${attempt.outcome}`, h('span', { class: 'muted' }, ` · started ${formatClock(attempt.startedAt, true)} · ${duration} · ${slotLabel(attempt.slot)}${attempt.items !== null ? ` · ${attempt.items} items` : ''}`)),
       );
       if (attempt.error) {
         block.append(h('p', { class: 'error-text' }, `${attempt.error.name}: ${attempt.error.message}`));
@@ -70,5 +70,6 @@ export class PageDetail {
 }
 
 function describe(attempt: AttemptInfo): string {
-  return attempt.endedAt === null ? `attempt ${attempt.attempt} running` : `attempt ${attempt.attempt} ${attempt.outcome}`;
+  if (attempt.endedAt === null) return `attempt ${attempt.attempt} running`;
+  return `attempt ${attempt.attempt} ${attempt.outcome}${attempt.runsAgain ? '; the page runs again' : ''}`;
 }

@@ -18,12 +18,15 @@ import {
 } from 'chart.js';
 import { formatClock, formatRate, timeTicks } from './format.js';
 import type { PanelColours } from './theme.js';
-import type { ThroughputSeries } from './throughput-series.js';
+import { axisTop, highestIn, type Point, type ThroughputSeries } from './throughput-series.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, Decimation);
 
 /** How much of the past the chart shows; 0: everything since the panel opened the job. */
 export type ChartWindow = 60_000 | 300_000 | 1_800_000 | 0;
+
+/** The limits' legend labels, by dataset index. */
+const LIMIT_LABELS = { 3: 'max parallel', 4: 'items/s limit', 5: 'pages/s limit' } as const;
 
 /** Most often the chart redraws for new data. */
 const MIN_UPDATE_MS = 200;
@@ -61,9 +64,9 @@ export class ThroughputChart {
           line('items/s', series.rates.itemsPerSecond, 'items', false),
           line('pages/s', series.rates.pagesPerSecond, 'pages', false),
           line('pages in flight', series.rates.inFlight, 'pages', false),
-          line('max parallel', series.limits.maxParallel, 'pages', true),
-          line('items/s limit', series.limits.rateItems, 'items', true),
-          line('pages/s limit', series.limits.ratePages, 'pages', true),
+          line(LIMIT_LABELS[3], series.limits.maxParallel, 'pages', true),
+          line(LIMIT_LABELS[4], series.limits.rateItems, 'items', true),
+          line(LIMIT_LABELS[5], series.limits.ratePages, 'pages', true),
         ],
       },
       options: {
@@ -177,8 +180,36 @@ export class ThroughputChart {
       if (this.series.length < 3 || to - x.min < 1_000) x.min = to - 60_000;
       // For tests and tools: the time the axis spans.
       this.chart.canvas.dataset.span = String(Math.round(x.max - x.min));
+      this.fitLimits(x.min, x.max);
     }
     this.chart.update('none');
+  }
+
+  /**
+   * A limit far above what runs (max parallel 100,000 beside 40 pages in flight) is left above
+   * its axis, and its legend says so, rather than flattening the measured lines to the floor.
+   */
+  private fitLimits(from: number, to: number): void {
+    const { rates, limits } = this.series;
+    const top = (points: Point[][]): number => Math.max(0, ...points.map((line) => highestIn(line, from, to)));
+    const axes = [
+      { id: 'items', measured: [rates.itemsPerSecond], limits: [[limits.rateItems, 4]] as const },
+      { id: 'pages', measured: [rates.pagesPerSecond, rates.inFlight], limits: [[limits.maxParallel, 3], [limits.ratePages, 5]] as const },
+    ];
+    for (const axis of axes) {
+      const measured = top(axis.measured);
+      const max = axisTop(measured, top(axis.limits.map(([line]) => line)));
+      const scale = this.chart.options.scales?.[axis.id];
+      if (scale) scale.max = max;
+      for (const [line, index] of axis.limits) {
+        const dataset = this.chart.data.datasets[index]!;
+        const above = max !== undefined && highestIn(line, from, to) > max;
+        dataset.label = `${LIMIT_LABELS[index]}${above ? ' (above the chart)' : ''}`;
+      }
+      // For tests and tools: the axis top when a limit is left above it.
+      if (max === undefined) delete this.chart.canvas.dataset[`${axis.id}Top`];
+      else this.chart.canvas.dataset[`${axis.id}Top`] = String(max);
+    }
   }
 
   /** Forgets the points (another job was selected). */

@@ -104,3 +104,33 @@ export class ThroughputSeries {
     }
   }
 }
+
+/** A limit more than this many times what runs would flatten the measured lines to the floor. */
+export const LIMIT_HEADROOM = 4;
+/** Limits up to LIMIT_HEADROOM times this always fit, even before anything is measured. */
+const MIN_MEASURED = 10;
+
+/** The highest y of `points` (in time order) with x from `from` to `to`; 0 when none. */
+export function highestIn(points: readonly Point[], from: number, to: number): number {
+  let lo = 0;
+  let hi = points.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (points[mid]!.x < from) lo = mid + 1;
+    else hi = mid;
+  }
+  // A step line holds its value from its last point before the window.
+  let top = lo > 0 ? (points[lo - 1]!.y ?? 0) : 0;
+  for (let i = lo; i < points.length && points[i]!.x <= to; i++) top = Math.max(top, points[i]!.y ?? 0);
+  return top;
+}
+
+/**
+ * The top of an axis whose measured lines reach `measured` and whose limits reach `limit`:
+ * undefined (chart.js's own, which fits the limit too) unless the limit is far above, such as a
+ * max parallel of 100,000 beside 40 pages in flight; then the limit runs above the chart.
+ */
+export function axisTop(measured: number, limit: number): number | undefined {
+  if (limit <= LIMIT_HEADROOM * Math.max(measured, MIN_MEASURED)) return undefined;
+  return Math.max(measured, MIN_MEASURED) * 1.25;
+}

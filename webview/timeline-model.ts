@@ -5,7 +5,7 @@
  */
 import type { AttemptInfo, AttemptOutcome, JobActivity } from '../runner/protocol.js';
 
-/** How a bar is coloured. 'retried': an attempt that failed and was tried again. */
+/** How a bar is coloured. 'retried': an attempt that failed and was, or will be, tried again. */
 export type BarKind = 'running' | 'succeeded' | 'retried' | 'failed' | 'stuck' | 'other';
 
 export const BAR_KINDS: readonly BarKind[] = ['running', 'succeeded', 'retried', 'failed', 'stuck', 'other'];
@@ -23,6 +23,8 @@ export interface Bar {
   cursor: unknown;
   items: number | null;
   error: AttemptInfo['error'];
+  /** The runner said the page runs again after it (its retry may not have started yet). */
+  runsAgain: boolean;
 }
 
 /** The attempts of one slot, in start order. */
@@ -153,10 +155,15 @@ export class TimelineModel {
       case 'stuck':
         return 'stuck';
       case 'failed':
-        return (this.lastAttempt.get(bar.page) ?? 0) > bar.attempt ? 'retried' : 'failed';
+        return bar.runsAgain || this.retried(bar) ? 'retried' : 'failed';
       default:
         return 'other';
     }
+  }
+
+  /** A later attempt of the bar's page is known. */
+  retried(bar: Bar): boolean {
+    return (this.lastAttempt.get(bar.page) ?? 0) > bar.attempt;
   }
 
   /** Forgets everything (another job was selected). */
@@ -218,9 +225,11 @@ export class TimelineModel {
         known.outcome = info.endedAt === null ? 'running' : info.outcome;
         known.items = info.items;
         known.error = info.error;
+        known.runsAgain = info.runsAgain;
         this.attach(known);
       } else {
         this.finish(known, { end: info.endedAt, outcome: info.outcome, items: info.items, error: info.error });
+        known.runsAgain = info.runsAgain;
       }
       return known;
     }
@@ -234,6 +243,7 @@ export class TimelineModel {
       cursor: info.cursor,
       items: info.items,
       error: info.error,
+      runsAgain: info.runsAgain,
     };
     this.byKey.set(key, bar);
     this.attach(bar);

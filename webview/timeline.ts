@@ -5,7 +5,7 @@
  * panning before the oldest attempt held asks the host for older ones. Only the visible window
  * is drawn (see TimelineModel.scanLane), and only when something changed.
  */
-import { formatClock, formatCursor, formatDuration, timeTicks } from './format.js';
+import { formatClock, formatCursor, formatDuration, slotLabel, timeTicks } from './format.js';
 import type { PanelColours } from './theme.js';
 import { TimelineModel, type Bar, type BarKind } from './timeline-model.js';
 
@@ -382,8 +382,8 @@ export class Timeline {
     const kind = this.model.kindOf(bar);
     const end = bar.end ?? this.now();
     const lines = [
-      `page ${bar.page}, attempt ${bar.attempt} (slot ${bar.slot < 0 ? '?' : bar.slot})`,
-      `${kindLabel(kind, bar)}${bar.end === null ? ' for' : ' after'} ${formatDuration(end - bar.start)}${bar.items !== null ? `, ${bar.items} items` : ''}`,
+      `page ${bar.page}, attempt ${bar.attempt} (${slotLabel(bar.slot)})`,
+      `${kindLabel(kind, bar, this.model.retried(bar))}${bar.end === null ? ' for' : ' after'} ${formatDuration(end - bar.start)}${bar.items !== null ? `, ${bar.items} items` : ''}`,
       `cursor ${formatCursor(bar.cursor, 80)}`,
       `started ${formatClock(bar.start, true)}`,
     ];
@@ -474,14 +474,14 @@ export class Timeline {
   }
 }
 
-function kindLabel(kind: BarKind, bar: Bar): string {
+function kindLabel(kind: BarKind, bar: Bar, retried: boolean): string {
   switch (kind) {
     case 'running':
       return 'running';
     case 'succeeded':
       return 'succeeded';
     case 'retried':
-      return 'failed, retried';
+      return retried ? 'failed, retried' : 'failed, to be retried';
     case 'failed':
       return 'failed';
     case 'stuck':

@@ -127,7 +127,7 @@ interface RunnerEvents {
 }
 
 /** An ended attempt kept for the next activity: [page, attempt, slot, outcome, cursor JSON, started, ended, items, error]. */
-type EndedRecord = [number, number, number, EndOutcome, string, number, number, number | null, SerializedError | null];
+type EndedRecord = [number, number, number, EndOutcome, string, number, number, number | null, SerializedError | null, boolean];
 
 export class JobRunner extends EventEmitter<RunnerEvents> {
   readonly jobId: string;
@@ -703,7 +703,6 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       this.endedDropped++;
     }
     const startedAt = detail.startedAt ?? run.dispatchedAt;
-    this.ended.push([run.no, run.attempt, run.slot, outcome, run.cursor, startedAt, endedAt, items, detail.error ?? null]);
     // Most pages succeed at once: their one attempt lives in the page's row (see the schema).
     const only = outcome === 'succeeded' && run.attempt === 1 ? { slot: run.slot, startedAt } : null;
     if (!only) {
@@ -747,6 +746,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       retryBase++;
     }
     this.pages.end({ no: run.no, state, attempts: run.attempt, retryBase, children: run.children, items, runAfter, endedAt, only });
+    this.ended.push([run.no, run.attempt, run.slot, outcome, run.cursor, startedAt, endedAt, items, detail.error ?? null, state === 'queued' && !this.cancelling]);
     // A suspect clears itself by ending on its own; called stuck or interrupted, it stays one.
     if (state !== 'queued' || outcome === 'failed') this.suspects.delete(run.no);
     if (state === 'queued') {
@@ -1439,9 +1439,10 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         endedAt: null,
         items: run.items,
         error: null,
+        runsAgain: false,
       });
     }
-    const ended = this.ended.map(([page, attempt, slot, outcome, cursor, startedAt, endedAt, items, error]): AttemptInfo => ({
+    const ended = this.ended.map(([page, attempt, slot, outcome, cursor, startedAt, endedAt, items, error, runsAgain]): AttemptInfo => ({
       page,
       attempt,
       slot,
@@ -1451,6 +1452,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       endedAt,
       items,
       error: error ? { name: error.name, message: error.message, stack: error.stack ?? null } : null,
+      runsAgain,
     }));
     const activity: JobActivity = {
       jobId: this.jobId,

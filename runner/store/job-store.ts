@@ -112,12 +112,13 @@ export function summarize(row: JobRow, now = Date.now()): JobSummary {
   const rateLimit = row.rate_items !== null || row.rate_pages !== null
     ? { ...(row.rate_items !== null ? { itemsPerSecond: row.rate_items } : {}), ...(row.rate_pages !== null ? { pagesPerSecond: row.rate_pages } : {}) }
     : undefined;
+  const live = ownerIsLive(row, now);
   return {
     jobId: row.id,
     name: row.name,
     processor: row.processor,
     state: row.state,
-    live: ownerIsLive(row, now),
+    live,
     pages: {
       total: row.pages_total,
       queued: row.pages_queued,
@@ -134,6 +135,7 @@ export function summarize(row: JobRow, now = Date.now()): JobSummary {
     lastError: row.last_error,
     startedAt: new Date(row.started_at).toISOString(),
     ...(row.ended_at !== null ? { endedAt: new Date(row.ended_at).toISOString() } : {}),
+    ...(row.ended_at === null && !live && row.heartbeat_at !== null ? { lastRunAt: new Date(row.heartbeat_at).toISOString() } : {}),
   };
 }
 
@@ -219,8 +221,9 @@ export class JobStore {
       .immediate();
   }
 
+  /** Lets the job go; heartbeat_at stays, as when it last ran (JobSummary.lastRunAt). */
   release(no: number, owner: string): void {
-    this.db.prepare('UPDATE jobs SET owner = NULL, owner_pid = NULL, owner_host = NULL, heartbeat_at = NULL WHERE no = ? AND owner = ?').run(no, owner);
+    this.db.prepare('UPDATE jobs SET owner = NULL, owner_pid = NULL, owner_host = NULL, heartbeat_at = ? WHERE no = ? AND owner = ?').run(Date.now(), no, owner);
   }
 
   readControl(no: number): JobControl {
@@ -365,14 +368,17 @@ export class JobStore {
     const kept = filters('p.no', 'p.ended_at', 'p.started_at');
     const rows = this.db
       .prepare(
-        `SELECT a.page, a.attempt, a.slot, a.outcome, a.started_at, a.ended_at, a.items, a.error_name, a.error_message, a.error_stack, p.cursor
-         FROM attempts a JOIN pages p ON p.job = a.job AND p.no = a.page WHERE a.job = ? ${own.sql}
+        // runs_again: a later attempt started, or the page waits to run again in a job that has not ended.
+        `SELECT a.page, a.attempt, a.slot, a.outcome, a.started_at, a.ended_at, a.items, a.error_name, a.error_message, a.error_stack, p.cursor,
+           a.outcome != 'succeeded' AND (p.attempts > a.attempt OR (p.state = 'queued' AND j.state NOT IN ('succeeded', 'failed', 'cancelled'))) AS runs_again
+         FROM attempts a JOIN pages p ON p.job = a.job AND p.no = a.page JOIN jobs j ON j.no = a.job WHERE a.job = ? ${own.sql}
          UNION ALL
-         SELECT p.no, 1, p.slot, 'succeeded', p.started_at, p.ended_at, p.items, NULL, NULL, NULL, p.cursor
+         SELECT p.no, 1, p.slot, 'succeeded', p.started_at, p.ended_at, p.items, NULL, NULL, NULL, p.cursor, 0
          FROM pages p WHERE p.job = ? AND p.slot IS NOT NULL ${kept.sql}
          ORDER BY 5 DESC LIMIT ?`,
       )
       .all(no, ...own.params, no, ...kept.params, options.limit ?? 1000) as {
+      runs_again: 0 | 1;
       cursor: string;
       page: number;
       attempt: number;
@@ -395,6 +401,7 @@ export class JobStore {
       endedAt: row.ended_at,
       items: row.items,
       error: row.error_message !== null ? { name: row.error_name ?? 'Error', message: row.error_message, stack: row.error_stack } : null,
+      runsAgain: row.runs_again === 1,
     }));
   }
 

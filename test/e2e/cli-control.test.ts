@@ -90,7 +90,7 @@ describe('controlling a job another process runs', () => {
   it('pauses on Ctrl-C and exits 130 leaving the job resumable; resume in a new process runs it to success', async () => {
     const dir = tempDir();
     const runner = startCli(['run', fixture('sleeps.ts'), '--args', '{"ms":200,"chains":2,"pages":40}', '--parallel', '2', '--job', 'S'], dir);
-    await waitFor(() => /^S running .* pages \d+\/\d+ done [1-9]/m.test(runner.stdout()), 20_000, 'a progress line with pages running');
+    await waitFor(() => /^S running .* pages \d+\/\d+ ended \(.*\), [1-9]\d* running/m.test(runner.stdout()), 20_000, 'a progress line with pages running');
     runner.child.kill('SIGINT');
     const stopped = await runner.exited;
     expect(stopped.code, `signal ${stopped.signal}; stdout:\n${stopped.stdout}\nstderr:\n${stopped.stderr}`).toBe(130);
@@ -99,11 +99,15 @@ describe('controlling a job another process runs', () => {
 
     const between = await statusOf('S', dir);
     expect(between).toMatchObject({ state: 'paused', live: false, pages: { running: 0 } });
+    // When its process let it go: as the paused job's elapsed time ends there.
+    expect(Date.parse(between.lastRunAt!)).toBeGreaterThanOrEqual(Date.parse(between.startedAt));
+    expect((await runCli(['status', 'S'], dir)).stdout).toMatch(/^last ran +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/m);
     expect(between.pages.succeeded).toBeLessThan(80);
 
     const resumed = await runCli(['resume', 'S'], dir);
     expect(resumed.code).toBe(0);
-    expect(resumed.stdout).toMatch(/^job S succeeded: 80 items, 80 pages \(80 ok\)/m);
+    // The counts are the job's; the time is only this run's, and says so.
+    expect(resumed.stdout).toMatch(/^job S succeeded: 80 items, 80 pages \(80 ok\), \d+ attempts, [\d.]+m?s this run$/m);
     expect(await statusOf('S', dir)).toMatchObject({ state: 'succeeded', pages: { succeeded: 80, failed: 0 }, failures: [] });
   });
 
@@ -129,7 +133,8 @@ describe('baton run stopped from outside', () => {
     const dir = tempDir();
     const log = join(dir, 'runs.log');
     const runner = startCli(['run', fixture('logs-runs-at-most-once.ts'), '--args', JSON.stringify({ log, chains: 2, pages: 3, ms: 4000 }), '--parallel', '2', '--job', 'M'], dir);
-    await waitFor(() => /^M running .* [1-9] running/m.test(runner.stdout()), 20_000, 'pages running');
+    // Both: two are to fail as interrupted.
+    await waitFor(() => /^M running .*, 2 running/m.test(runner.stdout()), 20_000, 'both chains running');
     runner.child.kill('SIGINT');
     await waitFor(() => runner.stdout().includes('pausing:'), 10_000, 'the pausing message');
     runner.child.kill('SIGINT');
@@ -191,7 +196,7 @@ describe('baton retry-failed', () => {
     // Once in six full runs it exited by a signal under load: say which, with what it printed.
     expect(retry.code, `signal ${retry.signal}; stdout: ${retry.stdout}; stderr: ${retry.stderr}`).toBe(0);
     expect(retry.stdout).toContain('running 1 failed page of job R again');
-    expect(retry.stdout).toMatch(/^job R succeeded: 30 items, 3 pages \(3 ok\)/m);
+    expect(retry.stdout).toMatch(/^job R succeeded: 30 items, 3 pages \(3 ok\), \d+ attempts, [\d.]+m?s this run$/m);
     expect(await statusOf('R', dir)).toMatchObject({ state: 'succeeded', items: 30, pages: { succeeded: 3, failed: 0 }, failures: [] });
   });
 

@@ -132,6 +132,22 @@ describe('the progress panel in a browser (baton ui)', () => {
     expect(await page.locator('#max-parallel input').inputValue()).toBe('4');
   });
 
+  it('leaves a limit far above what runs above the chart, rather than flattening the lines under it', async () => {
+    // A pages/s limit, not max parallel: the job's chains run ahead of their sleeps, so more
+    // slots would finish it at once.
+    const canvas = page.locator('#throughput-canvas');
+    expect(await canvas.getAttribute('data-pages-top')).toBeNull();
+    await page.locator('#rate-pages input').fill('100000');
+    await page.locator('#apply-limits').click();
+    await expect.poll(() => page.locator('#control-message').textContent(), { timeout: 20_000 }).toMatch(/^Limits set: max parallel 4, .*100,?000 pages\/s\.$/);
+    // Four pages of 150 ms at a time: some 27 pages/s, and 4 in flight.
+    await expect.poll(async () => Number(await canvas.getAttribute('data-pages-top')), { timeout: 20_000 }).toBeGreaterThan(0);
+    expect(Number(await canvas.getAttribute('data-pages-top'))).toBeLessThan(1_000);
+    await page.locator('#rate-pages input').fill('');
+    await page.locator('#apply-limits').click();
+    await expect.poll(() => page.locator('#control-message').textContent(), { timeout: 20_000 }).toBe('Limits set: max parallel 4, no rate limit.');
+  });
+
   it('keeps screenshots in the light and the dark theme', async () => {
     await page.waitForTimeout(1_500);
     await page.screenshot({ path: join(SHOTS, 'panel-light.png') });
@@ -221,7 +237,9 @@ describe('the progress panel in a browser (baton ui)', () => {
     await page.locator('vscode-option[value="killed"]').click();
     await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 20_000 }).toBe('stopped');
     await expect.poll(() => page.locator('vscode-option[value="killed"]').textContent(), { timeout: 20_000 }).toBe('killed (sleeps, stopped)');
-    const status = JSON.parse(execFileSync(process.execPath, [cliPath, 'status', 'killed', '--json'], { cwd: dir, encoding: 'utf8' })) as { pages: Record<string, number> };
+    const status = JSON.parse(execFileSync(process.execPath, [cliPath, 'status', 'killed', '--json'], { cwd: dir, encoding: 'utf8' })) as { pages: Record<string, number>; startedAt: string; lastRunAt?: string };
+    // Its last heartbeat, at most 2 s before the kill.
+    expect(Date.parse(status.lastRunAt!)).toBeGreaterThan(Date.parse(status.startedAt));
     await expect.poll(() => count('count-running'), { timeout: 20_000 }).toBe(status.pages.running);
     expect(await page.locator('#label-running').textContent()).toBe('interrupted');
     for (const state of ['queued', 'succeeded', 'failed', 'total']) expect(await count(`count-${state}`), state).toBe(status.pages[state]);
@@ -231,8 +249,13 @@ describe('the progress panel in a browser (baton ui)', () => {
     expect(await page.locator('#stat-eta').textContent()).toBe('–');
     // Reloaded, the panel never saw it run: its chart spans the last minute, not the few ms
     // between the points it got since.
+    // Its elapsed time stopped when it last ran: the same on a reload, seconds later.
+    const elapsed = await page.locator('#stat-elapsed').textContent();
+    expect(elapsed).toMatch(/^\d/);
+    await sleep(1_500);
     await page.reload();
     await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 20_000 }).toBe('stopped');
+    expect(await page.locator('#stat-elapsed').textContent()).toBe(elapsed);
     await sleep(1_000);
     expect(Number(await page.locator('#throughput-canvas').getAttribute('data-span'))).toBeGreaterThanOrEqual(60_000);
   });

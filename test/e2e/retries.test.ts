@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
+import type { AttemptInfo } from '../../runner/protocol.js';
 import { fixture, root, tempDir, waitFor } from '../helpers.js';
 
 /** Resolves once another program has held `db`'s write lock for `ms` and let it go (test/support/hold-lock.mjs). */
@@ -42,6 +43,41 @@ describe('retries', () => {
       [1, 'info', 'attempt 1 of page 0'],
       [2, 'info', 'attempt 2 of page 0'],
     ]);
+  });
+
+  it('says of each ended attempt whether its page runs again, before its retry starts and after', async () => {
+    const b = await open();
+    const job = await b.start({ processor: fixture('fails-slow-retry.ts'), jobId: 'again' });
+    const heard: AttemptInfo[] = [];
+    job.on('activity', (activity) => heard.push(...activity.ended));
+    await waitFor(() => heard.length > 0, 20_000, 'the first attempt to end');
+    expect(heard[0]).toMatchObject({ page: 1, attempt: 1, outcome: 'failed', runsAgain: true });
+    // The retry waits at least 1.5 s; meanwhile the database says the same.
+    const recorded = async (): Promise<[number, boolean][]> => (await b.attempts('again', { page: 1 })).map((a) => [a.attempt, a.runsAgain]);
+    await waitFor(async () => (await recorded()).length > 0, 20_000, 'the attempt row');
+    expect(await recorded()).toEqual([[1, true]]);
+    expect((await b.status('again')).pages.running).toBe(0);
+
+    await job.done;
+    expect(heard.map((a) => [a.attempt, a.outcome, a.runsAgain])).toEqual([
+      [1, 'failed', true],
+      [2, 'failed', false],
+    ]);
+    expect(await recorded()).toEqual([
+      [2, false],
+      [1, true],
+    ]);
+  });
+
+  it('says a page waiting for its retry runs no more once its job is cancelled', async () => {
+    const b = await open();
+    const job = await b.start({ processor: fixture('fails-slow-retry.ts'), jobId: 'dropped' });
+    const recorded = async (): Promise<[number, boolean][]> => (await b.attempts('dropped', { page: 1 })).map((a) => [a.attempt, a.runsAgain]);
+    await waitFor(async () => (await recorded()).length > 0, 20_000, 'the attempt row');
+    expect(await recorded()).toEqual([[1, true]]);
+    await job.cancel();
+    expect((await job.done).state).toBe('cancelled');
+    expect(await recorded()).toEqual([[1, false]]);
   });
 
   it('gives up after maxAttempts, calls onPageFailed once, and ends the job failed while other pages run', async () => {

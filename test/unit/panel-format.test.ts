@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { reconnectDelay } from '../../webview/backoff.js';
-import { formatCount, formatCursor, formatDuration, formatEta, formatPercent, formatRate, timeTicks } from '../../webview/format.js';
+import { formatCount, formatCursor, formatDuration, formatEta, formatPercent, formatRate, slotLabel, timeTicks } from '../../webview/format.js';
 import { MAX_PARALLEL, shownState } from '../../runner/protocol.js';
 import { parseLimitField } from '../../webview/limits-input.js';
 
@@ -80,5 +80,12 @@ describe('reconnecting', () => {
     expect([1, 2, 3, 4, 5, 6, 10].map((n) => reconnectDelay(n, middle))).toEqual([250, 500, 1_000, 2_000, 4_000, 5_000, 5_000]);
     expect(reconnectDelay(1, () => 0)).toBe(200);
     expect(reconnectDelay(1, () => 1)).toBe(300);
+  });
+});
+
+describe('lane names', () => {
+  it("explain the '?' lane: attempts whose slot died with their process", () => {
+    expect(slotLabel(3)).toBe('slot 3');
+    expect(slotLabel(-1)).toBe('slot ?: not recorded, its process died');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobSnapshot } from '../../runner/protocol.js';
-import { ThroughputSeries } from '../../webview/throughput-series.js';
+import { axisTop, highestIn, ThroughputSeries } from '../../webview/throughput-series.js';
 
 function snapshot(itemsPerSecond: number, inFlight: number, maxParallel: number, rateItems?: number): JobSnapshot {
   return {
@@ -59,5 +59,24 @@ describe('the throughput series', () => {
     expect(series.span!.to).toBe(999 * 250);
     // In-flight keeps its peaks when thinned.
     expect(Math.max(...series.rates.inFlight.map((point) => point.y ?? 0))).toBe(6);
+  });
+});
+
+describe('an axis with a limit far above what runs', () => {
+  it('takes the highest point in the window, with the value a step line holds from before it', () => {
+    const points = [{ x: 0, y: 50 }, { x: 10, y: 3 }, { x: 20, y: null }, { x: 30, y: 7 }, { x: 40, y: 90 }];
+    expect(highestIn(points, 15, 35)).toBe(7);
+    expect(highestIn(points, 5, 30)).toBe(50);
+    expect(highestIn(points, 50, 60)).toBe(90);
+    expect(highestIn([], 0, 10)).toBe(0);
+  });
+
+  it('leaves the axis to chart.js while the limit is near what runs, and tops it above the measured lines otherwise', () => {
+    expect(axisTop(40, 64)).toBeUndefined();
+    expect(axisTop(40, 160)).toBeUndefined();
+    expect(axisTop(40, 100_000)).toBe(50);
+    // Nothing measured yet: small limits still show.
+    expect(axisTop(0, 40)).toBeUndefined();
+    expect(axisTop(0, 1_000_000)).toBe(12.5);
   });
 });

@@ -3,7 +3,7 @@ import type { AttemptInfo, JobActivity, JobSnapshot } from '../../runner/protoco
 import { TimelineModel, type BarKind } from '../../webview/timeline-model.js';
 
 function attempt(page: number, fields: Partial<AttemptInfo> = {}): AttemptInfo {
-  return { page, attempt: 1, slot: 0, outcome: 'succeeded', cursor: page, startedAt: page * 100, endedAt: page * 100 + 90, items: 1, error: null, ...fields };
+  return { page, attempt: 1, slot: 0, outcome: 'succeeded', cursor: page, startedAt: page * 100, endedAt: page * 100 + 90, items: 1, error: null, runsAgain: false, ...fields };
 }
 
 function running(page: number, fields: Partial<AttemptInfo> = {}): AttemptInfo {
@@ -62,6 +62,18 @@ describe('the timeline model', () => {
     model.addHistory([attempt(2, { outcome: 'stuck' }), attempt(3, { outcome: 'interrupted' })], false);
     expect(model.kindOf(model.get(2, 1)!)).toBe('stuck');
     expect(model.kindOf(model.get(3, 1)!)).toBe('other');
+  });
+
+  it('colours a failed attempt as retried as soon as the runner says its page runs again, before the retry starts', () => {
+    const model = new TimelineModel();
+    const error = { name: 'Error', message: 'boom', stack: null };
+    model.applyActivity(activity(1, { running: [running(1)] }), 110);
+    model.applyActivity(activity(2, { ended: [attempt(1, { outcome: 'failed', error, runsAgain: true })] }), 200);
+    expect(model.kindOf(model.get(1, 1)!)).toBe('retried');
+    expect(model.retried(model.get(1, 1)!)).toBe(false);
+    // Its last attempt: nothing more comes, and it stays red.
+    model.applyActivity(activity(3, { ended: [attempt(2, { outcome: 'failed', error, runsAgain: false })] }), 300);
+    expect(model.kindOf(model.get(2, 1)!)).toBe('failed');
   });
 
   it('ends, as outcome unknown, a running attempt that stops showing without an end', () => {
