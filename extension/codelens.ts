@@ -1,4 +1,4 @@
-/** A "Run Batch" CodeLens above every definePageProcessor( call. */
+/** A "Run Batch" CodeLens above every definePageProcessor( call of a file with a default export. */
 import * as vscode from 'vscode';
 import { findProcessorDefinitions } from './processor-files.js';
 

@@ -15,17 +15,22 @@ export const MAX_SOURCE_BYTES = 512 * 1024;
 // definePageProcessor( or definePageProcessor<Cursor, Args>( ; type arguments hold no parentheses in practice.
 const CALL = /\bdefinePageProcessor\s*(?:<[^()]*?>)?\s*\(/g;
 
+// export default …, export { x as default }, module.exports = …, exports.default = …
+const DEFAULT_EXPORT = /\bexport\s+default\b|\bexport\s*\{[^}]*\bas\s+default\b|\bmodule\.exports\s*=|\bexports\.default\s*=/g;
+
 /**
  * Offsets of each `definePageProcessor(` call in a source text (where a CodeLens goes), leaving
- * out the import line and mentions in comments and strings.
+ * out the import line and mentions in comments and strings; none in a file with no default export.
  */
 export function findProcessorDefinitions(text: string): number[] {
   const offsets: number[] = [];
   const ignored = commentAndStringRanges(text);
+  const inCode = (at: number): boolean => !ignored.some(([from, to]) => at >= from && at < to);
   for (const match of text.matchAll(CALL)) {
-    const at = match.index;
-    if (!ignored.some(([from, to]) => at >= from && at < to)) offsets.push(at);
+    if (inCode(match.index)) offsets.push(match.index);
   }
+  // Baton runs a file's default export: a helper that only builds processors runs nothing.
+  if (offsets.length === 0 || ![...text.matchAll(DEFAULT_EXPORT)].some((match) => inCode(match.index))) return [];
   return offsets;
 }
 

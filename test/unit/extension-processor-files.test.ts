@@ -28,6 +28,16 @@ describe('finding definePageProcessor calls (CodeLens "Run Batch", Run Batch\'s 
     expect(isProcessorSource(text)).toBe(false);
   });
 
+  it('finds none in a file with no default export, which Baton could not run', () => {
+    const helper = ["import { definePageProcessor } from 'baton';", 'export const make = () => definePageProcessor({ run() {} });'].join('\n');
+    expect(findProcessorDefinitions(helper)).toEqual([]);
+    expect(isProcessorSource(`${helper}\n// export default make();`)).toBe(false);
+    const named = 'const p = definePageProcessor({ run() {} });\nexport { p as default };';
+    expect(findProcessorDefinitions(named)).toHaveLength(1);
+    expect(isProcessorSource('const p = definePageProcessor({ run() {} });\nmodule.exports = p;')).toBe(true);
+    expect(isProcessorSource('exports.default = definePageProcessor({ run() {} });')).toBe(true);
+  });
+
   it('finds exactly one in every processor template', () => {
     for (const { id } of listTemplates()) {
       expect(findProcessorDefinitions(renderTemplate(id, { name: 'x' }).text), id).toHaveLength(1);
