@@ -240,8 +240,10 @@ function loadProcessor(bundle: string): Promise<LoadedProcessor> {
         return { definition, nonRetryable: new Set(definition.retry?.nonRetryable ?? []) };
       },
       (error: unknown) => {
-        const { message } = serializeError(error);
-        throw Object.assign(new Error(`threw while loading: ${message}`, { cause: error }), { stack: (error as Error)?.stack });
+        const { name, message } = serializeError(error);
+        // The error's kind (TypeError) tells a bug from a failed check such as a missing setting.
+        const kind = name && name !== 'Error' ? `${name}: ` : '';
+        throw Object.assign(new Error(`threw while loading: ${kind}${message}`, { cause: error }), { stack: (error as Error)?.stack });
       },
     );
     processors.set(bundle, loaded);
