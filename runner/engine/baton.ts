@@ -12,6 +12,7 @@ import { jobHasEnded, type AttemptInfo, type JobActivity, type JobStatus, type J
 import { CursorFilter } from '../pool/cursor-filter.js';
 import { PagePool, ProcessorLoadError } from '../pool/page-pool.js';
 import type { DescribeResult } from '../pool/worker-messages.js';
+import { userLocation } from '../stack-location.js';
 import { quoteArg, shownPath, synchronousOf, translateSqliteError, type DatabaseLabel, type Durability, type SqliteDatabase } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { acquireDatabase, type SharedDatabase } from '../store/shared-database.js';
@@ -399,7 +400,10 @@ export class Baton {
     try {
       return await pool.describe(bundle, withInitialPages);
     } catch (error) {
-      const message = error instanceof ProcessorLoadError ? error.message : (error as Error).message;
+      let message = (error as Error).message;
+      // Where it threw, when that is in the user's code: often a file the processor imports.
+      const at = error instanceof ProcessorLoadError ? userLocation(error.serialized.stack) : null;
+      if (at) message += ` (at ${shownPath(at.file)}:${at.line}:${at.column})`;
       throw new BatonError('PROCESSOR_INVALID', `processor ${shownPath(source)} ${message}`, { cause: error });
     }
   }

@@ -74,7 +74,17 @@ describe('a broken processor', () => {
     const b = await open();
     await expect(b.start({ processor: fixture('throws-on-load.ts') })).rejects.toMatchObject({
       code: 'PROCESSOR_INVALID',
-      message: 'processor test/fixtures/throws-on-load.ts threw while loading: DATABASE_URL is not set',
+      message: 'processor test/fixtures/throws-on-load.ts threw while loading: DATABASE_URL is not set (at test/fixtures/throws-on-load.ts:3:7)',
+    });
+  });
+
+  it('that throws while loading in a module of its own: names the error and where it threw', async () => {
+    const b = await open();
+    await expect(b.start({ processor: fixture('imports-broken-module.ts') })).rejects.toMatchObject({
+      code: 'PROCESSOR_INVALID',
+      message: expect.stringMatching(
+        /^processor test\/fixtures\/imports-broken-module\.ts threw while loading: TypeError: Cannot read properties of undefined \(reading 'port'\) \(at test\/fixtures\/lib\/reads-missing-setting\.ts:3:\d+\)$/,
+      ),
     });
   });
 
