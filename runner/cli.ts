@@ -5,6 +5,7 @@
  * 2 bad input (usage, options, processor, unknown job), 130 stopped by Ctrl-C (resumable).
  */
 import { Command, CommanderError, Option } from 'commander';
+import { PROCESSOR_FILES } from './build/build-processor.js';
 import { DEFAULT_DB } from './engine/options.js';
 import { cancelCommand, limitsCommand, pauseCommand, resumeCommand, retryFailedCommand } from './cli/control-commands.js';
 import { newCommand } from './cli/new-command.js';
@@ -33,7 +34,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
   program
     .command('run')
     .description('start a job from a page processor and run it here to the end')
-    .argument('<processor>', 'the processor file (.ts, .mts, .cts, .js, .mjs or .cjs)')
+    .argument('<processor>', `the processor file (${PROCESSOR_FILES})`)
     .option('--args <json>', 'JSON arguments for the processor, such as \'{"total":1000}\'')
     .option('--max-parallel, --parallel <n>', 'pages in flight at most, up to 1000000 (default: 8)')
     .option('--rampup <from:step:ms>', 'grow parallelism from FROM by STEP every MS, such as 1:1:2000')

@@ -55,6 +55,9 @@ const resolveForRuntime: Plugin = {
   },
 };
 
+/** The files a processor may be, as messages list them (.tsx and .jsx are taken too). */
+export const PROCESSOR_FILES = '.ts, .mts, .cts, .js, .mjs or .cjs';
+
 const LOADERS = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx' } as const;
 const IMPORT_META = /\bimport\.meta\.(url|dirname|filename)\b/g;
 const PATH_NAMES = ['__dirname', '__filename'] as const;
@@ -118,7 +121,7 @@ const ENTRY_NAMES = ['processor.ts', 'index.ts', 'processor.mts', 'index.mts', '
 /** A folder given as the processor: "does not exist" would send the user looking for a path that is there. */
 function folderError(folder: string, shown: string): BatonError {
   const entry = ENTRY_NAMES.find((name) => existsSync(join(folder, name)));
-  const fix = entry !== undefined ? `give its processor file, ${shownPath(join(folder, entry))}` : 'give the path of a .ts, .js, .mts or .mjs processor file';
+  const fix = entry !== undefined ? `give its processor file, ${shownPath(join(folder, entry))}` : `give the path of a ${PROCESSOR_FILES} processor file`;
   return new BatonError('PROCESSOR_NOT_FOUND', `processor ${shown} is a folder, not a file: ${fix}`);
 }
 
@@ -132,7 +135,7 @@ export async function buildProcessor(source: string, outDir: string): Promise<Bu
   }
   // esbuild would take a .txt or .json as a module whose default export is its text.
   if (!(extname(file) in LOADERS)) {
-    throw new BatonError('PROCESSOR_INVALID', `processor ${shown} is not a TypeScript or JavaScript file: a processor is a ${Object.keys(LOADERS).join(', ')} file that exports definePageProcessor({ ... })`);
+    throw new BatonError('PROCESSOR_INVALID', `processor ${shown} is not a TypeScript or JavaScript file: a processor is a ${PROCESSOR_FILES} file that exports definePageProcessor({ ... })`);
   }
   let code: string;
   try {

@@ -1,5 +1,5 @@
 /** `baton run <processor>`: starts a job and runs it here to the end. */
-import { extname } from 'node:path';
+import { PROCESSOR_FILES } from '../build/build-processor.js';
 import { Baton } from '../engine/baton.js';
 import type { StartOptions } from '../engine/options.js';
 import { BatonError } from '../errors.js';
@@ -22,12 +22,12 @@ export interface RunCommandOptions extends DbOption {
   durability?: Durability;
 }
 
-const SPEC_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+const SPEC_FILE = /\.batch\.(ya?ml|json)$/i;
 
 /** Reads the command line into start options; throws a BatonError naming a bad option. */
 export function runStartOptions(processor: string, options: RunCommandOptions): StartOptions {
-  if (SPEC_EXTENSIONS.has(extname(processor).toLowerCase())) {
-    throw new BatonError('INVALID_OPTION', `${processor}: spec files (.batch.yaml, .batch.json) are not supported yet; run a page processor (.ts or .js) instead`);
+  if (SPEC_FILE.test(processor)) {
+    throw new BatonError('INVALID_OPTION', `${processor}: spec files (.batch.yaml, .batch.json) are not supported yet; run a page processor (${PROCESSOR_FILES}) instead`);
   }
   const rateLimit = parseRateOptions(options.rate, options.ratePages);
   return {

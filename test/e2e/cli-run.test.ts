@@ -262,7 +262,15 @@ describe('baton run refusing bad input', () => {
     const dir = tempDir();
     const result = await runCli(['run', 'nightly.batch.yaml'], dir);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^baton: nightly\.batch\.yaml: spec files .* are not supported yet; run a page processor \(\.ts or \.js\) instead\n$/);
+    expect(result.stderr).toMatch(/^baton: nightly\.batch\.yaml: spec files .* are not supported yet; run a page processor \(\.ts, \.mts, \.cts, \.js, \.mjs or \.cjs\) instead\n$/);
+  });
+
+  it('calls a JSON file that is no spec (package.json) what it is: not a processor', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'package.json'), '{}');
+    const result = await runCli(['run', 'package.json'], dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('baton: processor package.json is not a TypeScript or JavaScript file: a processor is a .ts, .mts, .cts, .js, .mjs or .cjs file that exports definePageProcessor({ ... })\n');
   });
 });
 

@@ -31,7 +31,7 @@ describe('building processors', () => {
     mkdirSync(empty);
     await expect(baton.start({ processor: empty })).rejects.toMatchObject({
       code: 'PROCESSOR_NOT_FOUND',
-      message: expect.stringMatching(/^processor \S*empty is a folder, not a file: give the path of a \.ts, \.js, \.mts or \.mjs processor file$/),
+      message: expect.stringMatching(/^processor \S*empty is a folder, not a file: give the path of a \.ts, \.mts, \.cts, \.js, \.mjs or \.cjs processor file$/),
     });
     const made = join(dir, 'migrate');
     mkdirSync(made);
