@@ -2,7 +2,8 @@
 /**
  * The `baton` command. It parses the command line and calls the commands in cli/; it holds no
  * engine logic. Exit codes: 0 success, 1 a job that did not succeed (or an unexpected error),
- * 2 bad input (usage, options, processor, unknown job), 130 stopped by Ctrl-C (resumable).
+ * 2 bad input (usage, options, processor, unknown job), 130 stopped by Ctrl-C, 143 by SIGTERM,
+ * 129 by SIGHUP (resumable).
  */
 import { Command, CommanderError, Option } from 'commander';
 import { PROCESSOR_FILES } from './build/build-processor.js';

@@ -2,6 +2,7 @@
  * Runs a job in this process to its end, as `baton run`, `resume` and `retry-failed` do: the
  * live view, Ctrl-C handling, the final summary and the exit code.
  */
+import { constants } from 'node:os';
 import type { Baton } from '../engine/baton.js';
 import type { Job } from '../engine/job.js';
 import { BatonError } from '../errors.js';
@@ -32,8 +33,13 @@ export function jobView(json: boolean): ProgressView {
 /** Exit codes of commands that run a job. */
 export const EXIT_SUCCEEDED = 0;
 export const EXIT_NOT_SUCCEEDED = 1;
-/** Stopped by Ctrl-C or SIGTERM; the job is resumable (128 + SIGINT, as shells report it). */
+/** Stopped by Ctrl-C; the job is resumable (128 + SIGINT, as shells report it). */
 export const EXIT_INTERRUPTED = 130;
+
+/** Stopped by `signal`, the job resumable: 128 + its number, as shells report it (SIGTERM 143, SIGHUP 129). */
+export function exitAfter(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP'): number {
+  return 128 + constants.signals[signal];
+}
 
 
 /**
@@ -49,14 +55,17 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
 
   // What the signals started: a drain (first Ctrl-C), a stop at once (second Ctrl-C, SIGTERM).
   const stops: { draining: Promise<void> | null; now: Promise<void> | null } = { draining: null, now: null };
-  const stopNow = (): void => {
+  // The last signal decides the exit code, so a script can tell SIGTERM from a user's Ctrl-C.
+  let signalled: 'SIGINT' | 'SIGTERM' | 'SIGHUP' = 'SIGINT';
+  const stopNow = (signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP'): void => {
+    signalled = signal;
     if (stops.now) return;
     view.note(stopAtOnceNote(job.mode));
     stops.now = handled(baton.close({ stop: 'now' }));
   };
   const onSigint = (): void => {
     if (stops.draining || stops.now) {
-      stopNow();
+      stopNow('SIGINT');
       return;
     }
     view.note('pausing: running pages finish; Ctrl-C again to stop at once');
@@ -67,10 +76,12 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
       })(),
     );
   };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', stopNow);
+  const onSigterm = (): void => stopNow('SIGTERM');
   // A closed terminal (or SSH session): as SIGTERM, rather than dying like kill -9.
-  process.on('SIGHUP', stopNow);
+  const onSighup = (): void => stopNow('SIGHUP');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  process.on('SIGHUP', onSighup);
   // Only now the first line: whoever reads it may press Ctrl-C at once.
   view.update(job.snapshot());
 
@@ -83,8 +94,8 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
   } finally {
     // From here on a signal ends the process as usual.
     process.off('SIGINT', onSigint);
-    process.off('SIGTERM', stopNow);
-    process.off('SIGHUP', stopNow);
+    process.off('SIGTERM', onSigterm);
+    process.off('SIGHUP', onSighup);
     job.off('update', onUpdate);
     view.stop();
   }
@@ -101,7 +112,7 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
       `job ${summary.jobId} ${summary.paused ? 'paused' : 'stopped'} after ${formatCount(summary.pages.succeeded)}/${formatCount(summary.pages.total)} pages succeeded${failed}, ${formatCounted(summary.items, 'item')}: ` +
         `resume it with \`baton resume ${summary.jobId}${options.suffix}\`\n`,
     );
-    return EXIT_INTERRUPTED;
+    return exitAfter(signalled);
   }
 
   const status = await baton.status(job.id);

@@ -145,13 +145,16 @@ describe('baton run stopped from outside', () => {
     expect(await statusOf('M', dir)).toMatchObject({ pages: { failed: 2, succeeded: 0 } });
   });
 
-  it('stops at once on SIGHUP (its terminal closed), leaving the job resumable, instead of dying', async () => {
+  it.each([
+    ['SIGHUP', 'its terminal closed', 129],
+    ['SIGTERM', 'a service manager stopping it', 143],
+  ] as const)('stops at once on %s (%s), leaving the job resumable, and exits %i, so a script can tell it from Ctrl-C', async (signal, _why, code) => {
     const dir = tempDir();
     const runner = startCli(['run', fixture('sleeps.ts'), '--args', '{"ms":5000,"chains":2,"pages":2}', '--parallel', '2', '--job', 'H'], dir);
     await waitFor(() => /^H running .* [1-9] running/m.test(runner.stdout()), 20_000, 'pages running');
-    runner.child.kill('SIGHUP');
+    runner.child.kill(signal);
     const stopped = await runner.exited;
-    expect([stopped.code, stopped.signal]).toEqual([130, null]);
+    expect([stopped.code, stopped.signal]).toEqual([code, null]);
     expect(stopped.stdout).toContain('stopping at once: running pages are aborted and run again on resume');
     expect(stopped.stderr).toMatch(/job H stopped after 0\/\d+ pages succeeded, 0 items: resume it with `baton resume H`/);
     expect(await statusOf('H', dir)).toMatchObject({ state: 'running', live: false, pages: { running: 0, succeeded: 0 } });
