@@ -198,6 +198,10 @@ export class Baton {
       if (options.page !== undefined) {
         throw new BatonError('JOB_LOCKED', `job "${jobId}" runs in process ${row.owner_pid}: retry its failed pages there, or all of them with \`baton retry-failed ${jobId}${this.label.flag}\``);
       }
+      // As for a job nobody runs: nothing failed, nothing to ask (its process would only rebuild).
+      if (this.sql(() => new PageStore(this.db, row.no).firstFailed()) === null) {
+        throw new BatonError('JOB_FINISHED', `job "${jobId}" has no failed pages to run again; it runs in process ${row.owner_pid}`);
+      }
       this.sql(() => this.store.requestRetryFailed(jobId));
       return { ranHere: false, requested: true };
     }

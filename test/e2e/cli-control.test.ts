@@ -185,6 +185,25 @@ describe('baton run stopped from outside', () => {
 });
 
 describe('baton retry-failed', () => {
+  it('asks the process running a job to retry its failed pages, and says when there are none, as for a job nobody runs', async () => {
+    const dir = tempDir();
+    const marker = join(dir, 'broken');
+    writeFileSync(marker, '');
+    const runner = startCli(['run', fixture('fails-beside-chain.ts'), '--args', JSON.stringify({ marker, pages: 200, ms: 100 }), '--parallel', '2', '--job', 'L'], dir);
+    await waitFor(async () => (await statusOf('L', dir).catch(() => null))?.live === true, 20_000, 'job L to run');
+    await waitFor(async () => (await statusOf('L', dir)).pages.failed > 0, 20_000, 'the failed page');
+    unlinkSync(marker);
+    const asked = await runCli(['retry-failed', 'L'], dir);
+    expect(asked.code).toBe(0);
+    expect(asked.stdout).toBe('asked the process running job L to rebuild its processor and run its failed pages again; follow it with `baton status L`\n');
+    await waitFor(async () => (await statusOf('L', dir)).pages.failed === 0, 20_000, 'the retried page to succeed');
+    const none = await runCli(['retry-failed', 'L'], dir);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/^baton: job "L" has no failed pages to run again; it runs in process \d+\n$/);
+    expect((await runCli(['cancel', 'L'], dir)).code).toBe(0);
+    await runner.exited;
+  });
+
   it('runs the failed pages of a job nobody runs to the end, once the cause is fixed', async () => {
     const dir = tempDir();
     const marker = join(dir, 'broken');
