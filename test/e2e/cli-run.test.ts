@@ -32,6 +32,9 @@ describe('baton run', () => {
     expect(result.stdout).toMatch(/^job broken failed: 20 items, 3 pages \(2 ok, 1 failed\)/m);
     expect(result.stderr).toContain('1 page failed for good:');
     expect(result.stderr).toMatch(/page 2 +cursor 1 +3 attempts +DatabaseGoneError: page 1 cannot reach the database \(attempt 3\)/);
+    // Under it, what its last attempt logged, as `baton status` shows it.
+    const failure = lines(result.stderr).findIndex((line) => /^ +page 2 /.test(line));
+    expect(lines(result.stderr).slice(failure + 1, failure + 3)).toEqual(["      info   connecting to { host: 'db.internal', port: 5432 }", '      warn   no route to host, attempt 3']);
     expect(result.stderr).toContain('baton retry-failed broken');
   });
 
