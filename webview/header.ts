@@ -114,9 +114,10 @@ export class Header {
     setAttr(progress, 'data-state', job.state);
 
     setText(byId('stat-items'), formatCount(live?.itemsLive ?? job.items) + (job.estimatedTotalItems ? ` of ${formatCount(job.estimatedTotalItems)}` : ''));
-    // Rates and an ETA only while a process runs the job: the last ones it published would
-    // otherwise stay on screen after its end, or its death.
-    const running = job.live && !ended ? live : null;
+    // Rates and an ETA only while a process runs the job and it is not paused: the last ones
+    // it published would otherwise stay on screen after its end, or its death, and a paused
+    // job's fading rate and growing ETA read as if it moved on (baton status leaves them out too).
+    const running = job.live && !ended && !(live?.paused ?? job.paused) ? live : null;
     setText(byId('stat-items-rate'), running ? formatRate(running.throughput.itemsPerSecond) : '–');
     setText(byId('stat-pages-rate'), running ? formatRate(running.throughput.pagesPerSecond) : '–');
     setText(byId('stat-eta'), job.state === 'succeeded' ? 'done' : formatEta(running?.etaSeconds ?? null));

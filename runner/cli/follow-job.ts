@@ -121,6 +121,8 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
     return status.state === 'succeeded' ? EXIT_SUCCEEDED : EXIT_NOT_SUCCEEDED;
   }
   process.stdout.write(`${formatSummary(status, Date.now() - startedAt, options.again)}\n`);
+  // Succeeded, but with nothing run: most likely args that matched nothing, or a bug in initialPages.
+  if (status.pages.total === 0) process.stderr.write(`baton: note: job ${status.jobId} had no pages to run: its processor's initialPages gave none\n`);
   if (status.state === 'succeeded') return EXIT_SUCCEEDED;
 
   // What the failed pages logged, as `baton status` shows it: often the why behind the error.

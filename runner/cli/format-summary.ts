@@ -56,9 +56,9 @@ export function renderBar(fraction: number, width: number): string {
 function itemsPart(s: JobSnapshot, withPercent = true): string {
   if (s.estimatedTotalItems !== null) {
     const percent = s.percent !== null && withPercent ? ` (${s.percent.toFixed(1)}%)` : '';
-    return `${formatCount(s.itemsLive)}/${formatCount(s.estimatedTotalItems)} items${percent}`;
+    return `${formatCount(s.itemsLive)}/${formatCounted(s.estimatedTotalItems, 'item')}${percent}`;
   }
-  return `${formatCount(s.itemsLive)} items`;
+  return formatCounted(s.itemsLive, 'item');
 }
 
 function etaPart(s: JobSnapshot): string {
@@ -205,7 +205,7 @@ export function formatLimits(limits: JobSummary['limits'], sayNoRate = false): s
 
 /** What `baton status <job>` says of its state: whether a process runs it, and how to go on when none does. */
 function describeState(status: JobStatus, resumeCommand: string): string {
-  if (status.live) return `${status.state} (a live process runs it${status.paused ? ', paused' : ''})`;
+  if (status.live) return `${status.state} (a live process runs it${status.paused && status.state !== 'paused' ? ', paused' : ''})`;
   // An ended job keeps its paused flag, but nothing of it runs any more to be paused.
   if (jobHasEnded(status.state)) return status.state;
   const paused = status.paused && status.state !== 'paused' ? ' (paused)' : '';

@@ -33,7 +33,7 @@ describe('controlling a job another process runs', () => {
     expect(runner.child.exitCode).toBeNull();
     // Paused, it has no pace to show: no rate, no ETA.
     const shown = (await runCli(['status', 'J'], dir)).stdout;
-    expect(shown).toMatch(/^state +paused \(a live process runs it, paused\)$/m);
+    expect(shown).toMatch(/^state +paused \(a live process runs it\)$/m);
     expect(shown).not.toMatch(/^(rate|eta) /m);
 
     const resume = await runCli(['resume', 'J'], dir);

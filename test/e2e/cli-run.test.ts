@@ -24,6 +24,14 @@ describe('baton run', () => {
     expect((await runCli(['status', 'one'], dir)).stdout).toMatch(/^attempts +1 \(at most 1 page at once\)$/m);
   });
 
+  it('notes a job that had no pages to run, though it succeeded', async () => {
+    const dir = tempDir();
+    const result = await runCli(['run', fixture('no-pages.ts'), '--job', 'empty'], dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^job empty succeeded: 0 items, 0 pages \(0 ok\), 0 attempts, /m);
+    expect(result.stderr).toBe("baton: note: job empty had no pages to run: its processor's initialPages gave none\n");
+  });
+
   it('exits 1 and lists the failing page with its cursor, attempts and error on stderr', async () => {
     const dir = tempDir();
     const args = JSON.stringify({ failuresFile: join(dir, 'failures.jsonl') });

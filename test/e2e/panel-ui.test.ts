@@ -167,6 +167,10 @@ describe('the progress panel in a browser (baton ui)', () => {
     await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 20_000 }).toBe('paused');
     await expect.poll(() => count('count-running'), { timeout: 20_000 }).toBe(0);
     expect(await page.locator('#pause-resume').textContent()).toBe('Resume');
+    // Paused, it has no pace to show.
+    await expect.poll(() => page.locator('#stat-items-rate').textContent(), { timeout: 20_000 }).toBe('–');
+    expect(await page.locator('#stat-pages-rate').textContent()).toBe('–');
+    expect(await page.locator('#stat-eta').textContent()).toBe('–');
     const bars = await page.locator('#timeline-canvas').getAttribute('data-bars');
     const succeeded = await count('count-succeeded');
     // Several activities later, still nothing new has started.

@@ -102,6 +102,10 @@ describe('progress', () => {
     );
   });
 
+  it('writes one item as one item', () => {
+    expect(formatProgressLine(snapshot({ state: 'succeeded', itemsLive: 1, estimatedTotalItems: null, percent: null, etaSeconds: null }))).toMatch(/^prices-2026-11 succeeded 1 item 2,345 items\/s /);
+  });
+
   it('says which of the ended pages failed, so a failed page never reads as done', () => {
     expect(formatProgressLine(snapshot({ pages: { total: 100, queued: 52, running: 8, succeeded: 37, failed: 3 }, etaSeconds: null }))).toContain(
       'pages 40/100 ended (37 ok, 3 failed), 8 running',
@@ -221,6 +225,8 @@ describe('summaries and failures', () => {
     const stateLine = (s: JobStatus, resume?: string) => formatJobStatus(s, resume).find((line) => line.startsWith('state'));
     expect(stateLine(status({ live: true }))).toMatch(/^state +running \(a live process runs it\)$/);
     expect(stateLine(status({ live: true, paused: true }))).toMatch(/^state +running \(a live process runs it, paused\)$/);
+    // Said once: the state is paused already.
+    expect(stateLine(status({ live: true, paused: true, state: 'paused' }))).toMatch(/^state +paused \(a live process runs it\)$/);
     // Killed (kill -9, a crash): the row still says running.
     expect(stateLine(status({ live: false }), 'baton resume prices-2026-11 --db x.db')).toMatch(
       /^state +running, and no process runs it: `baton resume prices-2026-11 --db x\.db` goes on$/,
