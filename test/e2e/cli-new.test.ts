@@ -42,7 +42,10 @@ describe('baton new', () => {
     const dir = tempDir();
     const created = await runCli(['new', 'migrate', '--dir', 'jobs'], dir);
     expect(created.code).toBe(0);
-    expect(created.stdout).toContain(`created ${join('jobs', 'migrate.ts')} from the sql-keyset template`);
+    // jobs/ did not exist: made, and said, so that a mistyped --dir shows.
+    expect(created.stdout).toContain(`created ${join('jobs', 'migrate.ts')} from the sql-keyset template, in a new folder jobs\n`);
+    const again = await runCli(['new', 'other', '--dir', 'jobs'], dir);
+    expect(again.stdout).toContain(`created ${join('jobs', 'other.ts')} from the sql-keyset template\n`);
     expect(readFileSync(join(dir, 'jobs', 'migrate.ts'), 'utf8')).toContain("name: 'migrate'");
   });
 
