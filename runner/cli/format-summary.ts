@@ -203,6 +203,12 @@ export function formatLimits(limits: JobSummary['limits'], sayNoRate = false): s
   return parts.join(', ');
 }
 
+/** While a rampup holds a running job below its max parallel: how many pages may run at once now. */
+function rampingUp(status: JobStatus, live: JobSnapshot | undefined): string {
+  if (!live || live.state !== 'running' || live.paused || live.effectiveParallel >= status.limits.maxParallel) return '';
+  return ` (ramping up: ${formatCounted(live.effectiveParallel, 'page')} at once now)`;
+}
+
 /** What `baton status <job>` says of its state: whether a process runs it, and how to go on when none does. */
 function describeState(status: JobStatus, resumeCommand: string): string {
   if (status.live) return `${status.state} (a live process runs it${status.paused && status.state !== 'paused' ? ', paused' : ''})`;
@@ -248,7 +254,7 @@ export function formatJobStatus(
     ['pages', `${formatCount(pages.total)} total: ${jobHasEnded(status.state) ? endedPages(pages) : unfinishedPages(pages)}`],
     ['items', items],
     ['attempts', `${formatCount(status.attempts)} (at most ${formatCounted(status.maxInFlight, 'page')} at once)`],
-    ['limits', formatLimits(status.limits)],
+    ['limits', formatLimits(status.limits) + rampingUp(status, live)],
     ['started', formatTime(status.startedAt)],
   ];
   if (status.endedAt) rows.push(['ended', `${formatTime(status.endedAt)} (${formatDuration((Date.parse(status.endedAt) - Date.parse(status.startedAt)) / 1000)})`]);

@@ -220,6 +220,13 @@ describe('summaries and failures', () => {
     expect(formatJobStatus(status).join('\n')).not.toMatch(/^rate/m);
   });
 
+  it('says how many pages a rampup lets run at once now, below the max parallel', () => {
+    const status: JobStatus = { ...snapshot(), failures: [] };
+    expect(formatJobStatus(status, undefined, undefined, snapshot({ effectiveParallel: 3 })).join('\n')).toMatch(/^limits +max parallel 8 \(ramping up: 3 pages at once now\)$/m);
+    expect(formatJobStatus(status, undefined, undefined, snapshot()).join('\n')).toMatch(/^limits +max parallel 8$/m);
+    expect(formatJobStatus(status).join('\n')).toMatch(/^limits +max parallel 8$/m);
+  });
+
   it('says who runs a job, and how to go on with an unfinished one that nobody runs', () => {
     const status = (overrides: Partial<JobSnapshot>): JobStatus => ({ ...snapshot(overrides), failures: [] });
     const stateLine = (s: JobStatus, resume?: string) => formatJobStatus(s, resume).find((line) => line.startsWith('state'));
