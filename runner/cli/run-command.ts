@@ -6,7 +6,7 @@ import { BatonError } from '../errors.js';
 import type { Durability } from '../store/database.js';
 import { dbPath, dbSuffix, parseArgsOption, parseJobOption, parseParallelOption, parseRampupOption, parseRateOptions, parseThreadsOption, type DbOption } from './cli-options.js';
 import { EXIT_INTERRUPTED, followJob, jobView } from './follow-job.js';
-import { withSlowNotice } from './slow-notice.js';
+import { SLOW_START_MS, stalledNote, withSlowNotice } from './slow-notice.js';
 
 /** The options of `baton run`, as commander reads them (strings). */
 export interface RunCommandOptions extends DbOption {
@@ -53,7 +53,13 @@ export async function runCommand(processor: string, options: RunCommandOptions):
   };
   process.once('SIGINT', stopStarting);
   try {
-    const job = await withSlowNotice(baton.start(start), `starting: bundling ${processor}, then its initialPages and estimateTotalItems…`).finally(() => process.off('SIGINT', stopStarting));
+    const job = await withSlowNotice(
+      baton.start(start),
+      `starting: bundling ${processor} and loading it, then its initialPages and estimateTotalItems…`,
+      process.stderr,
+      SLOW_START_MS,
+      stalledNote('starting', processor),
+    ).finally(() => process.off('SIGINT', stopStarting));
     // `--job` naming a paused job resumes it; running it is what the user asked for.
     if (job.snapshot().paused) await job.resume();
     return await followJob(baton, job, { json: options.json ?? false, suffix: dbSuffix(options), view });

@@ -7,13 +7,24 @@ import type { Writable } from 'node:stream';
 
 /** How long a start may take before the line is written. */
 export const SLOW_START_MS = 1_000;
+/** How long before a second line says what may hang, and how to get out. */
+export const STALLED_START_MS = 15_000;
 
-/** Resolves as `work` does; writes `message` to `out` if `work` is still pending after `afterMs`. */
-export async function withSlowNotice<T>(work: Promise<T>, message: string, out: Writable = process.stderr, afterMs = SLOW_START_MS): Promise<T> {
-  const timer = setTimeout(() => out.write(`${message}\n`), afterMs);
+/** What a start still pending after STALLED_START_MS may be waiting for: code of the user's that never settles. */
+export function stalledNote(what: string, processor: string): string {
+  return `still ${what} after ${STALLED_START_MS / 1000}s: ${processor}'s top-level code (a connect that never ends?), its initialPages or its estimateTotalItems has not settled; Ctrl-C stops, and no job starts`;
+}
+
+/**
+ * Resolves as `work` does; writes `message` to `out` if `work` is still pending after `afterMs`,
+ * and `stalled` (when given) if it still is after STALLED_START_MS.
+ */
+export async function withSlowNotice<T>(work: Promise<T>, message: string, out: Writable = process.stderr, afterMs = SLOW_START_MS, stalled?: string): Promise<T> {
+  const timers = [setTimeout(() => out.write(`${message}\n`), afterMs)];
+  if (stalled !== undefined) timers.push(setTimeout(() => out.write(`${stalled}\n`), STALLED_START_MS));
   try {
     return await work;
   } finally {
-    clearTimeout(timer);
+    for (const timer of timers) clearTimeout(timer);
   }
 }

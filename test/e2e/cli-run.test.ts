@@ -110,7 +110,7 @@ export default definePageProcessor<number>({
     const dir = tempDir();
     const slow = await runCli(['run', fixture('slow-estimate.ts'), '--args', '{"ms":1500}', '--job', 'slow'], dir);
     expect(slow.code).toBe(0);
-    expect(lines(slow.stderr)).toEqual([`starting: bundling ${fixture('slow-estimate.ts')}, then its initialPages and estimateTotalItems…`]);
+    expect(lines(slow.stderr)).toEqual([`starting: bundling ${fixture('slow-estimate.ts')} and loading it, then its initialPages and estimateTotalItems…`]);
   });
 
   it("never glues a line the processor left without a newline to its own progress lines, when piped", async () => {

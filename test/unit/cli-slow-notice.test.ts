@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SLOW_START_MS, withSlowNotice } from '../../runner/cli/slow-notice.js';
+import { SLOW_START_MS, STALLED_START_MS, stalledNote, withSlowNotice } from '../../runner/cli/slow-notice.js';
 
 function sink(): { out: Writable; text: () => string } {
   let text = '';
@@ -25,6 +25,20 @@ describe('withSlowNotice', () => {
     expect(text()).toBe('');
     await vi.advanceTimersByTimeAsync(1);
     expect(text()).toBe('starting: bundling p.ts…\n');
+    finish('job');
+    await expect(result).resolves.toBe('job');
+  });
+
+  it('says later what may hang, and how to get out, when the work has not settled after STALLED_START_MS', async () => {
+    const { out, text } = sink();
+    let finish!: (value: string) => void;
+    const stalled = stalledNote('starting', 'hang.ts');
+    const result = withSlowNotice(new Promise<string>((resolve) => (finish = resolve)), 'starting: bundling hang.ts…', out, SLOW_START_MS, stalled);
+    await vi.advanceTimersByTimeAsync(STALLED_START_MS - 1);
+    expect(text()).toBe('starting: bundling hang.ts…\n');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(text()).toBe(`starting: bundling hang.ts…\n${stalled}\n`);
+    expect(stalled).toBe("still starting after 15s: hang.ts's top-level code (a connect that never ends?), its initialPages or its estimateTotalItems has not settled; Ctrl-C stops, and no job starts");
     finish('job');
     await expect(result).resolves.toBe('job');
   });
