@@ -19,7 +19,7 @@ import type { TaskPage, WorkerMessage } from '../pool/worker-messages.js';
 import { translateSqliteError, type SqliteDatabase } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { HEARTBEAT_EVERY_MS, summarize, type JobControl, type JobCounters, type JobRow, type JobStore } from '../store/job-store.js';
-import { PageStore, type QueuedPage } from '../store/page-store.js';
+import { PageStore, type AttemptRecord, type QueuedPage } from '../store/page-store.js';
 import { PageQueue } from './page-queue.js';
 import { estimateProgress, etaOfStoppedJob } from './progress-estimate.js';
 import { msUntilNextRampStep, rampedParallel, type Rampup } from './rampup.js';
@@ -58,6 +58,20 @@ const MAX_ACTIVITY_ENDED = 2_000;
 
 /** An attempt's key in the maps and sets that outlive its RunningAttempt. */
 const attemptKey = (page: number, attempt: number) => `${page}/${attempt}`;
+
+/**
+ * Why an attempt past pageTimeoutMs is recorded as stuck: it was aborted through ctx.signal (and
+ * is taken to stop), or it did not stop and its worker thread was terminated.
+ */
+function stuckError(timeoutMs: number, how: 'aborted' | 'ignored' | 'terminated-for-another'): SerializedError {
+  const what = {
+    aborted: 'aborted through ctx.signal and recorded as stuck',
+    ignored: 'it ignored ctx.signal, so its worker thread was terminated; recorded as stuck',
+    'terminated-for-another': 'aborted through ctx.signal, but its worker thread was terminated to stop another stuck page before it stopped; recorded as stuck',
+  }[how];
+  return { name: 'PageTimeoutError', message: `page ran longer than pageTimeoutMs (${timeoutMs} ms): ${what}` };
+}
+
 /** Pages whose cursors go into the cursor filter per turn of the event loop. */
 const CURSOR_FILTER_CHUNK = 20_000;
 /** An idle job's activity is still published this often, so readers see it is alive. */
@@ -111,6 +125,17 @@ interface RunningAttempt {
   abortReason: string;
 }
 
+/** An attempt given up on (stuck, or frozen on a blocked thread) whose thread may still run it. */
+interface Zombie {
+  threadId: number | null;
+  /** When its thread is terminated if it has not ended by then; infinite once it was. */
+  killAt: number;
+  /** The attempt as it ran: its log lines still count against it (see onLog). */
+  run: RunningAttempt;
+  /** Its record, when it was called stuck: recorded again, with the error saying so, if its thread is terminated (see sayWhyTerminated). */
+  stuck: { record: AttemptRecord; timeoutMs: number } | null;
+}
+
 interface AttemptEnd {
   startedAt?: number;
   endedAt?: number;
@@ -153,7 +178,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private readonly slots = new SlotAllocator();
   private readonly running = new Map<number, RunningAttempt>();
   /** Attempts given up on (stuck) whose thread may still run them, by `${page}/${attempt}`. */
-  private readonly zombies = new Map<string, { threadId: number | null; killAt: number }>();
+  private readonly zombies = new Map<string, Zombie>();
   /** Retries of attempts still in `zombies`, by the same key: queued once their thread lets go. */
   private readonly parked = new Map<string, QueuedPage>();
   private readonly window: ThroughputWindow;
@@ -613,6 +638,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         for (const message of unsent) if (!this.heardOf(message, threadId)) this.onWorkerMessage(message, threadId, replayedAt, true);
       }, unsent.length);
     }
+    this.sayWhyTerminated(threadId);
     this.takeCredits(threadId, this.credits.get(threadId) ?? 0);
     this.credits.delete(threadId);
     this.beatSeen.delete(threadId);
@@ -639,6 +665,25 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     if (lost.length > 0) setTimeout(() => this.onTaskLost(lost, new Error(`worker thread ${threadId} stopped`)), 25);
   }
 
+  /**
+   * A thread stopped: a stuck attempt that ran there and did not end when told records that its
+   * thread was terminated (it ignored ctx.signal, or was still running when another stuck page's
+   * thread was), rather than that it was aborted through ctx.signal.
+   */
+  private sayWhyTerminated(threadId: number): void {
+    if (!this.pool.terminated.has(threadId)) return;
+    const stuck: Zombie[] = [];
+    for (const zombie of this.zombies.values()) if (zombie.threadId === threadId && zombie.stuck) stuck.push(zombie);
+    if (stuck.length === 0) return;
+    this.record(() => {
+      for (const { killAt, stuck: said } of stuck) {
+        // Its own grace ran out (killAt is then infinite), or another's did first.
+        const error = stuckError(said!.timeoutMs, killAt === Number.POSITIVE_INFINITY ? 'ignored' : 'terminated-for-another');
+        this.pages.recordAttempt({ ...said!.record, errorMessage: error.message });
+      }
+    }, stuck.length);
+  }
+
   /** Whether an unsent message reached the scheduler after all, just as its thread stopped. */
   private heardOf(message: UnsentMessage, threadId: number): boolean {
     switch (message.t) {
@@ -647,6 +692,12 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         return message.local !== null && (this.enqueuesReadEarly.delete(message.local) || this.running.has(message.local) || this.deferred.has(message.local));
       case 'deferred-start':
         return !this.deferred.has(message.page);
+      case 'log': {
+        // A line of an attempt given up on while it ran here (stuck, say, in the busy loop it
+        // logged before) was not heard: its thread never sent it. These are the lines that tell why.
+        const run = this.current(message.page, message.attempt);
+        return run ? run.threadId !== threadId : this.zombies.get(attemptKey(message.page, message.attempt))?.threadId !== threadId;
+      }
       default:
         return this.current(message.page, message.attempt)?.threadId !== threadId;
     }
@@ -660,7 +711,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
 
   private onLog(message: Extract<WorkerMessage, { t: 'log' }>): void {
     if (this.refused.has(message.page)) return;
-    const run = this.current(message.page, message.attempt);
+    // One given up on still counts its lines: those it logs after, or its stopped thread never sent.
+    const run = this.current(message.page, message.attempt) ?? this.zombies.get(attemptKey(message.page, message.attempt))?.run;
     let text = message.message.length > MAX_LOG_LINE_CHARS ? `${message.message.slice(0, MAX_LOG_LINE_CHARS)}… (truncated)` : message.message;
     let level = message.level;
     if (run && ++run.logLines > MAX_LOG_LINES_PER_ATTEMPT) {
@@ -688,8 +740,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     else this.endAttempt(run, 'failed', now, { startedAt, endedAt, error: message.error, nonRetryable: message.nonRetryable });
   }
 
-  /** Records how an attempt ended and what happens to its page next. Call inside write(). */
-  private endAttempt(run: RunningAttempt, outcome: EndOutcome, now: number, detail: AttemptEnd = {}): void {
+  /**
+   * Records how an attempt ended and what happens to its page next; the attempt's row, unless it
+   * lives in its page's row. Call inside write().
+   */
+  private endAttempt(run: RunningAttempt, outcome: EndOutcome, now: number, detail: AttemptEnd = {}): AttemptRecord | null {
     this.running.delete(run.no);
     if (this.runningSuspect === run.no) this.runningSuspect = null;
     if (run.threadId !== null) this.runningOn.set(run.threadId, (this.runningOn.get(run.threadId) ?? 1) - 1);
@@ -705,8 +760,9 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     const startedAt = detail.startedAt ?? run.dispatchedAt;
     // Most pages succeed at once: their one attempt lives in the page's row (see the schema).
     const only = outcome === 'succeeded' && run.attempt === 1 ? { slot: run.slot, startedAt } : null;
+    let record: AttemptRecord | null = null;
     if (!only) {
-      this.pages.recordAttempt({
+      record = {
         page: run.no,
         attempt: run.attempt,
         slot: run.slot,
@@ -717,7 +773,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         errorName: detail.error?.name ?? null,
         errorMessage: detail.error?.message ?? null,
         errorStack: detail.error?.stack ?? null,
-      });
+      };
+      this.pages.recordAttempt(record);
     }
     // What an attempt that did not succeed reported never counted: it leaves the items/s rate too.
     if (outcome !== 'succeeded' && run.items > 0) this.window.withdraw(now, run.items, run.dispatchedAt);
@@ -761,6 +818,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       this.counts.pages_failed++;
     }
     this.dirty = true;
+    return record;
   }
 
   /** The parallelism allowed now. */
@@ -1035,11 +1093,12 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     if (stuck.length > 0) {
       const { blamed, frozen } = this.sortBlame(stuck, ended, now);
       this.write(() => {
-        for (const run of [...blamed, ...frozen]) this.zombies.set(attemptKey(run.no, run.attempt), { threadId: run.threadId, killAt: now + STUCK_GRACE_MS });
+        const zombie = (run: RunningAttempt): Zombie => ({ threadId: run.threadId, killAt: now + STUCK_GRACE_MS, run, stuck: null });
+        for (const run of [...blamed, ...frozen]) this.zombies.set(attemptKey(run.no, run.attempt), zombie(run));
         for (const run of blamed) {
-          this.endAttempt(run, 'stuck', now, {
-            error: { name: 'PageTimeoutError', message: `page ran longer than pageTimeoutMs (${timeout} ms): aborted through ctx.signal and recorded as stuck` },
-          });
+          // As if it stops when told; if it does not, its thread is terminated and the record says so.
+          const record = this.endAttempt(run, 'stuck', now, { error: stuckError(timeout, 'aborted') });
+          if (record) this.zombies.get(attemptKey(run.no, run.attempt))!.stuck = { record, timeoutMs: timeout };
         }
         for (const run of frozen) {
           // One whose task never reached its thread never ran: it runs again whatever the mode.
@@ -1340,8 +1399,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     // onPageFailed calls wait for the commit that records the failure, then run as tasks.
     if (this.pendingSideTasks > 0 || (this.gaveUp.length > 0 && this.processor.hasOnPageFailed)) return;
     // Nothing left to run: the job has ended, even if a pause or a stop came as its last pages ran.
-    if (this.queue.isEmpty && this.parked.size === 0) void this.finish(this.counts.pages_failed > 0 ? 'failed' : 'succeeded');
-    else if (this.stopping) void this.finish(null);
+    // Once the attempts given up on have stopped (within STUCK_GRACE_MS, then their threads are
+    // terminated): what their threads never sent, their last log lines, is recorded then.
+    if (this.queue.isEmpty && this.parked.size === 0) {
+      if (this.zombies.size === 0 || this.stopping === 'now') void this.finish(this.counts.pages_failed > 0 ? 'failed' : 'succeeded');
+    } else if (this.stopping) void this.finish(null);
   }
 
   /** Ends the run here: the job's final state, or null to leave it resumable. */

@@ -5,10 +5,14 @@
  *   runs before its enqueue is sent (it waits in the thread's outbox), so a child that blocks
  *   its thread at once (a busy loop before its first await) would keep it from leaving;
  * - while the thread holds what it sends (worker.ts, schedule: to the end of a turn of its event
- *   loop, or a few milliseconds), the pages that ended or started meanwhile and their log lines:
- *   a page whose timer fires after theirs may block the thread before the batch goes.
+ *   loop, or a few milliseconds), the pages that ended or started meanwhile: a page whose timer
+ *   fires after theirs may block the thread before the batch goes;
+ * - every log line, whenever its batch goes (worker.ts, sendLog): a page that logs and then
+ *   blocks the thread keeps even a batch due at the end of that run of code from leaving, and
+ *   its last lines are what tell why it was stuck.
  * When the scheduler terminates the thread it reads them here: those children are recorded and
- * run, those pages are recorded as they ended instead of running again.
+ * run, those pages are recorded as they ended instead of running again, and the lines are
+ * recorded with their attempts (a stuck one's included).
  *
  * The scheduler also reads it while the thread runs, for pages past their timeout: one that
  * ended in a turn its thread never finished is not stuck. The writer appends past the length it

@@ -157,9 +157,11 @@ function noteWhileHeld(message: WorkerMessage): boolean {
   switch (message.t) {
     case 'done':
     case 'failed':
-    case 'log':
     case 'deferred-start':
       return unsent.add(message);
+    case 'log':
+      // Noted (or sent at once) by sendLog, whenever its batch goes.
+      return true;
     case 'enqueue':
       // Noted by enqueueNextPage when it matters (a child started or committed here).
       return message.durable;
@@ -492,9 +494,23 @@ function describe(value: unknown): string {
 /** As console.log formats, but on one line, since a log line is shown as one. */
 const LOG_FORMAT: InspectOptions = { breakLength: Number.POSITIVE_INFINITY, depth: 4, colors: false };
 
+/**
+ * Sends a page's log line, noted in shared memory until its batch goes, whenever that is: a page
+ * that logs and then blocks the thread (a busy loop that ignores ctx.signal) keeps the batch from
+ * ever leaving, even one due at the end of this run of code (a microtask), and its last lines are
+ * what tell why it was stuck. The scheduler reads them when it terminates the thread. A line that
+ * does not fit beside what is noted already goes at once, with the batch before it. Only pages
+ * that log pay for it.
+ */
+function sendLog(message: Extract<WorkerMessage, { t: 'log' }>): void {
+  const noted = unsent.add(message);
+  send(message);
+  if (!noted) flush(false);
+}
+
 function createContext(run: PageRun, cursorJson: string, size: number | null): PageContext {
   const log = (level: LogLevel, values: unknown[]) =>
-    send({ t: 'log', page: run.no, attempt: run.attempt, level, message: formatWithOptions(LOG_FORMAT, ...values), at: Date.now() });
+    sendLog({ t: 'log', page: run.no, attempt: run.attempt, level, message: formatWithOptions(LOG_FORMAT, ...values), at: Date.now() });
   return {
     jobId: boot.jobId,
     page: Object.freeze({ id: run.no, cursor: JSON.parse(cursorJson) as JsonValue, size: size ?? undefined, attempt: run.attempt }),

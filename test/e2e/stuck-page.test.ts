@@ -30,7 +30,8 @@ describe('stuck pages', () => {
     expect(summary).toMatchObject({ state: 'succeeded', items: 3, pages: { succeeded: 3 } });
     const attempts = await baton.attempts('hangs', { page: 2 });
     expect(attempts.map((a) => a.outcome)).toEqual(['succeeded', 'stuck']);
-    expect(attempts[1]!.error).toMatchObject({ name: 'PageTimeoutError', message: expect.stringContaining('pageTimeoutMs (400 ms)') });
+    // It stopped when its signal was aborted: its thread was left alone.
+    expect(attempts[1]!.error).toMatchObject({ name: 'PageTimeoutError', message: 'page ran longer than pageTimeoutMs (400 ms): aborted through ctx.signal and recorded as stuck' });
     expect(await baton.logs('hangs', 2, 1)).toEqual([expect.objectContaining({ level: 'warn', message: 'aborted: page timed out' })]);
   });
 
@@ -51,6 +52,46 @@ describe('stuck pages', () => {
     expect(wentOn.length).toBeGreaterThan(0);
     // The pages it froze ran again without an attempt counted against them.
     for (const attempt of all.filter((a) => a.page !== 2 && a.outcome !== 'succeeded')) expect(attempt.outcome).toBe('interrupted');
+  });
+
+  it('keeps the log lines a page wrote just before it blocked its thread, and says its thread was terminated', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    /** The stuck attempt's log lines, after checking how its attempts ended. */
+    const stuckWith = async (spin: string) => {
+      const job = await baton!.start({ processor: fixture('logs-then-spins.ts'), args: { spin }, jobId: spin, threads: 1 });
+      const pages = spin === 'after-enqueue' ? 2 : 1;
+      expect(await job.done).toMatchObject({ state: 'succeeded', items: pages, pages: { total: pages, succeeded: pages, failed: 0 } });
+      expect(await attemptsAt(spin, spin)).toMatchObject([
+        {
+          outcome: 'stuck',
+          error: { name: 'PageTimeoutError', message: 'page ran longer than pageTimeoutMs (1000 ms): it ignored ctx.signal, so its worker thread was terminated; recorded as stuck' },
+        },
+        { outcome: 'succeeded' },
+      ]);
+      return (await baton!.logs(spin, 1, 1)).map(({ level, message }) => ({ level, message }));
+    };
+    // The first line was sent at the await; the last, never sent, was read from the stopped thread's memory.
+    expect(await stuckWith('awaits')).toEqual([
+      { level: 'info', message: 'fetched 500 rows' },
+      { level: 'info', message: 'entering tight loop' },
+    ]);
+    expect(await stuckWith('at-once')).toEqual([{ level: 'warn', message: 'about to spin { rows: 500 }' }]);
+    // Behind an enqueue, which has the batch sent at the end of the run of code that never ended.
+    expect(await stuckWith('after-enqueue')).toEqual([{ level: 'error', message: 'enqueued, now spinning' }]);
+    // More than the thread's memory for them holds: each line that did not fit went at once.
+    const flood = await stuckWith('floods');
+    expect(flood.map(({ message }) => message.slice(0, 12))).toEqual([...Array.from({ length: 100 }, (_, i) => `${i} `.padEnd(12, 'x')), 'y'.repeat(12), 'last line']);
+    expect(flood[100]!.message).toBe(`${'y'.repeat(8_192)}… (truncated)`);
+  });
+
+  it("keeps them too when the stuck attempt was its page's last: the job ends once that thread is terminated", async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    const job = await baton.start({ processor: fixture('logs-then-spins-gives-up.ts'), args: { spin: 'awaits' }, jobId: 'last', threads: 1 });
+    expect(await job.done).toMatchObject({ state: 'failed', items: 0, pages: { total: 1, failed: 1 } });
+    expect(await baton.attempts('last')).toMatchObject([
+      { outcome: 'stuck', error: { message: 'page ran longer than pageTimeoutMs (1000 ms): it ignored ctx.signal, so its worker thread was terminated; recorded as stuck' } },
+    ]);
+    expect((await baton.logs('last', 1)).map((line) => line.message)).toEqual(['fetched 500 rows', 'entering tight loop']);
   });
 
   it('fails only the page that keeps blocking its thread, not the pages it froze there', async () => {
