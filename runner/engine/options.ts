@@ -240,7 +240,8 @@ export function fillStartOptions(options: StartOptions): FilledStartOptions {
   if (typeof options !== 'object' || options === null) invalid('start options must be an object with at least { processor }');
   checkKnownKeys('start', options, START_OPTIONS);
   if (typeof options.processor !== 'string' || options.processor === '') invalid('processor must be the path of a processor file, such as samples/x/processor.ts');
-  const args = options.args ?? {};
+  // Only missing args default to {}: null is a JSON value like any other, and is passed on as given.
+  const args = options.args === undefined ? {} : options.args;
   const notJson = findNonJson(args, 'args');
   if (notJson) throw new BatonError('INVALID_JSON_VALUE', `args must be a JSON value, but ${notJson}`);
   return {

@@ -3,6 +3,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFi
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { JsonValue } from '../../runner/json-value.js';
 import { Baton } from '../../runner/index.js';
 import { fixture, root, tempDir } from '../helpers.js';
 
@@ -202,6 +203,15 @@ describe('bad options', () => {
       code: 'INVALID_JSON_VALUE',
       message: 'args must be a JSON value, but args.since is a Date (use date.toISOString())',
     });
+  });
+
+  it('passes any JSON value on as the args, null included; only missing args are {}', async () => {
+    const b = await open();
+    for (const [jobId, args, expected] of [['none', undefined, {}], ['null', null, null], ['number', 5, 5], ['list', [1, 2], [1, 2]]] as [string, JsonValue | undefined, JsonValue][]) {
+      const job = await b.start({ processor: fixture('args-as-cursor.ts'), jobId, ...(args === undefined ? {} : { args }) });
+      expect((await job.done).state, jobId).toBe('succeeded');
+      expect((await b.pages(jobId)).map((page) => page.cursor), jobId).toEqual([expected]);
+    }
   });
 });
 
