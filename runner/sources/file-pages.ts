@@ -7,7 +7,8 @@
  */
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { SourceError } from './source-error.js';
+import type { KeySet } from '../known-keys.js';
+import { checkSourceOptions, SourceError } from './source-error.js';
 
 /** 'lines': each line as a string; 'jsonl': each non-blank line through JSON.parse; 'csv': RFC 4180 records. */
 export type RecordFormat = 'lines' | 'jsonl' | 'csv';
@@ -88,7 +89,11 @@ function isBlank(buffer: Buffer, from: number, to: number): boolean {
  * last one needs no line end. Blank lines are skipped in 'jsonl' and 'csv' (not counted), kept
  * as '' in 'lines'. A UTF-8 byte order mark at offset 0 is skipped.
  */
+const READ_PAGE_OPTIONS: KeySet<ReadPageOptions> = { offset: true, size: true, format: true, end: true, columns: true, delimiter: true, chunkBytes: true, maxRecordBytes: true };
+const BYTE_SHARDS_OPTIONS: KeySet<ByteShardsOptions> = { format: true, start: true, end: true };
+
 export async function readPage<R = unknown>(path: string, options: ReadPageOptions): Promise<FilePage<R>> {
+  checkSourceOptions('readPage', options, READ_PAGE_OPTIONS);
   const { offset, size, format } = options;
   if (!Number.isInteger(offset) || offset < 0) invalid(`offset must be an integer >= 0, got ${JSON.stringify(offset)}`);
   if (!Number.isInteger(size) || size < 1) invalid(`size must be an integer >= 1, got ${JSON.stringify(size)}`);
@@ -196,6 +201,7 @@ function parseCsvText<R>(text: string, options: Pick<ReadPageOptions, 'columns' 
 
 /** A CSV file's header row, and the byte offset of the first data record (the first page's offset). */
 export async function csvHeader(path: string, options: { delimiter?: string } = {}): Promise<{ columns: string[]; next: number }> {
+  checkSourceOptions('csvHeader', options, { delimiter: true });
   const page = await readPage<string[]>(path, { offset: 0, size: 1, format: 'csv', ...(options.delimiter ? { delimiter: options.delimiter } : {}) });
   const columns = page.records[0];
   if (!columns) throw new SourceError('NO_HEADER', `${path} is empty: a CSV file needs a header row naming its columns`);
@@ -209,6 +215,7 @@ export async function csvHeader(path: string, options: { delimiter?: string } = 
  * start can tell a newline inside quotes from a record end. Always returns at least one range.
  */
 export async function byteShards(path: string, shards: number, options: ByteShardsOptions): Promise<ByteShard[]> {
+  checkSourceOptions('byteShards', options, BYTE_SHARDS_OPTIONS);
   if (!Number.isInteger(shards) || shards < 1) invalid(`shards must be an integer >= 1, got ${JSON.stringify(shards)}`);
   const start = options.start ?? 0;
   let fileSize: number;

@@ -3,7 +3,8 @@
  * `{ items: [...], next: "C2" }`, and `next` is the next page's cursor. Safe to import in a
  * processor bundle: no engine code, no dependencies.
  */
-import { SourceError } from './source-error.js';
+import type { KeySet } from '../known-keys.js';
+import { checkSourceOptions, SourceError } from './source-error.js';
 
 export interface HttpCursorOptions {
   /** The list endpoint; its own query parameters are kept. */
@@ -125,7 +126,10 @@ function networkError(error: unknown, request: string): HttpError {
 }
 
 /** Fetches the page after `cursor` (the first page when null) with `size` items at most. */
+const HTTP_CURSOR_OPTIONS: KeySet<HttpCursorOptions> = { url: true, cursorParam: true, limitParam: true, itemsField: true, nextField: true, headers: true, signal: true };
+
 export async function httpCursorPage<T = unknown>(options: HttpCursorOptions, cursor: HttpCursor | null, size: number): Promise<HttpCursorPage<T>> {
+  checkSourceOptions('httpCursorPage', options, HTTP_CURSOR_OPTIONS);
   // As the other sources: a size of 0 would ask for empty pages, and the chain might never end.
   if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) {
     throw new SourceError('INVALID_OPTION', `size must be an integer >= 1, got ${typeof size === 'number' ? String(size) : JSON.stringify(size)}`);

@@ -1,5 +1,7 @@
 /** The one error class of the sources that is not about HTTP (see http-cursor.ts for those). */
 
+import { unknownKeyMessage, type KeySet } from '../known-keys.js';
+
 /** Stable codes of SourceError, safe to match on. */
 export type SourceErrorCode =
   /** An option is missing, out of range or of the wrong type. */
@@ -33,4 +35,14 @@ export class SourceError extends Error {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.offset = options?.offset;
   }
+}
+
+/**
+ * Refuses a misspelt option: a `wher` (for `where`) dropped in silence would page through every
+ * row of a table, in a job that may write to each. Non-objects pass, for the checks after it.
+ */
+export function checkSourceOptions<T>(what: string, options: unknown, known: KeySet<T>): void {
+  if (typeof options !== 'object' || options === null) return;
+  const message = unknownKeyMessage(what, options, known);
+  if (message !== null) throw new SourceError('INVALID_OPTION', message);
 }

@@ -6,7 +6,8 @@
  */
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { SourceError } from './source-error.js';
+import type { KeySet } from '../known-keys.js';
+import { checkSourceOptions, SourceError } from './source-error.js';
 
 /** A key value that is also a JSON cursor. Integer keys beyond 2^53 lose precision: use text keys. */
 export type SqliteKey = number | string;
@@ -120,7 +121,11 @@ function checkSize(size: unknown): number {
 }
 
 /** Keyset pagination over `table` by `key`. Nothing is opened until the first call. */
+const KEYSET_OPTIONS: KeySet<SqliteKeysetOptions> = { file: true, table: true, key: true, columns: true, where: true, whereParams: true, readonly: true, busyTimeoutMs: true };
+const RANGES_OPTIONS: KeySet<KeyRangesOptions> = { file: true, table: true, key: true, shards: true, where: true, whereParams: true, busyTimeoutMs: true };
+
 export function sqliteKeyset<Row = Record<string, unknown>>(options: SqliteKeysetOptions): SqliteKeyset<Row> {
+  checkSourceOptions('sqliteKeyset', options, KEYSET_OPTIONS);
   if (typeof options?.file !== 'string' || options.file === '') throw new SourceError('INVALID_OPTION', 'file must be the path of a SQLite file');
   const table = quoteIdentifier(options.table, 'table', true);
   const keyName = options.key ?? 'id';
@@ -147,7 +152,15 @@ export function sqliteKeyset<Row = Record<string, unknown>>(options: SqliteKeyse
       const sql = kind === 'page'
         ? `SELECT ${selected.join(', ')} FROM ${table} WHERE ${bounds}${where} ORDER BY ${key} LIMIT ?`
         : `SELECT count(*) AS n FROM ${table} WHERE ${bounds}${where}`;
-      found = connection().prepare(sql);
+      try {
+        found = connection().prepare(sql);
+      } catch (error) {
+        // A table or column the file lacks: the options name it, so say which file and where to look.
+        if (error instanceof Database.SqliteError) {
+          throw new SourceError('INVALID_OPTION', `${options.file}: ${error.message}; check table, key, columns and where against that file`, { cause: error });
+        }
+        throw error;
+      }
       statements.set(id, found);
     }
     return found;
@@ -178,6 +191,7 @@ export function sqliteKeyset<Row = Record<string, unknown>>(options: SqliteKeyse
  * that chain. Costs one count and one indexed OFFSET query per boundary.
  */
 export function keyRanges(options: KeyRangesOptions): KeyRange[] {
+  checkSourceOptions('keyRanges', options, RANGES_OPTIONS);
   const shards = options.shards;
   if (!Number.isInteger(shards) || shards < 1) throw new SourceError('INVALID_OPTION', `shards must be an integer >= 1, got ${JSON.stringify(shards)}`);
   const table = quoteIdentifier(options.table, 'table', true);

@@ -25,6 +25,16 @@ async function readAll<R>(path: string, options: Omit<ReadPageOptions, 'offset'>
   return { records, pages };
 }
 
+describe('the file sources\' options', () => {
+  it('refuse a misspelt one, which would otherwise be dropped in silence', async () => {
+    const file = join(tempDir(), 'a.csv');
+    writeFileSync(file, 'id\n1\n');
+    await expect(readPage(file, { offset: 0, size: 1, format: 'csv', delimeter: ';' } as never)).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/^readPage has no option "delimeter": /) });
+    await expect(csvHeader(file, { delimeter: ';' } as never)).rejects.toMatchObject({ code: 'INVALID_OPTION', message: 'csvHeader has no option "delimeter": the options are delimiter' });
+    await expect(byteShards(file, 2, { format: 'csv', stop: 3 } as never)).rejects.toMatchObject({ code: 'INVALID_OPTION', message: 'byteShards has no option "stop": the options are format, start, end' });
+  });
+});
+
 describe('readPage: lines', () => {
   it('returns `size` lines per page and the byte offset of the next line', async () => {
     const path = file('alpha\nbeta\ngamma\ndelta\nepsilon\n');

@@ -121,6 +121,17 @@ describe('httpCursorPage', () => {
     expect(requests).toBe(0);
   });
 
+  it('refuses a misspelt option before sending anything', async () => {
+    let requests = 0;
+    const base = await serve((_request, response) => {
+      requests++;
+      json(response, 200, { items: [] });
+    });
+    const error = await httpCursorPage({ url: base, itemField: 'data' } as never, null, 3).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/^httpCursorPage has no option "itemField": the options are url, cursorParam, limitParam, itemsField, /) });
+    expect(requests).toBe(0);
+  });
+
   it('stops waiting when the signal aborts', async () => {
     const base = await serve(() => {
       // Never answers.

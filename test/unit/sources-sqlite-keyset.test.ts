@@ -101,6 +101,22 @@ describe('sqliteKeyset', () => {
     expect(sqliteKeyset({ file, table: 'main.products' }).page(null, 5).rows).toHaveLength(3);
   });
 
+  it('refuses a misspelt option, which would otherwise widen a job to every row', () => {
+    const file = shop(30);
+    expect(() => sqliteKeyset({ file, table: 'products', wher: 'id > 20' } as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', nonRetryable: true, message: 'sqliteKeyset has no option "wher": the options are file, table, key, columns, where, whereParams, readonly, busyTimeoutMs' }),
+    );
+    expect(() => keyRanges({ file, table: 'products', shards: 2, colums: ['id'] } as never)).toThrow(/^keyRanges has no option "colums": the options are /);
+  });
+
+  it('names the file and the options when the table or a column is not in it', () => {
+    const file = shop(3);
+    expect(() => sqliteKeyset({ file, table: 'nope' }).page(null, 5)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', message: `${file}: no such table: nope; check table, key, columns and where against that file` }),
+    );
+    expect(() => sqliteKeyset({ file, table: 'products', where: 'colour = 1' }).count()).toThrow(/no such column: colour; check table, key, columns and where/);
+  });
+
   it('checks the page size', () => {
     const keyset = sqliteKeyset({ file: shop(3), table: 'products' });
     expect(() => keyset.page(null, 0)).toThrow('size must be an integer >= 1, got 0');
