@@ -21,6 +21,8 @@ export type BatonErrorCode =
   | 'JOB_MISMATCH'
   /** The job has ended in a way that cannot be resumed (cancelled, or finished). */
   | 'JOB_FINISHED'
+  /** retryFailed of a job that another process runs and that has no failed page: nothing to ask it. */
+  | 'NO_FAILED_PAGES'
   /** The database file is not SQLite, is damaged, or belongs to another program. */
   | 'DB_CORRUPT'
   /** Another process holds a write lock on the database for longer than the busy timeout. */

@@ -200,7 +200,7 @@ export class Baton {
       }
       // As for a job nobody runs: nothing failed, nothing to ask (its process would only rebuild).
       if (this.sql(() => new PageStore(this.db, row.no).firstFailed()) === null) {
-        throw new BatonError('JOB_FINISHED', `job "${jobId}" has no failed pages to run again; it runs in process ${row.owner_pid}`);
+        throw new BatonError('NO_FAILED_PAGES', `job "${jobId}" has no failed pages to run again; it runs in process ${row.owner_pid}`);
       }
       this.sql(() => this.store.requestRetryFailed(jobId));
       return { ranHere: false, requested: true };

@@ -50,6 +50,23 @@ describe('retryFailed', () => {
     await expect(b.retryFailed('failed', loose(options))).rejects.toMatchObject({ code: 'INVALID_OPTION', message });
   });
 
+  it('of a job another Baton runs, with no failed page, rejects with NO_FAILED_PAGES: the job has not ended', async () => {
+    const db = join(tempDir(), 'shared.db');
+    const owner = await Baton.open({ db });
+    try {
+      const job = await owner.start({ processor: fixture('sleeps.ts'), args: { ms: 200, pages: 50 }, jobId: 'busy', maxParallel: 1 });
+      const other = await Baton.open({ db });
+      try {
+        await expect(other.retryFailed('busy')).rejects.toMatchObject({ code: 'NO_FAILED_PAGES', message: `job "busy" has no failed pages to run again; it runs in process ${process.pid}` });
+      } finally {
+        await other.close();
+      }
+      await job.cancel();
+    } finally {
+      await owner.close({ stop: 'now' });
+    }
+  });
+
   it('refuses a page that does not exist, or did not fail, naming the failed pages, and runs nothing', async () => {
     const b = await open();
     const { attempts } = await failedJob(b);
