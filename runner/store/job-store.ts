@@ -262,6 +262,10 @@ export class JobStore {
 
   setLimits(id: string, limits: { maxParallel?: number; rateItems?: number | null; ratePages?: number | null }): void {
     const row = this.require(id);
+    // Such a job never runs again, so its limits would limit nothing; a failed one may (retry-failed).
+    if (row.state === 'succeeded' || row.state === 'cancelled') {
+      throw new BatonError('JOB_FINISHED', `job "${id}" has already ended (${row.state}): its limits apply to nothing any more`);
+    }
     this.bumpControl('max_parallel = @max_parallel, rate_items = @rate_items, rate_pages = @rate_pages').run({
       id,
       max_parallel: limits.maxParallel ?? row.max_parallel,

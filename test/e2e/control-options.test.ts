@@ -160,6 +160,22 @@ describe('stop and close', () => {
   });
 });
 
+describe('setLimits', () => {
+  it('refuses a job that succeeded or was cancelled, whose limits apply to nothing, and keeps its record; a failed one takes them for its retry', async () => {
+    const b = await open();
+    const done = await b.start({ processor: fixture('counts-to.ts'), args: { total: 3 }, jobId: 'done', maxParallel: 4 });
+    expect((await done.done).state).toBe('succeeded');
+    const refusal = { code: 'JOB_FINISHED', message: 'job "done" has already ended (succeeded): its limits apply to nothing any more' };
+    await expect(b.setLimits('done', { maxParallel: 2 })).rejects.toMatchObject(refusal);
+    await expect(done.setLimits({ maxParallel: 2 })).rejects.toMatchObject(refusal);
+    expect((await b.status('done')).limits).toEqual({ maxParallel: 4 });
+
+    await failedJob(b);
+    await b.setLimits('failed', { maxParallel: 2 });
+    expect((await b.status('failed')).limits).toEqual({ maxParallel: 2 });
+  });
+});
+
 describe('rateLimit', () => {
   it('refuses {} and [] in start and setLimits, rather than take them for no limit: only null removes one', async () => {
     const b = await open();
