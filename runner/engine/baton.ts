@@ -31,6 +31,7 @@ import {
   checkCloseOptions,
   checkPageNumber,
   checkPageQuery,
+  checkResumeOptions,
   checkRetryFailedOptions,
   fillLimits,
   fillStartOptions,
@@ -170,6 +171,7 @@ export class Baton {
   async resume(jobId: string, options: ResumeOptions = {}): Promise<Job> {
     this.checkOpen(true);
     checkJobId(jobId);
+    options = checkResumeOptions(options);
     const handle = this.handles.get(jobId);
     if (handle && !isEnded(handle)) return handle;
     const row = this.sql(() => this.store.require(jobId));

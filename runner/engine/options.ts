@@ -146,6 +146,7 @@ const LIMITS: KeySet<Limits> = { maxParallel: true, rateLimit: true };
 const RATE_LIMIT: KeySet<RateLimitSetting> = { itemsPerSecond: true, pagesPerSecond: true };
 const RAMPUP: KeySet<Rampup> = { from: true, step: true, everyMs: true };
 const RETRY_FAILED: KeySet<RetryFailedOptions> = { page: true };
+const RESUME: KeySet<ResumeOptions> = { threads: true };
 const PAGE_QUERY: KeySet<PageQuery> = { state: true, after: true, limit: true };
 const ATTEMPT_QUERY: KeySet<AttemptQuery> = { page: true, limit: true, endedAfter: true, startedBefore: true };
 const CLOSE_OPTIONS: KeySet<CloseOptions> = { stop: true };
@@ -280,6 +281,12 @@ function optionalTime(name: string, value: unknown): number | undefined {
 /** A page number: pages are numbered from 1. */
 export function checkPageNumber(name: string, value: unknown): number {
   return checkInteger(name, value, 1);
+}
+
+export function checkResumeOptions(options: unknown): ResumeOptions {
+  const value = optionsObject('resume', options, '{ threads? }') as ResumeOptions;
+  checkKnownKeys('resume', value, RESUME);
+  return value.threads === undefined ? {} : { threads: checkThreads(value.threads) };
 }
 
 export function checkRetryFailedOptions(options: unknown): RetryFailedOptions {

@@ -160,6 +160,18 @@ describe('stop and close', () => {
   });
 });
 
+describe('resume', () => {
+  it('refuses a misspelt or mistyped option, before anything runs, even for a job running here', async () => {
+    const b = await open();
+    const job = await b.start({ processor: fixture('sleeps.ts'), args: { ms: 200, pages: 50 }, jobId: 'r', maxParallel: 1 });
+    await expect(b.resume('r', loose({ thread: 2 }))).rejects.toMatchObject({ code: 'INVALID_OPTION', message: 'resume has no option "thread": the options are threads' });
+    await expect(b.resume('r', loose(4))).rejects.toMatchObject({ code: 'INVALID_OPTION', message: 'resume takes an object { threads? }, got 4' });
+    await expect(b.resume('r', loose({ threads: 'x' }))).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/^threads must be an integer/) });
+    expect(await b.resume('r', { threads: 1 })).toBe(job);
+    await job.cancel();
+  });
+});
+
 describe('setLimits', () => {
   it('refuses a job that succeeded or was cancelled, whose limits apply to nothing, and keeps its record; a failed one takes them for its retry', async () => {
     const b = await open();
