@@ -233,6 +233,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private activitySeq = 0;
   /** Attempts ended since the last activity, oldest first; a ring of MAX_ACTIVITY_ENDED. */
   private ended: EndedRecord[] = [];
+  /** The job's row as summary() last read it, for a snapshot after the database is closed. */
+  private lastRow: JobSummary | null = null;
   private endedDropped = 0;
   private dirty = true;
   private controlVersion: number;
@@ -1531,7 +1533,10 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   }
 
   summary(): JobSummary {
-    const summary = summarize(this.jobs.getByNo(this.no));
+    // Once the Baton has closed its database, what was last read of the job's row stands.
+    if (this.db.open) this.lastRow = summarize(this.jobs.getByNo(this.no));
+    else if (this.lastRow === null) throw new BatonError('BATON_CLOSED', `the Baton that ran job "${this.jobId}" is closed: open a new one with Baton.open(), and read the job with baton.status()`);
+    const summary = this.lastRow!;
     return {
       ...summary,
       state: this.state,

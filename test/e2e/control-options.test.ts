@@ -158,6 +158,13 @@ describe('stop and close', () => {
     expect(b.isLive('stopping')).toBe(true);
     expect(await job.stop('now')).toMatchObject({ state: 'running', live: false });
   });
+
+  it("leave a job's snapshot readable after the Baton is closed: where it stood when it stopped", async () => {
+    const b = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    const job = await b.start({ processor: fixture('sleeps.ts'), args: { ms: 60_000 }, jobId: 'closed' });
+    await b.close({ stop: 'now' });
+    expect(job.snapshot()).toMatchObject({ jobId: 'closed', state: 'running', live: false, pages: { running: 0 } });
+  });
 });
 
 describe('resume', () => {
