@@ -501,7 +501,10 @@ export class Baton {
       const restarted = await this.runHere(row, { threads: undefined, retryFailed: true, page });
       this.track(job, restarted.runner);
       return restarted;
-    }, (work) => this.sql(work), (page) => notFailedError(this.store, this.store.require(runner.jobId), page, this.label));
+    }, (work) => this.sql(work), (page) => notFailedError(this.store, this.store.require(runner.jobId), page, this.label), async (jobId) => {
+      await this.cancel(jobId);
+      return this.status(jobId);
+    });
     this.track(job, runner);
     return job;
   }

@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { BatonError } from '../errors.js';
-import type { JobActivity, JobSnapshot, JobSummary } from '../protocol.js';
+import { jobHasEnded, type JobActivity, type JobSnapshot, type JobSummary } from '../protocol.js';
 import type { JobStore } from '../store/job-store.js';
 import type { JobRunner, StopMode } from './job-runner.js';
 import { checkRetryFailedOptions, checkStopMode, fillLimits, type Limits, type RetryFailedOptions } from './options.js';
@@ -22,6 +22,8 @@ export type RetryRestarter = (jobId: string, page?: number) => Promise<{ runner:
 
 /** The error for `retryFailed({ page })` when that page was not queued again: it is not failed, or not there. */
 export type NotFailedError = (page: number) => Error;
+/** Cancels, through the database, a job this handle no longer runs (stopped here, not ended). */
+export type StoppedCanceller = (jobId: string) => Promise<JobSummary>;
 
 /** Runs a control's write; SQLite's errors come out as BatonErrors that name the file (DB_LOCKED, DB_CORRUPT). */
 export type SqlGuard = <T>(work: () => T) => T;
@@ -35,6 +37,7 @@ export class Job extends EventEmitter<JobEvents> {
     private readonly restartForRetry: RetryRestarter,
     private readonly sql: SqlGuard,
     private readonly notFailed: NotFailedError,
+    private readonly cancelStopped: StoppedCanceller,
   ) {
     super();
     this.runner = runner;
@@ -118,6 +121,8 @@ export class Job extends EventEmitter<JobEvents> {
   /** Cancels for good: running pages are aborted, queued pages never run. */
   async cancel(): Promise<JobSummary> {
     if (this.runner.isFinished) {
+      // Stopped here (stop(), or its Baton closed) is not ended: it can still be cancelled, as baton.cancel does.
+      if (!jobHasEnded(this.runner.summary().state)) return this.cancelStopped(this.id);
       throw new BatonError('JOB_FINISHED', `job "${this.id}" has already ended; there is nothing to cancel`);
     }
     this.sql(() => this.jobs.requestCancel(this.id));

@@ -159,6 +159,19 @@ describe('stop and close', () => {
     expect(await job.stop('now')).toMatchObject({ state: 'running', live: false });
   });
 
+  it('leave a stopped job cancellable through its handle, as baton.cancel does, and refuse once the Baton is closed', async () => {
+    const b = await open();
+    const job = await b.start({ processor: fixture('sleeps.ts'), args: { ms: 60_000 }, jobId: 'stopped' });
+    expect(await job.stop('now')).toMatchObject({ state: 'running', live: false });
+    expect(await job.cancel()).toMatchObject({ jobId: 'stopped', state: 'cancelled' });
+    expect((await b.status('stopped')).state).toBe('cancelled');
+    await expect(job.cancel()).rejects.toMatchObject({ code: 'JOB_FINISHED' });
+
+    const other = await b.start({ processor: fixture('sleeps.ts'), args: { ms: 60_000 }, jobId: 'closed-then-cancelled' });
+    await b.close({ stop: 'now' });
+    await expect(other.cancel()).rejects.toMatchObject({ code: 'BATON_CLOSED' });
+  });
+
   it("leave a job's snapshot readable after the Baton is closed: where it stood when it stopped", async () => {
     const b = await Baton.open({ db: join(tempDir(), 'baton.db') });
     const job = await b.start({ processor: fixture('sleeps.ts'), args: { ms: 60_000 }, jobId: 'closed' });
