@@ -106,10 +106,22 @@ export class Baton {
       if (existing) {
         if (jobHasEnded(existing.state)) throw finishedError(existing, this.label, 'start');
         refuseOtherDefinition(existing, options.args !== undefined ? filled : { processor: filled.processor }, this.label);
+        const running = this.handles.get(reused);
+        if (running && !isEnded(running)) {
+          // Its pool and its rampup were set when it started here: dropping them in silence would
+          // run the job otherwise than asked.
+          const fixed = (['threads', 'rampup'] as const).filter((name) => options[name] !== undefined);
+          if (fixed.length > 0) {
+            throw new BatonError('INVALID_OPTION', `job "${reused}" already runs here: ${fixed.join(' and ')} apply when a job starts or resumes; leave ${fixed.length > 1 ? 'them' : 'it'} out to go on with it, or give another jobId`);
+          }
+        }
         const job = await this.resume(reused, { threads: filled.threads });
         if (options.maxParallel !== undefined || options.rateLimit !== undefined) {
           await job.setLimits({ ...(options.maxParallel !== undefined ? { maxParallel: filled.maxParallel } : {}), ...(options.rateLimit !== undefined ? { rateLimit: filled.rateLimit } : {}) });
         }
+        // Given, paused applies as to a new job.
+        if (options.paused === true) await job.pause();
+        else if (options.paused === false && job.snapshot().paused) await job.resume();
         return job;
       }
     }

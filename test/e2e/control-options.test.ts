@@ -192,6 +192,25 @@ describe('resume', () => {
   });
 });
 
+describe('start with the id of a job running here', () => {
+  it('applies paused and the limits given, and refuses threads and rampup, which applied when it started', async () => {
+    const b = await open();
+    const job = await b.start({ processor: fixture('sleeps.ts'), args: { ms: 200, pages: 50 }, jobId: 'again', maxParallel: 1 });
+    await expect(b.start({ processor: fixture('sleeps.ts'), jobId: 'again', threads: 1 })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: 'job "again" already runs here: threads apply when a job starts or resumes; leave it out to go on with it, or give another jobId',
+    });
+    await expect(b.start({ processor: fixture('sleeps.ts'), jobId: 'again', threads: 1, rampup: { from: 1, step: 1, everyMs: 1000 } })).rejects.toMatchObject({
+      message: expect.stringMatching(/^job "again" already runs here: threads and rampup apply when/),
+    });
+    expect(await b.start({ processor: fixture('sleeps.ts'), jobId: 'again', paused: true, maxParallel: 2 })).toBe(job);
+    expect(job.snapshot()).toMatchObject({ paused: true, limits: { maxParallel: 2 } });
+    await b.start({ processor: fixture('sleeps.ts'), jobId: 'again', paused: false });
+    expect(job.snapshot().paused).toBe(false);
+    await job.cancel();
+  });
+});
+
 describe('setLimits', () => {
   it('refuses a job that succeeded or was cancelled, whose limits apply to nothing, and keeps its record; a failed one takes them for its retry', async () => {
     const b = await open();
