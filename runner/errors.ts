@@ -56,16 +56,19 @@ export interface SerializedError {
   message: string;
   stack?: string;
   code?: string;
+  /** How long the error asks to wait before a retry, such as a 429's Retry-After (RateLimitedError). */
+  retryAfterMs?: number;
 }
 
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
+    const { code, retryAfterMs } = error as { code?: unknown; retryAfterMs?: unknown };
     return {
       name: error.name,
       message: error.message,
       ...(error.stack !== undefined ? { stack: error.stack } : {}),
       ...(typeof code === 'string' ? { code } : {}),
+      ...(typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? { retryAfterMs } : {}),
     };
   }
   return { name: 'Error', message: `non-Error value thrown: ${describeThrown(error)}` };

@@ -791,6 +791,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     } else if (outcome === 'failed' || outcome === 'stuck') {
       const decision = decideRetry(this.processor.policy, run.attempt - run.retryBase, { nonRetryable: detail.nonRetryable ?? false });
       if (decision.retry) {
+        // A server that said when to come back (a 429's Retry-After) is not asked sooner.
+        decision.delayMs = Math.max(decision.delayMs, detail.error?.retryAfterMs ?? 0);
         // A stuck attempt's thread may still be running it: retry only after it is stopped.
         runAfter = now + (outcome === 'stuck' ? Math.max(decision.delayMs, STUCK_GRACE_MS + HOUSEKEEPING_MS) : decision.delayMs);
       } else {

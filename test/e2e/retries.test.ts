@@ -80,6 +80,16 @@ describe('retries', () => {
     expect(await recorded()).toEqual([[1, false]]);
   });
 
+  it("waits at least as long as a 429's Retry-After before the retry, even when the backoff is shorter", async () => {
+    const b = await open();
+    const job = await b.start({ processor: fixture('rate-limited-once.ts'), jobId: 'throttled' });
+    expect((await job.done).state).toBe('succeeded');
+    const [second, first] = await b.attempts('throttled', { page: 1 });
+    expect(first).toMatchObject({ outcome: 'failed', error: { name: 'RateLimitedError', message: 'GET http://api.test/items answered 429 Too Many Requests; retry after 1500 ms' } });
+    // A lower bound the runner keeps, not a measure of speed.
+    expect(second!.startedAt - first!.endedAt!).toBeGreaterThanOrEqual(1_500);
+  });
+
   it('gives up after maxAttempts, calls onPageFailed once, and ends the job failed while other pages run', async () => {
     const dir = tempDir();
     const failuresFile = join(dir, 'failures.jsonl');
