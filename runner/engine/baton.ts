@@ -284,7 +284,12 @@ export class Baton {
     if (attempt !== undefined) checkPageNumber('attempt', attempt);
     return this.sql(() => {
       this.group.flush();
-      return this.store.logs(this.store.require(jobId).no, page, attempt);
+      const row = this.store.require(jobId);
+      // No lines and no page are not the same answer: a mistaken number would read as a quiet page.
+      if (this.store.pageState(row.no, page) === null) {
+        throw new BatonError('INVALID_OPTION', `page ${page}: job "${row.id}" has no page ${page}; baton.pages("${row.id}") lists them`);
+      }
+      return this.store.logs(row.no, page, attempt);
     });
   }
 

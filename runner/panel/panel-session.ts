@@ -5,6 +5,7 @@
  */
 import type { Baton } from '../engine/baton.js';
 import type { Unsubscribe } from '../engine/job-feed.js';
+import { isBatonError } from '../errors.js';
 import type { AttemptInfo, JobActivity, JobSummary, PanelMessage, PanelRequest } from '../protocol.js';
 import { attemptsBefore } from './attempt-history.js';
 import { requestIdOfInvalid, validatePanelRequest } from './validate-panel-request.js';
@@ -93,7 +94,11 @@ export class PanelSession {
       }
       case 'openPage': {
         const attempts = await this.baton.attempts(request.jobId, { page: request.page, limit: 100 });
-        const logs = await this.baton.logs(request.jobId, request.page);
+        // A page the database does not hold yet (just enqueued) has no lines so far.
+        const logs = await this.baton.logs(request.jobId, request.page).catch((error: unknown) => {
+          if (isBatonError(error) && error.code === 'INVALID_OPTION') return [];
+          throw error;
+        });
         this.post({ type: 'pageDetail', jobId: request.jobId, page: request.page, attempts, logs: logs.slice(-2_000) });
         return;
       }

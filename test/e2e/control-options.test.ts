@@ -139,6 +139,13 @@ describe('pages, attempts and logs', () => {
     expect((await b.logs('failed', 2, 1)).map((line) => line.message)).toEqual(['connecting to { host: \'db.internal\', port: 5432 }', 'no route to host, attempt 1']);
   });
 
+  it('logs refuses a page the job does not have, rather than answer no lines', async () => {
+    const b = await open();
+    await failedJob(b);
+    await expect(b.logs('failed', 999)).rejects.toMatchObject({ code: 'INVALID_OPTION', message: 'page 999: job "failed" has no page 999; baton.pages("failed") lists them' });
+    expect(await b.logs('failed', 1)).toEqual([]);
+  });
+
   it('logs refuses a page or attempt that is not a number', async () => {
     const b = await open();
     await failedJob(b);
