@@ -6,10 +6,11 @@ import { constants } from 'node:os';
 import type { Baton } from '../engine/baton.js';
 import type { Job } from '../engine/job.js';
 import { BatonError } from '../errors.js';
-import { jobHasEnded, type JobSummary, type LogLine } from '../protocol.js';
+import { jobHasEnded, type JobSummary } from '../protocol.js';
 import type { RetryMode } from '../processor-api.js';
 import { FAILURES_SHOWN, formatCount, formatCounted, formatFailures, formatSummary } from './format-summary.js';
 import { createProgressView, progressMode, type ProgressView } from './progress-view.js';
+import { failureLogs } from './status-command.js';
 
 export interface FollowOptions {
   /** Print the final JobStatus as JSON on stdout instead of progress and a summary. */
@@ -126,8 +127,7 @@ export async function followJob(baton: Baton, job: Job, options: FollowOptions):
   if (status.state === 'succeeded') return EXIT_SUCCEEDED;
 
   // What the failed pages logged, as `baton status` shows it: often the why behind the error.
-  const logs = new Map<number, readonly LogLine[]>();
-  for (const failure of status.failures.slice(0, FAILURES_SHOWN)) logs.set(failure.page, await baton.logs(job.id, failure.page));
+  const logs = await failureLogs(baton, job.id, status.failures.slice(0, FAILURES_SHOWN));
   const problems = formatFailures(status, FAILURES_SHOWN, (page) => logs.get(page) ?? []);
   if (status.state === 'cancelled') problems.unshift(`job ${status.jobId} was cancelled; pages that had not run never will`);
   if (status.lastError) problems.push(`last error: ${status.lastError}`);

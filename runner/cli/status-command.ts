@@ -41,6 +41,13 @@ function latestSnapshot(baton: Baton, jobId: string): Promise<JobSnapshot> {
   });
 }
 
+/** What each of `failures` logged, by page: often the why behind its error. */
+export async function failureLogs(baton: Baton, jobId: string, failures: readonly PageFailureInfo[]): Promise<Map<number, LogLine[]>> {
+  const logs = new Map<number, LogLine[]>();
+  for (const failure of failures) logs.set(failure.page, await baton.logs(jobId, failure.page));
+  return logs;
+}
+
 /** Prints the jobs, or one job; resolves with the exit code. Never creates a database. */
 export async function statusCommand(jobId: string | undefined, options: StatusCommandOptions): Promise<number> {
   const file = jobId === undefined ? dbPath(options) : requireDatabaseFor(jobId, options);
@@ -65,8 +72,7 @@ export async function statusCommand(jobId: string | undefined, options: StatusCo
     const shown: JobStatus = live ? { ...status, ...live, failures: status.failures } : status;
     // What the failed pages logged: often the why behind their error. The text shows the first
     // FAILURES_SHOWN failures; JSON has every failure, so each gets its lines.
-    const logs = new Map<number, LogLine[]>();
-    for (const failure of options.json ? status.failures : status.failures.slice(0, FAILURES_SHOWN)) logs.set(failure.page, await baton.logs(jobId, failure.page));
+    const logs = await failureLogs(baton, jobId, options.json ? status.failures : status.failures.slice(0, FAILURES_SHOWN));
     if (options.json) {
       const failures: FailureJson[] = shown.failures.map((failure) => ({
         ...failure,

@@ -213,7 +213,7 @@ export class Baton {
         throw new BatonError('JOB_LOCKED', `job "${jobId}" runs in process ${row.owner_pid}: retry its failed pages there, or all of them with \`baton retry-failed ${jobId}${this.label.flag}\``);
       }
       // As for a job nobody runs: nothing failed, nothing to ask (its process would only rebuild).
-      if (this.sql(() => new PageStore(this.db, row.no).firstFailed()) === null) {
+      if (this.sql(() => this.store.failures(row.no, 1)).length === 0) {
         throw new BatonError('NO_FAILED_PAGES', `job "${jobId}" has no failed pages to run again; it runs in process ${row.owner_pid}`);
       }
       this.sql(() => this.store.requestRetryFailed(jobId));
