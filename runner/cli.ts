@@ -25,6 +25,11 @@ function jsonOption(what: string): Option {
   return new Option('--json', what);
 }
 
+/** Keeps every value of a repeated option, for the command to judge. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command('baton')
     .description('Run many like operations safely: pipelined pages on a worker-thread pool with durable SQLite state.')
@@ -36,7 +41,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .command('run')
     .description('start a job from a page processor and run it here to the end')
     .argument('<processor>', `the processor file (${PROCESSOR_FILES})`)
-    .option('--args <json>', 'JSON arguments for the processor, such as \'{"total":1000}\'')
+    .addOption(new Option('--args <json>', 'JSON arguments for the processor, such as \'{"total":1000}\'').argParser(collect))
     .option('--max-parallel, --parallel <n>', 'pages in flight at most, up to 1000000 (default: 8)')
     .option('--rampup <from:step:ms>', 'grow parallelism from FROM by STEP every MS, such as 1:1:2000')
     .option('--rate <n>', 'items per second at most')

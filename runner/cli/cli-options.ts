@@ -23,8 +23,16 @@ function invalid(message: string): never {
   throw new BatonError('INVALID_OPTION', message);
 }
 
-/** --args: a JSON value. */
-export function parseArgsOption(text: string): JsonValue {
+/**
+ * --args: a JSON value. Given as a list, since commander would keep only the last of two: a
+ * second --args is more often meant to add to the first than to replace it.
+ */
+export function parseArgsOption(given: string | readonly string[]): JsonValue {
+  const texts = typeof given === 'string' ? [given] : given;
+  if (texts.length > 1) {
+    invalid(`--args was given ${texts.length} times; give it once, with every argument in one JSON object, such as --args '{"total":1000,"dryRun":true}'`);
+  }
+  const text = texts[0] ?? '';
   try {
     return JSON.parse(text) as JsonValue;
   } catch (error) {

@@ -10,7 +10,8 @@ import { SLOW_START_MS, stalledNote, withSlowNotice } from './slow-notice.js';
 
 /** The options of `baton run`, as commander reads them (strings). */
 export interface RunCommandOptions extends DbOption {
-  args?: string;
+  /** Every --args given, in order (see parseArgsOption). */
+  args?: string[];
   /** --parallel or --max-parallel. */
   parallel?: string;
   rampup?: string;

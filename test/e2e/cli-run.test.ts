@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -236,6 +236,13 @@ describe('baton run refusing bad input', () => {
     expect(result.stderr).toMatch(/^baton: --args must be JSON, such as --args '\{"total":1000\}'/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(result.stdout).toBe('');
+  });
+
+  it('refuses --args given twice rather than running with the last one, and starts no job', async () => {
+    const dir = tempDir();
+    const result = await runCli(['run', fixture('counts-to.ts'), '--args', '{"total":10}', '--args', '{"size":2}', '--db', 'jobs.db'], dir);
+    expect([result.code, result.stderr]).toEqual([2, `baton: --args was given 2 times; give it once, with every argument in one JSON object, such as --args '{"total":1000,"dryRun":true}'\n`]);
+    expect(existsSync(join(dir, 'jobs.db'))).toBe(false);
   });
 
   it('answers an out-of-range option with one line naming the option', async () => {

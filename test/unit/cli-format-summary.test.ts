@@ -250,6 +250,8 @@ describe('option parsing', () => {
   it('reads --args as JSON and explains a value that is not', () => {
     expect(parseArgsOption('{"total":5}')).toEqual({ total: 5 });
     expect(() => parseArgsOption("{'total':5}")).toThrow(/^--args must be JSON, such as --args '\{"total":1000\}'/);
+    expect(parseArgsOption(['[1,2]'])).toEqual([1, 2]);
+    expect(() => parseArgsOption(['{"total":5}', '{"size":2}'])).toThrow(/^--args was given 2 times; give it once, with every argument in one JSON object/);
   });
 
   it('reads integers, rates and rampups, naming the option when one is wrong', () => {
