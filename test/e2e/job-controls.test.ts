@@ -287,6 +287,31 @@ describe('a process that runs job after job', () => {
     expect(await running.done).toMatchObject({ state: 'cancelled' });
   });
 
+  it('keeps a paused job paused through retryFailed, as resume does: its failed pages run once it is resumed', async () => {
+    const dir = tempDir();
+    const processor = join(dir, 'fails-once.ts');
+    writeFileSync(
+      processor,
+      `import { definePageProcessor } from 'baton';
+export default definePageProcessor({
+  retry: { maxAttempts: 1 },
+  async run(ctx) {
+    if (ctx.page.attempt === 1) throw new Error('not yet');
+  },
+});
+`,
+    );
+    const baton = await openBaton(join(dir, 'baton.db'));
+    const job = await baton.start({ processor, jobId: 'held' });
+    expect((await job.done).state).toBe('failed');
+    await job.pause();
+    expect(await job.retryFailed()).toBe(1);
+    await waitFor(() => job.snapshot().state === 'paused', 20_000, 'the new run to start paused');
+    expect(job.snapshot().pages).toMatchObject({ queued: 1, running: 0, failed: 0 });
+    await job.resume();
+    expect(await job.done).toMatchObject({ state: 'succeeded', pages: { succeeded: 1 } });
+  });
+
   it('finds a handle that runs again (retry-failed) while that run lasts, and stops it on close', async () => {
     const dir = tempDir();
     const processor = join(dir, 'fails-then-sleeps.ts');
