@@ -1,7 +1,7 @@
 /** `baton run <processor>`: starts a job and runs it here to the end. */
 import { PROCESSOR_FILES } from '../build/build-processor.js';
 import { Baton } from '../engine/baton.js';
-import type { StartOptions } from '../engine/options.js';
+import { checkRampupWithin, DEFAULT_MAX_PARALLEL, type StartOptions } from '../engine/options.js';
 import { BatonError } from '../errors.js';
 import type { Durability } from '../store/database.js';
 import { dbPath, dbSuffix, parseArgsOption, parseJobOption, parseParallelOption, parseRampupOption, parseRateOptions, parseThreadsOption, type DbOption } from './cli-options.js';
@@ -31,12 +31,18 @@ export function runStartOptions(processor: string, options: RunCommandOptions): 
     throw new BatonError('INVALID_OPTION', `${processor}: spec files (.batch.yaml, .batch.json) are not supported yet; run a page processor (${PROCESSOR_FILES}) instead`);
   }
   const rateLimit = parseRateOptions(options.rate, options.ratePages);
+  const maxParallel = options.parallel !== undefined ? parseParallelOption(options.parallel) : undefined;
+  const rampup = options.rampup !== undefined ? parseRampupOption(options.rampup) : undefined;
+  // As the engine checks it (fillStartOptions), in the command line's words.
+  if (rampup !== undefined && (maxParallel !== undefined || options.job === undefined)) {
+    checkRampupWithin(rampup, maxParallel ?? DEFAULT_MAX_PARALLEL, maxParallel === undefined, { from: '--rampup FROM', maxParallel: '--parallel' });
+  }
   return {
     processor,
     ...(options.args !== undefined ? { args: parseArgsOption(options.args) } : {}),
     ...(options.job !== undefined ? { jobId: parseJobOption(options.job) } : {}),
-    ...(options.parallel !== undefined ? { maxParallel: parseParallelOption(options.parallel) } : {}),
-    ...(options.rampup !== undefined ? { rampup: parseRampupOption(options.rampup) } : {}),
+    ...(maxParallel !== undefined ? { maxParallel } : {}),
+    ...(rampup !== undefined ? { rampup } : {}),
     ...(rateLimit !== undefined ? { rateLimit } : {}),
     ...(options.threads !== undefined ? { threads: parseThreadsOption(options.threads) } : {}),
   };

@@ -215,6 +215,22 @@ export function checkRampup(value: Rampup | null | undefined): Rampup | null {
   };
 }
 
+/**
+ * A ramp must start at or below the limit it climbs to: from above, it would start at the limit
+ * and do nothing, which is seldom what was meant. `names` lets the CLI say it in its own words.
+ */
+export function checkRampupWithin(
+  rampup: Rampup,
+  maxParallel: number,
+  defaulted: boolean,
+  names: { from: string; maxParallel: string } = { from: 'rampup.from', maxParallel: 'maxParallel' },
+): void {
+  if (rampup.from <= maxParallel) return;
+  invalid(
+    `${names.from} must be at most ${names.maxParallel} (${maxParallel}${defaulted ? ', the default' : ''}), got ${rampup.from}: the ramp would start at the limit and do nothing; lower ${names.from} or raise ${names.maxParallel}`,
+  );
+}
+
 export function checkMaxParallel(value: unknown): number {
   return checkInteger('maxParallel', value, 1, PARALLEL_CAP);
 }
@@ -245,12 +261,16 @@ export function fillStartOptions(options: StartOptions): FilledStartOptions {
   const args = options.args === undefined ? {} : options.args;
   const notJson = findNonJson(args, 'args');
   if (notJson) throw new BatonError('INVALID_JSON_VALUE', `args must be a JSON value, but ${notJson}`);
+  const maxParallel = checkMaxParallel(options.maxParallel ?? DEFAULT_MAX_PARALLEL);
+  const rampup = checkRampup(options.rampup);
+  // A job resumed by its id keeps its own maxParallel unless one is given: nothing to compare then.
+  if (rampup !== null && (options.maxParallel !== undefined || options.jobId === undefined)) checkRampupWithin(rampup, maxParallel, options.maxParallel === undefined);
   return {
     processor: options.processor,
     args,
     jobId: options.jobId === undefined ? null : checkJobId(options.jobId),
-    maxParallel: checkMaxParallel(options.maxParallel ?? DEFAULT_MAX_PARALLEL),
-    rampup: checkRampup(options.rampup),
+    maxParallel,
+    rampup,
     rateLimit: checkRateLimit(options.rateLimit),
     paused: checkPaused(options.paused ?? false),
     threads: checkThreads(options.threads ?? availableParallelism()),

@@ -258,6 +258,11 @@ describe('baton run refusing bad input', () => {
     const rampup = await runCli(['run', fixture('counts-to.ts'), '--rampup', 'fast'], dir);
     expect(rampup.code).toBe(2);
     expect(rampup.stderr).toMatch(/^baton: --rampup must be FROM:STEP:MS, such as 1:1:2000, got "fast"\n$/);
+    const above = await runCli(['run', fixture('counts-to.ts'), '--rampup', '20:1:100'], dir);
+    expect([above.code, above.stderr]).toEqual([
+      2,
+      'baton: --rampup FROM must be at most --parallel (8, the default), got 20: the ramp would start at the limit and do nothing; lower --rampup FROM or raise --parallel\n',
+    ]);
   });
 
   it('names a processor file that does not exist, in one line', async () => {

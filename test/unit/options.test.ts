@@ -123,6 +123,22 @@ describe('rampup and rateLimit', () => {
   });
 });
 
+describe('a rampup within maxParallel', () => {
+  const ramp = { from: 20, step: 1, everyMs: 100 };
+
+  it('refuses a ramp that starts above the limit it climbs to, since it would do nothing', () => {
+    expect(refusal(() => fillStartOptions({ processor: 'p.ts', rampup: ramp, maxParallel: 16 })).message).toBe(
+      'rampup.from must be at most maxParallel (16), got 20: the ramp would start at the limit and do nothing; lower rampup.from or raise maxParallel',
+    );
+    expect(refusal(() => fillStartOptions({ processor: 'p.ts', rampup: ramp })).message).toMatch(/^rampup\.from must be at most maxParallel \(8, the default\), got 20:/);
+  });
+
+  it('takes a ramp up to the limit, and one for a job resumed by id that keeps its own limit', () => {
+    expect(fillStartOptions({ processor: 'p.ts', rampup: ramp, maxParallel: 20 }).rampup).toEqual(ramp);
+    expect(fillStartOptions({ processor: 'p.ts', rampup: ramp, jobId: 'existing' }).rampup).toEqual(ramp);
+  });
+});
+
 describe('setLimits', () => {
   it('changes only what it names; a rate limit of null removes both rates', () => {
     expect(fillLimits({})).toEqual({});
