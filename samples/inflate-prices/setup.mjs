@@ -18,7 +18,7 @@ export const DEFAULT_SHOP = join(here, 'data', 'shop.db');
  */
 export function setupShop({ file = DEFAULT_SHOP, rows = 100_000 } = {}) {
   file = resolve(file);
-  if (existsSync(file) && countRows(file) !== rows) rmSync(file);
+  if (existsSync(file) && countRows(file) !== rows) removeDatabase(file);
   if (!existsSync(file)) createShop(file, rows);
   const db = new Database(file);
   try {
@@ -60,8 +60,18 @@ function countRows(file) {
   }
 }
 
+/**
+ * Removes a SQLite file with its -wal and -shm. A run that was killed leaves its WAL behind, and
+ * SQLite would replay that WAL onto a new file of the same name: old pages in a new shop.
+ */
+function removeDatabase(file) {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${file}${suffix}`, { force: true });
+}
+
 function createShop(file, rows) {
   mkdirSync(dirname(file), { recursive: true });
+  // No stale WAL of an earlier shop may be waiting for the new file (see removeDatabase).
+  removeDatabase(file);
   // Build beside the target and rename, so a half-built shop is never mistaken for a whole one.
   const partial = `${file}.partial`;
   rmSync(partial, { force: true });

@@ -1,5 +1,6 @@
 // Runs each sample's processor through the Baton API on small generated data and checks what it
 // really did: prices in the shop file, rows in the import database, calls the API server saw.
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -51,6 +52,26 @@ describe('sample inflate-prices', () => {
     expect(checkShop(shop.file, 10).wrong).toBe(0);
     expect(setupShop({ file: shop.file, rows: 300 }).averageCents).toBe(shop.averageCents);
     expect(checkShop(shop.file, 0).wrong).toBe(0);
+  });
+
+  it('builds a new shop of another size whole, though a killed run left its WAL behind', () => {
+    const dir = tempDir();
+    const old = setupShop({ file: join(dir, 'old.db'), rows: 2_000 });
+    // A killed run's image: the shop file and a WAL that holds writes not yet checkpointed.
+    const db = new Database(old.file);
+    db.pragma('wal_autocheckpoint = 0');
+    db.prepare('UPDATE products SET price_cents = price_cents + 1').run();
+    const file = join(dir, 'shop.db');
+    copyFileSync(old.file, file);
+    copyFileSync(`${old.file}-wal`, `${file}-wal`);
+    db.close();
+
+    const shop = setupShop({ file, rows: 300 });
+    expect(shop.rows).toBe(300);
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare('SELECT count(*) FROM products').pluck().get()).toBe(300);
+    check.close();
+    expect(checkShop(file, 0).wrong).toBe(0);
   });
 });
 
