@@ -31,14 +31,20 @@ const code = await runCli(['run', join(here, 'processor.ts'), '--args', JSON.str
 const seconds = (Date.now() - started) / 1000;
 process.exitCode = jobRan(code) ? checkImport(code) : code;
 
-/** Counts the imported customers and prints the verdict; returns the exit code. */
+/**
+ * Counts the imported customers and prints the verdict; returns the exit code. Only ids 1..total
+ * are this run's: rows an earlier run with more rows imported stay in imported.db, and are named
+ * apart rather than taken for a wrong count.
+ */
 function checkImport(code) {
   const db = new Database(target, { readonly: true });
-  const count = db.prepare('SELECT count(*) FROM customers').pluck().get();
-  const multiline = db.prepare("SELECT count(*) FROM customers WHERE note LIKE '%' || char(10) || '%'").pluck().get();
+  const count = db.prepare('SELECT count(*) FROM customers WHERE id BETWEEN 1 AND ?').pluck().get(files.total);
+  const others = db.prepare('SELECT count(*) FROM customers WHERE id NOT BETWEEN 1 AND ?').pluck().get(files.total);
+  const multiline = db.prepare("SELECT count(*) FROM customers WHERE id BETWEEN 1 AND ? AND note LIKE '%' || char(10) || '%'").pluck().get(files.total);
   db.close();
   // The import is idempotent: running this again replaces the same rows and the count stays.
   const verdict = count === files.total ? 'every customer imported' : `expected ${files.total.toLocaleString('en')}`;
-  console.log(`imported.db holds ${count.toLocaleString('en')} customers (${multiline.toLocaleString('en')} with multi-line notes): ${verdict} (${seconds.toFixed(1)} s)`);
+  const left = others > 0 ? `, and ${others.toLocaleString('en')} more left by an earlier run with more rows` : '';
+  console.log(`imported.db holds ${count.toLocaleString('en')} customers of these files (${multiline.toLocaleString('en')} with multi-line notes)${left}: ${verdict} (${seconds.toFixed(1)} s)`);
   return code !== 0 ? code : count === files.total ? 0 : 1;
 }

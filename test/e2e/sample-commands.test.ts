@@ -36,10 +36,19 @@ describe('the samples, each run with one command', () => {
   it('csv-import: imports every row of both files into the --data folder', async () => {
     const data = tempDir();
     const { code, output } = await runSample('csv-import', ['--csv-rows', '700', '--jsonl-rows', '300', '--size', '200', '--data', data]);
-    expect(output).toContain('imported.db holds 1,000 customers');
+    expect(output).toContain('imported.db holds 1,000 customers of these files');
     expect(output).toContain('every customer imported');
     expect(code).toBe(0);
     expect(existsSync(join(data, 'imported.db'))).toBe(true);
+  });
+
+  it('csv-import: checks the customers of the files it imported, when an earlier run with more rows left its own in imported.db', async () => {
+    const data = tempDir();
+    expect((await runSample('csv-import', ['--csv-rows', '300', '--jsonl-rows', '100', '--data', data])).code).toBe(0);
+    const { code, output } = await runSample('csv-import', ['--csv-rows', '120', '--jsonl-rows', '30', '--data', data]);
+    expect(output).toContain('imported.db holds 150 customers of these files');
+    expect(output).toContain('and 250 more left by an earlier run with more rows: every customer imported');
+    expect(code).toBe(0);
   });
 
   it('api-calls: notifies every customer of its local API under the rate limit', async () => {
