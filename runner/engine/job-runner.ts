@@ -132,8 +132,11 @@ interface Zombie {
   killAt: number;
   /** The attempt as it ran: its log lines still count against it (see onLog). */
   run: RunningAttempt;
-  /** Its record, when it was called stuck: recorded again, with the error saying so, if its thread is terminated (see sayWhyTerminated). */
-  stuck: { record: AttemptRecord; timeoutMs: number } | null;
+  /**
+   * Its record and what activity showed of it, when it was called stuck: recorded and shown
+   * again, with the error saying so, if its thread is terminated (see sayWhyTerminated).
+   */
+  stuck: { record: AttemptRecord; shown: EndedRecord; timeoutMs: number } | null;
 }
 
 interface AttemptEnd {
@@ -682,8 +685,12 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         // Its own grace ran out (killAt is then infinite), or another's did first.
         const error = stuckError(said!.timeoutMs, killAt === Number.POSITIVE_INFINITY ? 'ignored' : 'terminated-for-another');
         this.pages.recordAttempt({ ...said!.record, errorMessage: error.message });
+        // Timelines have shown it as aborted since: the same attempt again updates it there.
+        const shown = said!.shown;
+        this.ended.push([shown[0], shown[1], shown[2], shown[3], shown[4], shown[5], shown[6], shown[7], error, shown[9]]);
       }
     }, stuck.length);
+    this.dirty = true;
   }
 
   /** Whether an unsent message reached the scheduler after all, just as its thread stopped. */
@@ -1102,7 +1109,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         for (const run of blamed) {
           // As if it stops when told; if it does not, its thread is terminated and the record says so.
           const record = this.endAttempt(run, 'stuck', now, { error: stuckError(timeout, 'aborted') });
-          if (record) this.zombies.get(attemptKey(run.no, run.attempt))!.stuck = { record, timeoutMs: timeout };
+          if (record) this.zombies.get(attemptKey(run.no, run.attempt))!.stuck = { record, shown: this.ended.at(-1)!, timeoutMs: timeout };
         }
         for (const run of frozen) {
           // One whose task never reached its thread never ran: it runs again whatever the mode.

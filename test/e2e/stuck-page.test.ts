@@ -89,12 +89,18 @@ describe('stuck pages', () => {
   it("keeps them too when the stuck attempt was its page's last: the job ends once that thread is terminated", async () => {
     baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
     const job = await baton.start({ processor: fixture('logs-then-spins-gives-up.ts'), args: { spin: 'awaits' }, jobId: 'last', threads: 1 });
+    const shown = new Map<number, AttemptInfo>();
+    job.on('activity', (activity) => {
+      for (const attempt of activity.ended) shown.set(attempt.attempt, attempt);
+    });
     expect(await job.done).toMatchObject({ state: 'failed', items: 0, pages: { total: 1, failed: 1 } });
     // Newest first. On a busy machine the scheduler may not have heard the page start before it
     // blocked the thread: that attempt is interrupted as the unknown page, does not count, and
     // the next one is called stuck.
     const [last, ...before] = await baton.attempts('last');
     expect(last).toMatchObject({ outcome: 'stuck', error: { message: 'page ran longer than pageTimeoutMs (1000 ms): it ignored ctx.signal, so its worker thread was terminated; recorded as stuck' } });
+    // Live timelines were told too, not only a reload of the database.
+    await waitFor(() => shown.get(last!.attempt)?.error?.message === last!.error!.message, 5_000, 'the live activity to say the thread was terminated');
     for (const attempt of before) expect(attempt.outcome).toBe('interrupted');
     expect((await baton.logs('last', 1, last!.attempt)).map((line) => line.message)).toEqual(['fetched 500 rows', 'entering tight loop']);
   });
