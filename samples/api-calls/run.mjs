@@ -3,9 +3,11 @@
 // how many notifications arrived and the rate the server saw.
 //
 //   node samples/api-calls/run.mjs [--customers 2000] [--rate 200] [--parallel 8] [--size 20] [--data DIR]
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { batonDatabase, jobRan, runCli, sampleOptions } from '../sample-command.mjs';
+import { batonDatabase, cliPath, jobRan, runCli, sampleOptions } from '../sample-command.mjs';
 import { describeRates, startServer } from './server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -17,6 +19,8 @@ const { customers, rate, parallel, size, data } = sampleOptions('samples/api-cal
 });
 const server = await startServer({ customers });
 console.log(`customers API with ${customers.toLocaleString('en')} customers at ${server.url}; notifying each at most ${rate}/s`);
+// Our own id, so that a job this script leaves unfinished can be named afterwards.
+const jobId = `api-calls-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(2).toString('hex')}`;
 let code = 1;
 try {
   code = await runCli([
@@ -24,12 +28,24 @@ try {
     '--args', JSON.stringify({ baseUrl: server.url, size }),
     '--rate', String(rate),
     '--parallel', String(parallel),
+    '--job', jobId,
     '--db', batonDatabase(data),
   ]);
 } finally {
   await server.close();
 }
+if (!jobRan(code) && code !== 2) cancelUnfinished();
 process.exitCode = jobRan(code) ? checkNotifications(code) : code;
+
+/**
+ * A Ctrl-C leaves the job paused, but the API it calls lived in this process and is gone: `baton
+ * resume` would only fail to reach it. Cancel the job, and say how to start over instead.
+ */
+function cancelUnfinished() {
+  const cancel = spawnSync(process.execPath, [cliPath(), 'cancel', jobId, '--db', batonDatabase(data)], { encoding: 'utf8' });
+  const done = cancel.status === 0 ? `so job ${jobId} cannot be resumed: cancelled it` : `so job ${jobId} cannot be resumed (cancelling it failed: ${(cancel.stderr || cancel.stdout).trim()})`;
+  console.log(`the customers API stopped with this script, ${done}; run \`node samples/api-calls/run.mjs\` again to start over`);
+}
 
 /** Prints what the server saw and the verdict; returns the exit code. */
 function checkNotifications(code) {

@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { root, tempDir } from '../helpers.js';
+import { Baton } from '../../runner/index.js';
+import { root, tempDir, waitFor } from '../helpers.js';
 
 interface Finished {
   code: number | null;
@@ -57,6 +58,29 @@ describe('the samples, each run with one command', () => {
     expect(output).toContain('every customer notified');
     expect(output).toContain('(limit 400/s)');
     expect(code).toBe(0);
+  });
+
+  it('api-calls: cancels the job a Ctrl-C paused, since the API it calls stopped with the script, and says how to start over', async () => {
+    const data = tempDir();
+    // Slow enough to be still running when the Ctrl-C comes.
+    const child = spawn(process.execPath, [join(root, 'samples', 'api-calls', 'run.mjs'), '--customers', '2000', '--rate', '20', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await waitFor(() => / running \d/.test(output), 30_000, 'the job to run');
+    // A terminal's Ctrl-C reaches the whole process group: the script and the CLI.
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await closed).toBe(130);
+
+    const jobId = /so job (\S+) cannot be resumed: cancelled it; run `node samples\/api-calls\/run.mjs` again to start over/.exec(output)?.[1];
+    expect(jobId, output).toBeDefined();
+    const baton = await Baton.open({ db: join(data, 'baton.db') });
+    try {
+      expect((await baton.status(jobId!)).state).toBe('cancelled');
+    } finally {
+      await baton.close();
+    }
   });
 
   it('names a mistaken option in one line, with the usage, and exits 2', async () => {
