@@ -132,9 +132,12 @@ export function sqliteKeyset<Row = Record<string, unknown>>(options: SqliteKeyse
   const key = quoteIdentifier(keyName, 'key');
   const columns = options.columns ?? ['*'];
   if (!Array.isArray(columns) || columns.length === 0) throw new SourceError('INVALID_OPTION', 'columns must be a non-empty array of column names, or [\'*\']');
-  const selected = columns.map((column) => (column === '*' ? '*' : quoteIdentifier(column, 'columns[]')));
-  // The next cursor is read from the row, so the key must be among the columns.
-  if (!columns.includes('*') && !columns.includes(keyName)) selected.push(key);
+  // The next cursor is read from the row by the key's name, so the row must hold the key under
+  // exactly that name: '*' leaves out rowid, and SQLite names a column as declared ('id' for a
+  // key given as 'ID'). Without it, next would be undefined and the chain start over.
+  const keyColumn = `${key} AS ${key}`;
+  const selected = columns.map((column) => (column === '*' ? '*' : column === keyName ? keyColumn : quoteIdentifier(column, 'columns[]')));
+  if (!columns.includes(keyName)) selected.push(keyColumn);
   const where = options.where ? ` AND (${options.where})` : '';
   const whereParams = options.whereParams ?? [];
   const readonly = options.readonly ?? false;

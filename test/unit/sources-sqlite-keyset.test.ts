@@ -68,6 +68,23 @@ describe('sqliteKeyset', () => {
     expect(page.next).toBe(2);
   });
 
+  it('reads the next cursor of a key that * leaves out (rowid) or that is spelt in another case', () => {
+    const file = join(tempDir(), 'log.db');
+    const db = new Database(file);
+    db.exec('CREATE TABLE events (id INTEGER, message TEXT)');
+    const insert = db.prepare('INSERT INTO events VALUES (?, ?)');
+    for (let i = 1; i <= 7; i++) insert.run(i * 10, `event ${i}`);
+    db.close();
+    const byRowid = sqliteKeyset<{ message: string }>({ file, table: 'events', key: 'rowid' });
+    expect(byRowid.page(null, 3).next).toBe(3);
+    const { rows, pages } = drain((after) => byRowid.page(after, 3));
+    expect(rows.map((row) => row.message)).toEqual(Array.from({ length: 7 }, (_, i) => `event ${i + 1}`));
+    expect(pages).toBe(3);
+    const byId = sqliteKeyset<{ id: number }>({ file, table: 'events', key: 'ID', columns: ['id', 'message'] });
+    expect(byId.page(null, 3).next).toBe(30);
+    expect(drain((after) => byId.page(after, 3)).rows.map((row) => row.id)).toEqual([10, 20, 30, 40, 50, 60, 70]);
+  });
+
   it('pages by a text key', () => {
     const keyset = sqliteKeyset<{ sku: string }>({ file: shop(30), table: 'products', key: 'sku', columns: ['sku'] });
     const { rows } = drain((after) => keyset.page(after, 8));
