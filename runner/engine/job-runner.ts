@@ -192,6 +192,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private rejections: { threadId: number; request: number; code: string; message: string }[] = [];
   private heldRuns: RunningAttempt[] = [];
   private gaveUp: GaveUpPage[];
+  /**
+   * Stuck attempts that were their pages' last, by attemptKey: reported to onPageFailed once the
+   * attempt stops or its thread is terminated, so that the hook hears which (sayWhyTerminated).
+   */
+  private readonly stuckGaveUp = new Map<string, GaveUpPage>();
   private commitHooked = false;
   /** Runs started since the last send, to go out as tasks. */
   private startedRuns: RunningAttempt[] = [];
@@ -681,10 +686,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     for (const zombie of this.zombies.values()) if (zombie.threadId === threadId && zombie.stuck) stuck.push(zombie);
     if (stuck.length === 0) return;
     this.record(() => {
-      for (const { killAt, stuck: said } of stuck) {
+      for (const { killAt, stuck: said, run } of stuck) {
         // Its own grace ran out (killAt is then infinite), or another's did first.
         const error = stuckError(said!.timeoutMs, killAt === Number.POSITIVE_INFINITY ? 'ignored' : 'terminated-for-another');
         this.pages.recordAttempt({ ...said!.record, errorMessage: error.message });
+        this.reportStuckGaveUp(attemptKey(run.no, run.attempt), error);
         // Timelines have shown it as aborted since: the same attempt again updates it there.
         const shown = said!.shown;
         this.ended.push([shown[0], shown[1], shown[2], shown[3], shown[4], shown[5], shown[6], shown[7], error, shown[9]]);
@@ -804,7 +810,9 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         runAfter = now + (outcome === 'stuck' ? Math.max(decision.delayMs, STUCK_GRACE_MS + HOUSEKEEPING_MS) : decision.delayMs);
       } else {
         state = 'failed';
-        this.gaveUp.push({ page: taskPageOf(run), error: detail.error ?? { name: 'Error', message: outcome } });
+        const gaveUp = { page: taskPageOf(run), error: detail.error ?? { name: 'Error', message: outcome } };
+        if (outcome === 'stuck') this.stuckGaveUp.set(attemptKey(run.no, run.attempt), gaveUp);
+        else this.gaveUp.push(gaveUp);
       }
     } else if (outcome === 'interrupted' && this.processor.policy.mode === 'at-most-once' && !detail.neverStarted) {
       state = 'failed';
@@ -1309,7 +1317,17 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   }
 
   /** A stuck attempt is no longer running anywhere: its retry joins the queue. */
+  /** A stuck attempt that was its page's last has stopped: onPageFailed hears of it, with `error` if its thread was terminated. */
+  private reportStuckGaveUp(key: string, error?: SerializedError): void {
+    const gaveUp = this.stuckGaveUp.get(key);
+    if (!gaveUp) return;
+    this.stuckGaveUp.delete(key);
+    this.gaveUp.push(error ? { page: gaveUp.page, error } : gaveUp);
+    this.hookCommit();
+  }
+
   private letGo(key: string, now: number): void {
+    this.reportStuckGaveUp(key);
     this.zombies.delete(key);
     const page = this.parked.get(key);
     if (!page) return;
@@ -1407,6 +1425,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
 
   private maybeFinish(): void {
     if (this.finished || this.cancelling || this.running.size > 0 || this.retrying || this.deferred.size > 0) return;
+    // Stopped at once, the stuck attempts are not waited for: their pages' hooks run as they are.
+    if (this.stopping === 'now') for (const key of [...this.stuckGaveUp.keys()]) this.reportStuckGaveUp(key);
     // onPageFailed calls wait for the commit that records the failure, then run as tasks.
     if (this.pendingSideTasks > 0 || (this.gaveUp.length > 0 && this.processor.hasOnPageFailed)) return;
     // Nothing left to run: the job has ended, even if a pause or a stop came as its last pages ran.

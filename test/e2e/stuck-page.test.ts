@@ -178,12 +178,22 @@ describe('stuck pages', () => {
     expect(readFileSync(log, 'utf8')).toBe('0 WorkerExitError\n');
   });
 
+  it('calls onPageFailed for a stuck page that gives up and stops when told, saying it was aborted through ctx.signal', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    const log = join(tempDir(), 'failed.txt');
+    const job = await baton.start({ processor: fixture('hangs-until-aborted-reports.ts'), args: { log }, jobId: 'told', threads: 1 });
+    expect(await job.done).toMatchObject({ state: 'failed', pages: { total: 1, failed: 1 } });
+    expect(readFileSync(log, 'utf8')).toBe('waits PageTimeoutError: page ran longer than pageTimeoutMs (300 ms): aborted through ctx.signal and recorded as stuck\n');
+  });
+
   it("calls onPageFailed for every stuck page that gives up, even when its call waited on a thread that was then stopped", async () => {
     baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
     const log = join(tempDir(), 'failed.txt');
     const job = await baton.start({ processor: fixture('busy-pages-report-failures.ts'), args: { log }, jobId: 'hooks', threads: 2 });
     expect(await job.done).toMatchObject({ state: 'failed', pages: { total: 2, failed: 2 } });
-    expect(readFileSync(log, 'utf8').split('\n').filter(Boolean).sort()).toEqual(['busy-0 PageTimeoutError', 'busy-1 PageTimeoutError']);
+    // Told, as the attempt's record says, that the page's thread was terminated: it never stopped.
+    const terminated = (cursor: string) => expect.stringMatching(new RegExp(`^${cursor} PageTimeoutError: page ran longer than pageTimeoutMs \\(300 ms\\): (it ignored ctx\\.signal, so its worker thread was terminated|aborted through ctx\\.signal, but its worker thread was terminated to stop another)`));
+    expect(readFileSync(log, 'utf8').split('\n').filter(Boolean).sort()).toEqual([terminated('busy-0'), terminated('busy-1')]);
     for (const page of await baton.pages('hooks')) {
       expect((await baton.logs('hooks', page.page)).filter((line) => line.message.startsWith('onPageFailed'))).toEqual([]);
     }
