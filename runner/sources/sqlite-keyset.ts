@@ -113,6 +113,25 @@ function open(file: string, readonly: boolean, busyTimeoutMs: number): Database.
   return db;
 }
 
+/** Prepares `sql`; a table or column the file lacks is named with the file and where to look. */
+function prepare(db: Database.Database, file: string, sql: string): Database.Statement {
+  try {
+    return db.prepare(sql);
+  } catch (error) {
+    if (error instanceof Database.SqliteError) {
+      // SQLite's hint for a quoted name it cannot find is about SQL text, and Baton quoted it.
+      const reason = error.message.replace(/ - should this be a string literal in single-quotes\?$/, '');
+      throw new SourceError('INVALID_OPTION', `${file}: ${reason}; check table, key, columns and where against that file`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+function checkFile(file: unknown): string {
+  if (typeof file !== 'string' || file === '') throw new SourceError('INVALID_OPTION', 'file must be the path of a SQLite file');
+  return file;
+}
+
 function checkSize(size: unknown): number {
   if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) {
     throw new SourceError('INVALID_OPTION', `size must be an integer >= 1, got ${JSON.stringify(size)}`);
@@ -126,7 +145,7 @@ const RANGES_OPTIONS: KeySet<KeyRangesOptions> = { file: true, table: true, key:
 
 export function sqliteKeyset<Row = Record<string, unknown>>(options: SqliteKeysetOptions): SqliteKeyset<Row> {
   checkSourceOptions('sqliteKeyset', options, KEYSET_OPTIONS);
-  if (typeof options?.file !== 'string' || options.file === '') throw new SourceError('INVALID_OPTION', 'file must be the path of a SQLite file');
+  const file = checkFile(options?.file);
   const table = quoteIdentifier(options.table, 'table', true);
   const keyName = options.key ?? 'id';
   const key = quoteIdentifier(keyName, 'key');
@@ -144,7 +163,7 @@ export function sqliteKeyset<Row = Record<string, unknown>>(options: SqliteKeyse
   const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
 
   const statements = new Map<string, Database.Statement>();
-  const connection = () => open(options.file, readonly, busyTimeoutMs);
+  const connection = () => open(file, readonly, busyTimeoutMs);
   function statement(kind: 'page' | 'count', hasAfter: boolean, hasUntil: boolean): Database.Statement {
     const id = `${kind}:${hasAfter}:${hasUntil}`;
     let found = statements.get(id);
@@ -155,15 +174,7 @@ export function sqliteKeyset<Row = Record<string, unknown>>(options: SqliteKeyse
       const sql = kind === 'page'
         ? `SELECT ${selected.join(', ')} FROM ${table} WHERE ${bounds}${where} ORDER BY ${key} LIMIT ?`
         : `SELECT count(*) AS n FROM ${table} WHERE ${bounds}${where}`;
-      try {
-        found = connection().prepare(sql);
-      } catch (error) {
-        // A table or column the file lacks: the options name it, so say which file and where to look.
-        if (error instanceof Database.SqliteError) {
-          throw new SourceError('INVALID_OPTION', `${options.file}: ${error.message}; check table, key, columns and where against that file`, { cause: error });
-        }
-        throw error;
-      }
+      found = prepare(connection(), file, sql);
       statements.set(id, found);
     }
     return found;
@@ -195,6 +206,7 @@ export function sqliteKeyset<Row = Record<string, unknown>>(options: SqliteKeyse
  */
 export function keyRanges(options: KeyRangesOptions): KeyRange[] {
   checkSourceOptions('keyRanges', options, RANGES_OPTIONS);
+  const file = checkFile(options?.file);
   const shards = options.shards;
   if (!Number.isInteger(shards) || shards < 1) throw new SourceError('INVALID_OPTION', `shards must be an integer >= 1, got ${JSON.stringify(shards)}`);
   const table = quoteIdentifier(options.table, 'table', true);
@@ -202,9 +214,9 @@ export function keyRanges(options: KeyRangesOptions): KeyRange[] {
   const key = quoteIdentifier(keyName, 'key');
   const where = options.where ? ` AND (${options.where})` : '';
   const whereParams = options.whereParams ?? [];
-  const db = open(options.file, false, options.busyTimeoutMs ?? 5_000);
-  const total = (db.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${key} IS NOT NULL${where}`).get(...whereParams) as { n: number }).n;
-  const boundary = db.prepare(`SELECT ${key} AS k FROM ${table} WHERE ${key} IS NOT NULL${where} ORDER BY ${key} LIMIT 1 OFFSET ?`).pluck();
+  const db = open(file, false, options.busyTimeoutMs ?? 5_000);
+  const total = (prepare(db, file, `SELECT count(*) AS n FROM ${table} WHERE ${key} IS NOT NULL${where}`).get(...whereParams) as { n: number }).n;
+  const boundary = prepare(db, file, `SELECT ${key} AS k FROM ${table} WHERE ${key} IS NOT NULL${where} ORDER BY ${key} LIMIT 1 OFFSET ?`).pluck();
   const bounds: SqliteKey[] = [];
   for (let i = 1; i < shards; i++) {
     const offset = Math.floor((i * total) / shards) - 1;

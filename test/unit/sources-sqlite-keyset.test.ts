@@ -194,4 +194,13 @@ describe('keyRanges', () => {
   it('checks shards', () => {
     expect(() => keyRanges({ file: shop(1), table: 'products', shards: 0 })).toThrow('shards must be an integer >= 1, got 0');
   });
+
+  it('names the file and the options when the table or key is not in it, and checks file, as sqliteKeyset does', () => {
+    const file = shop(3);
+    expect(() => keyRanges({ file, table: 'nope', shards: 2 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', message: `${file}: no such table: nope; check table, key, columns and where against that file` }),
+    );
+    expect(() => keyRanges({ file, table: 'products', key: 'uid', shards: 2 })).toThrow(`${file}: no such column: "uid"; check table, key, columns and where against that file`);
+    expect(() => keyRanges({ file: '', table: 'products', shards: 2 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', message: 'file must be the path of a SQLite file' }));
+  });
 });
