@@ -132,6 +132,28 @@ function checkFile(file: unknown): string {
   return file;
 }
 
+/**
+ * A bound must be a key value: handed a whole KeyRange cursor, better-sqlite3 would take it for
+ * named parameters and say only 'Too few parameter values were provided'.
+ */
+function checkBound(value: unknown, what: 'after' | 'until'): void {
+  if (value == null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) return;
+  const range = typeof value === 'object' && 'after' in value ? `; from a KeyRange cursor, pass cursor.after and cursor.until` : '';
+  throw new SourceError('INVALID_OPTION', `${what} must be a key (a number or a string) or null, got ${JSON.stringify(value) ?? String(value)}${range}`);
+}
+
+/** Runs a statement; values that do not fit its placeholders are whereParams against where. */
+function bind<T>(file: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof RangeError || error instanceof TypeError) {
+      throw new SourceError('INVALID_OPTION', `${file}: ${error.message}; give whereParams one number, string or null per ? in where`, { cause: error });
+    }
+    throw error;
+  }
+}
+
 function checkSize(size: unknown): number {
   if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) {
     throw new SourceError('INVALID_OPTION', `size must be an integer >= 1, got ${JSON.stringify(size)}`);
@@ -183,17 +205,21 @@ export function sqliteKeyset<Row = Record<string, unknown>>(options: SqliteKeyse
   return {
     page(after, size, until = null) {
       checkSize(size);
+      checkBound(after, 'after');
+      checkBound(until, 'until');
       // One row more than asked tells whether another page follows, so a chain never ends on an
       // empty page.
       const params = [...(after != null ? [after] : []), ...(until != null ? [until] : []), ...whereParams, size + 1];
-      const rows = statement('page', after != null, until != null).all(...params) as Row[];
+      const rows = bind(file, () => statement('page', after != null, until != null).all(...params) as Row[]);
       if (rows.length <= size) return { rows, next: null };
       rows.pop();
       return { rows, next: (rows[rows.length - 1] as Record<string, SqliteKey>)[keyName]! };
     },
     count(after = null, until = null) {
+      checkBound(after, 'after');
+      checkBound(until, 'until');
       const params = [...(after != null ? [after] : []), ...(until != null ? [until] : []), ...whereParams];
-      return (statement('count', after != null, until != null).get(...params) as { n: number }).n;
+      return bind(file, () => (statement('count', after != null, until != null).get(...params) as { n: number }).n);
     },
     connection,
   };
@@ -215,7 +241,7 @@ export function keyRanges(options: KeyRangesOptions): KeyRange[] {
   const where = options.where ? ` AND (${options.where})` : '';
   const whereParams = options.whereParams ?? [];
   const db = open(file, false, options.busyTimeoutMs ?? 5_000);
-  const total = (prepare(db, file, `SELECT count(*) AS n FROM ${table} WHERE ${key} IS NOT NULL${where}`).get(...whereParams) as { n: number }).n;
+  const total = bind(file, () => (prepare(db, file, `SELECT count(*) AS n FROM ${table} WHERE ${key} IS NOT NULL${where}`).get(...whereParams) as { n: number }).n);
   const boundary = prepare(db, file, `SELECT ${key} AS k FROM ${table} WHERE ${key} IS NOT NULL${where} ORDER BY ${key} LIMIT 1 OFFSET ?`).pluck();
   const bounds: SqliteKey[] = [];
   for (let i = 1; i < shards; i++) {

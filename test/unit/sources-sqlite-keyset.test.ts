@@ -134,6 +134,21 @@ describe('sqliteKeyset', () => {
     expect(() => sqliteKeyset({ file, table: 'products', where: 'colour = 1' }).count()).toThrow(/no such column: colour; check table, key, columns and where/);
   });
 
+  it('says what to pass when a bound is not a key, or whereParams do not fit where', () => {
+    const keyset = sqliteKeyset({ file: shop(5), table: 'products' });
+    const range = { after: 2, until: 4 };
+    expect(() => keyset.page(range as never, 2)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', message: 'after must be a key (a number or a string) or null, got {"after":2,"until":4}; from a KeyRange cursor, pass cursor.after and cursor.until' }),
+    );
+    expect(() => keyset.count(null, true as never)).toThrow('until must be a key (a number or a string) or null, got true');
+    const file = shop(5);
+    expect(() => sqliteKeyset({ file, table: 'products', where: 'price > ?' }).page(null, 2)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', message: `${file}: Too few parameter values were provided; give whereParams one number, string or null per ? in where` }),
+    );
+    expect(() => sqliteKeyset({ file, table: 'products', where: 'price > ?', whereParams: [{}] }).count()).toThrow(/give whereParams one number, string or null per \? in where$/);
+    expect(() => keyRanges({ file, table: 'products', shards: 2, where: 'price > ?' })).toThrow(/Too few parameter values were provided; give whereParams/);
+  });
+
   it('checks the page size', () => {
     const keyset = sqliteKeyset({ file: shop(3), table: 'products' });
     expect(() => keyset.page(null, 0)).toThrow('size must be an integer >= 1, got 0');
