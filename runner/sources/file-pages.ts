@@ -66,6 +66,38 @@ function invalid(message: string): never {
   throw new SourceError('INVALID_OPTION', message);
 }
 
+/**
+ * An optional byte count or offset: left out (or null, as a JSON cursor may carry it), else an
+ * integer >= min. A NaN `end` read nothing and handed back its own offset as next, so the chain
+ * ended in silence on a repeated cursor; a string was compared as a number.
+ */
+function checkOptionalInteger(value: unknown, name: string, min: number): void {
+  if (value === undefined || value === null) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) invalid(`${name} must be an integer >= ${min}, got ${shown(value)}`);
+}
+
+/** A value as an error message shows it: NaN as NaN, not as JSON's null. */
+function shown(value: unknown): string {
+  return typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value);
+}
+
+function checkObject(value: unknown, what: string, example: string): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid(`${what} options must be an object such as ${example}, got ${shown(value)}`);
+}
+
+function checkReadPageOptions(options: ReadPageOptions): void {
+  checkObject(options, 'readPage', "{ offset: 0, size: 100, format: 'lines' }");
+  const { offset, size, format, columns, delimiter } = options;
+  if (!Number.isInteger(offset) || offset < 0) invalid(`offset must be an integer >= 0, got ${JSON.stringify(offset)}`);
+  if (!Number.isInteger(size) || size < 1) invalid(`size must be an integer >= 1, got ${JSON.stringify(size)}`);
+  if (format !== 'lines' && format !== 'jsonl' && format !== 'csv') invalid(`format must be 'lines', 'jsonl' or 'csv', got ${JSON.stringify(format)}`);
+  checkOptionalInteger(options.end, 'end', 0);
+  checkOptionalInteger(options.chunkBytes, 'chunkBytes', 1);
+  checkOptionalInteger(options.maxRecordBytes, 'maxRecordBytes', 1);
+  if (columns !== undefined && (!Array.isArray(columns) || !columns.every((column) => typeof column === 'string'))) invalid(`columns must be an array of field names, got ${JSON.stringify(columns)}`);
+  if (delimiter !== undefined && (typeof delimiter !== 'string' || delimiter === '')) invalid(`delimiter must be a non-empty string such as ';', got ${JSON.stringify(delimiter)}`);
+}
+
 async function openFile(path: string): Promise<FileHandle> {
   try {
     return await open(path, 'r');
@@ -94,10 +126,8 @@ const BYTE_SHARDS_OPTIONS: KeySet<ByteShardsOptions> = { format: true, start: tr
 
 export async function readPage<R = unknown>(path: string, options: ReadPageOptions): Promise<FilePage<R>> {
   checkSourceOptions('readPage', options, READ_PAGE_OPTIONS);
+  checkReadPageOptions(options);
   const { offset, size, format } = options;
-  if (!Number.isInteger(offset) || offset < 0) invalid(`offset must be an integer >= 0, got ${JSON.stringify(offset)}`);
-  if (!Number.isInteger(size) || size < 1) invalid(`size must be an integer >= 1, got ${JSON.stringify(size)}`);
-  if (format !== 'lines' && format !== 'jsonl' && format !== 'csv') invalid(`format must be 'lines', 'jsonl' or 'csv', got ${JSON.stringify(format)}`);
   const maxRecordBytes = options.maxRecordBytes ?? 64 * 1024 * 1024;
   const csv = format === 'csv';
   const file = await openFile(path);
@@ -217,6 +247,10 @@ export async function csvHeader(path: string, options: { delimiter?: string } = 
 export async function byteShards(path: string, shards: number, options: ByteShardsOptions): Promise<ByteShard[]> {
   checkSourceOptions('byteShards', options, BYTE_SHARDS_OPTIONS);
   if (!Number.isInteger(shards) || shards < 1) invalid(`shards must be an integer >= 1, got ${JSON.stringify(shards)}`);
+  checkObject(options, 'byteShards', "{ format: 'lines' }");
+  if (options.format !== 'lines' && options.format !== 'jsonl' && options.format !== 'csv') invalid(`format must be 'lines', 'jsonl' or 'csv', got ${JSON.stringify(options.format)}`);
+  checkOptionalInteger(options.start, 'start', 0);
+  checkOptionalInteger(options.end, 'end', 0);
   const start = options.start ?? 0;
   let fileSize: number;
   try {

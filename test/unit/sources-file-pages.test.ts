@@ -101,6 +101,29 @@ describe('readPage: lines', () => {
   });
 });
 
+describe('the file sources\' option values', () => {
+  it('refuse an end, chunk or record limit that is not a whole number, where a NaN end ended the chain in silence', async () => {
+    const path = file('a\nb\n');
+    const lines = { offset: 0, size: 10, format: 'lines' } as const;
+    await expect(readPage(path, { ...lines, end: Number.NaN })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: 'end must be an integer >= 0, got NaN' });
+    await expect(readPage(path, { ...lines, end: '3' as never })).rejects.toThrow('end must be an integer >= 0, got "3"');
+    await expect(readPage(path, { ...lines, chunkBytes: Number.NaN })).rejects.toThrow('chunkBytes must be an integer >= 1, got NaN');
+    await expect(readPage(path, { ...lines, maxRecordBytes: 0 })).rejects.toThrow('maxRecordBytes must be an integer >= 1, got 0');
+    await expect(readPage(path, { ...lines, format: 'csv', delimiter: '' })).rejects.toThrow("delimiter must be a non-empty string such as ';', got \"\"");
+    await expect(readPage(path, { ...lines, format: 'csv', columns: 'a,b' as never })).rejects.toThrow('columns must be an array of field names, got "a,b"');
+    await expect(readPage(path, null as never)).rejects.toThrow("readPage options must be an object such as { offset: 0, size: 100, format: 'lines' }, got null");
+    // A null end, as a JSON cursor may carry it, reads to the end of the file.
+    expect(await readPage(path, { ...lines, end: null as never })).toEqual({ records: ['a', 'b'], next: null, bytes: 4 });
+  });
+
+  it('refuse byteShards a start or end that is not a whole number', async () => {
+    const path = file('a\nb\n');
+    await expect(byteShards(path, 2, { format: 'lines', start: -5 })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: 'start must be an integer >= 0, got -5' });
+    await expect(byteShards(path, 2, { format: 'lines', end: 1.5 })).rejects.toThrow('end must be an integer >= 0, got 1.5');
+    await expect(byteShards(path, 2, { format: 'xml' as RecordFormat })).rejects.toThrow("format must be 'lines', 'jsonl' or 'csv', got \"xml\"");
+  });
+});
+
 describe('readPage: jsonl', () => {
   it('parses each line and skips blank lines without counting them', async () => {
     const path = file('{"id":1}\n\n{"id":2}\r\n   \n{"id":3}');
