@@ -234,7 +234,6 @@ class PanelApp {
         if (message.jobId !== this.selected) return;
         const model = this.timeline.model;
         const before = model.size;
-        for (const attempt of message.attempts.slice(0, 1)) this.timeline.noteHostTime(attempt.endedAt ?? attempt.startedAt);
         const awaited = this.timeline.awaitingHistory;
         model.addHistory(message.attempts, message.complete);
         if (awaited) this.timeline.historyLoaded(model.size - before);
@@ -274,8 +273,7 @@ class PanelApp {
     this.lastSeq = activity.seq;
     const receivedAt = Date.now();
     this.activitySeen = true;
-    for (const attempt of activity.ended) if (attempt.endedAt !== null) this.timeline.noteHostTime(attempt.endedAt);
-    for (const attempt of activity.running) this.timeline.noteHostTime(attempt.startedAt);
+    this.timeline.clock.noteActivity(activity);
     const now = this.timeline.now();
     this.showSummary(activity.snapshot);
     this.series.push(now, activity.snapshot);

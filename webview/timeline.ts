@@ -6,6 +6,7 @@
  * is drawn (see TimelineModel.scanLane), and only when something changed.
  */
 import { formatClock, formatCursor, formatDuration, slotLabel, timeTicks } from './format.js';
+import { HostClock } from './host-clock.js';
 import type { PanelColours } from './theme.js';
 import { TimelineModel, type Bar, type BarKind } from './timeline-model.js';
 
@@ -50,11 +51,11 @@ const AUTO_MIN_SPAN = 10_000;
 
 export class Timeline {
   readonly model = new TimelineModel();
+  /** The host's clock, which attempt times are in. */
+  readonly clock = new HostClock();
   private readonly ctx: CanvasRenderingContext2D;
   private view: TimelineView;
   private colours: PanelColours;
-  /** Host clock minus local clock, ms, as estimated from the times the host sends. */
-  private clockOffset = -Infinity;
   private width = 0;
   private height = 0;
   private ratio = 1;
@@ -88,7 +89,7 @@ export class Timeline {
 
   /** The host's time now, as best known. */
   now(): number {
-    return Date.now() + (Number.isFinite(this.clockOffset) ? this.clockOffset : 0);
+    return this.clock.now();
   }
 
   get currentView(): TimelineView {
@@ -98,12 +99,6 @@ export class Timeline {
   setColours(colours: PanelColours): void {
     this.colours = colours;
     this.invalidate();
-  }
-
-  /** Notes a time the host sent (an attempt's start or end), to line its clock up with ours. */
-  noteHostTime(t: number): void {
-    const offset = t - Date.now();
-    if (offset > this.clockOffset) this.clockOffset = offset;
   }
 
   /** Bars that just ended, for the latency measurements. */
@@ -222,7 +217,7 @@ export class Timeline {
     this.stats.drawMs.push(drawn - started);
     if (this.pendingEnded.length === 0) return;
     const localNow = Date.now();
-    const offset = Number.isFinite(this.clockOffset) ? this.clockOffset : 0;
+    const offset = this.clock.offsetMs;
     const keep: typeof this.pendingEnded = [];
     for (const item of this.pendingEnded) {
       if (item.bar.end === null || item.bar.end > to) {

@@ -1,0 +1,104 @@
+// The panel in a real browser (Debian's Chromium, driven by playwright-core) against `baton ui`,
+// following what a job run by `baton run` in another process does as it happens: a page that
+// runs now, a job that stays paused, controls answered or cut off.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fixture, sleep, waitFor } from '../helpers.js';
+import { launchChromium } from './chromium.js';
+import { cliPath } from './cli-helpers.js';
+
+interface Running {
+  child: ChildProcess;
+  stdout(): string;
+  exited: Promise<number | null>;
+}
+
+const children: ChildProcess[] = [];
+let dir = '';
+let url = '';
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+function baton(args: string[]): Running {
+  const child = spawn(process.execPath, [cliPath, ...args], { cwd: dir, env: { ...process.env, TMPDIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.resume();
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  children.push(child);
+  return { child, stdout: () => stdout, exited };
+}
+
+function status(jobId: string): { state: string; paused: boolean; startedAt: string; pages: Record<string, number> } {
+  return JSON.parse(execFileSync(process.execPath, [cliPath, 'status', jobId, '--json'], { cwd: dir, encoding: 'utf8' }));
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** "850 ms", "12.3 s", "4 min 05 s" as seconds. */
+function seconds(text: string): number {
+  const minutes = /^(\d+) min (\d+) s$/.exec(text);
+  if (minutes) return Number(minutes[1]) * 60 + Number(minutes[2]);
+  const plain = /^([\d.]+) s$/.exec(text);
+  if (plain) return Number(plain[1]);
+  const ms = /^(\d+) ms$/.exec(text);
+  if (ms) return Number(ms[1]) / 1000;
+  throw new Error(`not a duration: ${text}`);
+}
+
+describe('the panel follows a job as it happens', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'baton-panel-live-'));
+    // One chain of pages of 2.5 s, one at a time: a page runs for long enough to be opened.
+    const job = baton(['run', fixture('sleeps.ts'), '--args', '{"ms":2500,"pages":200}', '--parallel', '1', '--job', 'slow']);
+    await waitFor(() => /slow running/.test(job.stdout()), 20_000, 'the job to start');
+    const ui = baton(['ui', '--port', String(await freePort())]);
+    url = await waitFor(() => /open (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(ui.stdout())?.[1], 20_000, 'baton ui to print its address');
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => pageErrors.push(`${error.name}: ${error.message}`));
+    await page.goto(url);
+    await waitFor(async () => (await page.locator('#job-id').textContent()) === 'slow' || undefined, 20_000, 'the panel to show the job');
+  });
+
+  afterEach(() => {
+    expect(pageErrors.splice(0)).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("keeps counting a paused job's elapsed time, in a panel opened after its last page ended", async () => {
+    execFileSync(process.execPath, [cliPath, 'pause', 'slow'], { cwd: dir });
+    await waitFor(() => status('slow').pages.running === 0 || undefined, 20_000, 'the running page to finish');
+    // Long enough that the last page's end is well behind the present.
+    await sleep(8_000);
+    await page.reload();
+    await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 20_000 }).toBe('paused');
+    // Past the job's next activity (a live job publishes one at least every 2 s while idle),
+    // which the header is drawn again with.
+    await sleep(3_000);
+    const started = Date.parse(status('slow').startedAt);
+    const shown = seconds((await page.locator('#stat-elapsed').textContent())!);
+    // The header may be up to one idle activity behind; the last page's end is 8 s behind.
+    expect(shown).toBeGreaterThan((Date.now() - started) / 1000 - 4.5);
+  });
+});
