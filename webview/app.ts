@@ -20,7 +20,7 @@ import {
   vsCodeTextField,
 } from '@vscode/webview-ui-toolkit';
 import { html } from '@microsoft/fast-element';
-import type { JobActivity, JobSummary, PanelMessage, PanelRequest } from '../runner/protocol.js';
+import type { AttemptInfo, JobActivity, JobSummary, LogLine, PanelMessage, PanelRequest } from '../runner/protocol.js';
 import { Controls } from './controls.js';
 import { byId, setText } from './dom.js';
 import { FailuresTable } from './failures.js';
@@ -31,6 +31,7 @@ import { applyBrowserTheme, onThemeChange, preferredBrowserTheme, readColours, t
 import { ThroughputChart, type ChartWindow } from './throughput-chart.js';
 import { ThroughputSeries } from './throughput-series.js';
 import { DEFAULT_VIEW, Timeline, type TimelineView } from './timeline.js';
+import type { Bar } from './timeline-model.js';
 import { createTransport, type ConnectionState } from './transport.js';
 
 /**
@@ -79,6 +80,10 @@ class PanelApp {
   private activitySeen = false;
   private lastSeq = -1;
   private saveTimer: number | undefined;
+  /** An openPage is out; the page view asks again only once it is answered. */
+  private pageRequested = false;
+  /** The page view's attempts as the timeline held them when it was drawn. */
+  private shownPageKey = '';
   private readonly header: Header;
   private readonly controls: Controls;
   private readonly timeline: Timeline;
@@ -212,6 +217,9 @@ class PanelApp {
     // A new link (first, or after the host or runner restarted) starts a new session.
     if (state === 'connected') {
       this.adoptNext = true;
+      // An openPage sent on the old link has no answer to come; the next activity asks again.
+      this.pageRequested = false;
+      this.shownPageKey = '';
       this.send({ type: 'ready', jobId: this.selected });
     }
   }
@@ -249,7 +257,8 @@ class PanelApp {
         return;
       case 'pageDetail':
         if (message.jobId !== this.selected) return;
-        this.pageDetail.show(message.page, message.attempts, message.logs, this.failures.find(message.page));
+        this.pageRequested = false;
+        this.showPage(message.page, message.attempts, message.logs);
         return;
       case 'result':
         this.controls.onResult(message);
@@ -283,6 +292,35 @@ class PanelApp {
     this.timeline.trackEnded(ended, receivedAt);
     this.timeline.changed();
     this.markTimeline();
+    this.refreshPage();
+  }
+
+  /**
+   * The page view with what the database records of the page and, until it records them (a
+   * page's attempt is written when it ends), the attempts the timeline knows of.
+   */
+  private showPage(page: number, recorded: AttemptInfo[], logs: LogLine[]): void {
+    const unrecorded = this.timeline.model
+      .barsOf(page)
+      .filter((bar) => bar.outcome !== 'unknown' && !recorded.some((attempt) => attempt.attempt === bar.attempt))
+      .map(attemptOf);
+    this.pageDetail.show(page, [...recorded, ...unrecorded], logs, this.failures.find(page));
+    this.shownPageKey = this.pageKey(page);
+  }
+
+  /** The page view follows its page: once one of its attempts starts or ends, it is read again. */
+  private refreshPage(): void {
+    const page = this.pageDetail.page;
+    if (page === null || this.selected === null || this.pageRequested) return;
+    if (this.pageKey(page) === this.shownPageKey) return;
+    this.pageRequested = this.send({ type: 'openPage', jobId: this.selected, page });
+  }
+
+  private pageKey(page: number): string {
+    return this.timeline.model
+      .barsOf(page)
+      .map((bar) => `${bar.attempt}:${bar.end}`)
+      .join(',');
   }
 
   private showSummary(job: JobSummary): void {
@@ -312,6 +350,7 @@ class PanelApp {
     this.chart.reset();
     this.failures.clear();
     this.pageDetail.clear();
+    this.pageRequested = false;
     this.controls.reset();
     this.header.select(jobId);
     this.header.setJobs(this.jobs, jobId);
@@ -325,8 +364,14 @@ class PanelApp {
     if (this.selected === null) return;
     this.pageDetail.loading(page);
     this.showTab('tab-page');
-    this.send({ type: 'openPage', jobId: this.selected, page });
+    this.pageRequested = this.send({ type: 'openPage', jobId: this.selected, page });
   }
+}
+
+/** An attempt the timeline holds, as the page view shows attempts. */
+function attemptOf(bar: Bar): AttemptInfo {
+  const outcome = bar.outcome === 'unknown' ? 'interrupted' : bar.outcome;
+  return { page: bar.page, attempt: bar.attempt, slot: bar.slot, outcome, cursor: bar.cursor, startedAt: bar.start, endedAt: bar.end, items: bar.items, error: bar.error, runsAgain: bar.runsAgain };
 }
 
 new PanelApp();

@@ -39,7 +39,8 @@ export class PageDetail {
     const parts: Node[] = [heading];
     parts.push(
       h('dl', { class: 'page-facts' },
-        h('div', {}, h('dt', {}, 'Cursor'), h('dd', { class: 'mono' }, formatCursor(latest?.cursor ?? failure?.cursor ?? null, 2_000))),
+        // A page with no attempt heard of has no cursor to show yet (null is a cursor too).
+        h('div', {}, h('dt', {}, 'Cursor'), h('dd', { class: 'mono' }, latest ? formatCursor(latest.cursor, 2_000) : failure ? formatCursor(failure.cursor, 2_000) : '–')),
         h('div', {}, h('dt', {}, 'State'), h('dd', {}, failure !== undefined ? `failed for good after ${failure.attempts} attempt${failure.attempts === 1 ? '' : 's'}` : latest ? describe(latest) : 'no attempt yet')),
       ),
     );
@@ -47,7 +48,7 @@ export class PageDetail {
     for (const attempt of newestFirst) {
       const duration = attempt.endedAt !== null ? formatDuration(attempt.endedAt - attempt.startedAt) : 'running';
       const block = h('section', { class: 'attempt', 'data-outcome': attempt.outcome },
-        h('h3', {}, `Attempt ${attempt.attempt}: ${attempt.outcome}`, h('span', { class: 'muted' }, ` · started ${formatClock(attempt.startedAt, true)} · ${duration} · ${slotLabel(attempt.slot)}${attempt.items !== null ? ` · ${attempt.items} items` : ''}`)),
+        h('h3', {}, `Attempt ${attempt.attempt}: ${attempt.outcome}`, h('span', { class: 'muted' }, ` · started ${formatClock(attempt.startedAt, true)} · ${duration} · ${slotLabel(attempt.slot)}${attempt.items !== null ? ` · ${attempt.items} item${attempt.items === 1 ? '' : 's'}` : ''}`)),
       );
       if (attempt.error) {
         block.append(h('p', { class: 'error-text' }, `${attempt.error.name}: ${attempt.error.message}`));
@@ -61,7 +62,7 @@ export class PageDetail {
           ),
         );
       } else {
-        block.append(h('p', { class: 'muted' }, 'No log lines.'));
+        block.append(h('p', { class: 'muted' }, attempt.endedAt === null ? 'No log lines so far.' : 'No log lines.'));
       }
       parts.push(block);
     }

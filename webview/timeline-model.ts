@@ -145,6 +145,17 @@ export class TimelineModel {
     return this.byKey.get(keyOf(page, attempt));
   }
 
+  /** The attempts of one page held, first attempt first. */
+  barsOf(page: number): Bar[] {
+    const bars: Bar[] = [];
+    const last = this.lastAttempt.get(page) ?? 0;
+    for (let attempt = 1; attempt <= last; attempt++) {
+      const bar = this.get(page, attempt);
+      if (bar !== undefined) bars.push(bar);
+    }
+    return bars;
+  }
+
   /** How a bar is coloured now. */
   kindOf(bar: Bar): BarKind {
     switch (bar.outcome) {

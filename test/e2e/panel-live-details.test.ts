@@ -58,6 +58,23 @@ function seconds(text: string): number {
   throw new Error(`not a duration: ${text}`);
 }
 
+/** Rests the pointer on lane 0 near the present until the tooltip names a running attempt, and clicks there. */
+async function clickRunningBar(): Promise<string> {
+  const box = (await page.locator('#timeline-canvas').boundingBox())!;
+  return waitFor(async () => {
+    for (const dx of [2, 4, 8, 16, 30]) {
+      await page.mouse.move(box.x + box.width - dx, box.y + 12);
+      const tooltip = page.locator('#timeline-tooltip');
+      const text = (await tooltip.isVisible()) ? await tooltip.textContent() : null;
+      if (text && /\nrunning for /.test(text)) {
+        await page.mouse.click(box.x + box.width - dx, box.y + 12);
+        return text;
+      }
+    }
+    return undefined;
+  }, 20_000, 'a running bar');
+}
+
 describe('the panel follows a job as it happens', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'baton-panel-live-'));
@@ -84,6 +101,21 @@ describe('the panel follows a job as it happens', () => {
     await browser?.close();
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows a running page with its attempt and cursor, and its end once it ends', async () => {
+    const tooltip = await clickRunningBar();
+    const [, pageNo, attempt] = /^page (\d+), attempt (\d+)/.exec(tooltip)!;
+    const cursor = /\ncursor (.+)\n/.exec(tooltip)![1]!;
+    await expect.poll(() => page.locator('#page-detail h2').textContent(), { timeout: 20_000 }).toBe(`Page ${pageNo}`);
+    // The database records an attempt when it ends; the timeline knows it runs now.
+    const heading = page.locator('#page-detail section.attempt h3').first();
+    await expect.poll(() => heading.textContent(), { timeout: 20_000 }).toMatch(new RegExp(`^Attempt ${attempt}: running`));
+    expect(await page.locator('#page-detail dd.mono').textContent()).toBe(cursor);
+    expect(await page.locator('#page-detail').textContent()).not.toContain('No attempt of this page has been recorded yet');
+    // The view follows the page: its end shows without opening it again.
+    await expect.poll(() => heading.textContent(), { timeout: 20_000 }).toMatch(new RegExp(`^Attempt ${attempt}: succeeded`));
+    expect(await page.locator('#page-detail dd.mono').textContent()).toBe(cursor);
   });
 
   it("keeps counting a paused job's elapsed time, in a panel opened after its last page ended", async () => {
