@@ -98,12 +98,25 @@ function checkReadPageOptions(options: ReadPageOptions): void {
   if (delimiter !== undefined && (typeof delimiter !== 'string' || delimiter === '')) invalid(`delimiter must be a non-empty string such as ';', got ${JSON.stringify(delimiter)}`);
 }
 
-async function openFile(path: string): Promise<FileHandle> {
+/** Opens a file to read, with its size. */
+async function openFile(path: string): Promise<{ file: FileHandle; size: number }> {
+  let file: FileHandle;
   try {
-    return await open(path, 'r');
+    file = await open(path, 'r');
   } catch (error) {
     throw new SourceError('SOURCE_NOT_FOUND', `cannot open ${path}: ${(error as Error).message}`, { cause: error });
   }
+  // A folder opens, and only its first read fails, with an EISDIR that names no path.
+  const stats = await file.stat();
+  if (stats.isDirectory()) {
+    await file.close();
+    throw notAFile(path);
+  }
+  return { file, size: stats.size };
+}
+
+function notAFile(path: string): SourceError {
+  return new SourceError('SOURCE_NOT_FOUND', `${path} is a folder: give the path of a file in it`);
 }
 
 /** True when bytes [from, to) hold only a line end or nothing. */
@@ -130,9 +143,8 @@ export async function readPage<R = unknown>(path: string, options: ReadPageOptio
   const { offset, size, format } = options;
   const maxRecordBytes = options.maxRecordBytes ?? 64 * 1024 * 1024;
   const csv = format === 'csv';
-  const file = await openFile(path);
+  const { file, size: fileSize } = await openFile(path);
   try {
-    const fileSize = (await file.stat()).size;
     const limit = Math.min(options.end ?? fileSize, fileSize);
     let buffer = Buffer.alloc(0);
     let position = offset;
@@ -254,8 +266,11 @@ export async function byteShards(path: string, shards: number, options: ByteShar
   const start = options.start ?? 0;
   let fileSize: number;
   try {
-    fileSize = (await stat(path)).size;
+    const found = await stat(path);
+    if (found.isDirectory()) throw notAFile(path);
+    fileSize = found.size;
   } catch (error) {
+    if (error instanceof SourceError) throw error;
     throw new SourceError('SOURCE_NOT_FOUND', `cannot open ${path}: ${(error as Error).message}`, { cause: error });
   }
   const end = Math.min(options.end ?? fileSize, fileSize);
@@ -272,7 +287,7 @@ export async function byteShards(path: string, shards: number, options: ByteShar
 
 /** The first record start at or after each target: the byte after the first newline at or after target - 1. */
 async function alignLines(path: string, end: number, targets: number[]): Promise<number[]> {
-  const file = await openFile(path);
+  const { file } = await openFile(path);
   try {
     const out: number[] = [];
     const piece = Buffer.allocUnsafe(65_536);
@@ -301,7 +316,7 @@ async function alignLines(path: string, end: number, targets: number[]): Promise
 async function alignCsv(path: string, start: number, end: number, targets: number[]): Promise<number[]> {
   const out: number[] = [];
   if (targets.length === 0) return out;
-  const file = await openFile(path);
+  const { file } = await openFile(path);
   try {
     const piece = Buffer.allocUnsafe(1024 * 1024);
     let position = start;

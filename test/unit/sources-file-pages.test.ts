@@ -99,6 +99,14 @@ describe('readPage: lines', () => {
     await expect(readPage(path, { offset: 0, size: 1, format: 'xml' as RecordFormat })).rejects.toThrow("format must be 'lines', 'jsonl' or 'csv'");
     await expect(readPage(join(tempDir(), 'nope.txt'), { offset: 0, size: 1, format: 'lines' })).rejects.toMatchObject({ code: 'SOURCE_NOT_FOUND' });
   });
+
+  it('says a folder is not a file, where the first read failed with a bare EISDIR', async () => {
+    const folder = tempDir();
+    const error = { code: 'SOURCE_NOT_FOUND', message: `${folder} is a folder: give the path of a file in it` };
+    await expect(readPage(folder, { offset: 0, size: 1, format: 'lines' })).rejects.toMatchObject(error);
+    await expect(csvHeader(folder)).rejects.toMatchObject(error);
+    await expect(byteShards(folder, 2, { format: 'jsonl' })).rejects.toMatchObject(error);
+  });
 });
 
 describe('the file sources\' option values', () => {
