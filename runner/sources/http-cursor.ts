@@ -125,6 +125,34 @@ function networkError(error: unknown, request: string): HttpError {
   return new HttpError('HTTP_NETWORK', 0, request, `${request} got no answer: ${reason}${shownCode}; check the URL and that the server is up`, { cause: error });
 }
 
+/**
+ * The list endpoint as a URL. new URL's own error says only 'Invalid URL', and fetch would take
+ * an ftp: URL for a network failure and retry it: both are the option's fault, said once.
+ */
+function listUrl(value: unknown): URL {
+  let url: URL | null = null;
+  try {
+    url = new URL(value instanceof URL ? value.href : String(value));
+  } catch {
+    // Said below.
+  }
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new SourceError('INVALID_OPTION', `url must be an absolute http:// or https:// URL such as 'https://api.example.com/items', got ${JSON.stringify(value instanceof URL ? value.href : value)}`);
+  }
+  return url;
+}
+
+/** The request's headers; a name or value fetch cannot send is the option's fault, not the network's. */
+function requestHeaders(extra: Record<string, string> | undefined): Headers {
+  try {
+    const headers = new Headers(extra);
+    if (!headers.has('accept')) headers.set('accept', 'application/json');
+    return headers;
+  } catch (error) {
+    throw new SourceError('INVALID_OPTION', `headers: ${(error as Error).message.replace(/\.$/, '')}; give an object of header names and string values`, { cause: error });
+  }
+}
+
 /** Fetches the page after `cursor` (the first page when null) with `size` items at most. */
 const HTTP_CURSOR_OPTIONS: KeySet<HttpCursorOptions> = { url: true, cursorParam: true, limitParam: true, itemsField: true, nextField: true, headers: true, signal: true };
 
@@ -134,14 +162,15 @@ export async function httpCursorPage<T = unknown>(options: HttpCursorOptions, cu
   if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) {
     throw new SourceError('INVALID_OPTION', `size must be an integer >= 1, got ${typeof size === 'number' ? String(size) : JSON.stringify(size)}`);
   }
-  const url = new URL(options.url);
+  const url = listUrl(options.url);
+  const headers = requestHeaders(options.headers);
   if (cursor !== null && cursor !== undefined) url.searchParams.set(options.cursorParam ?? 'cursor', String(cursor));
   url.searchParams.set(options.limitParam ?? 'limit', String(size));
   const request = `GET ${url.href}`;
   let response: Response;
   try {
     response = await fetch(url, {
-      headers: { accept: 'application/json', ...options.headers },
+      headers,
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (error) {

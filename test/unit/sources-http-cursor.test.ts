@@ -132,6 +132,28 @@ describe('httpCursorPage', () => {
     expect(requests).toBe(0);
   });
 
+  it('refuses a url that is not an absolute http(s) URL and a header fetch cannot send, naming the option, where a bare "Invalid URL" came through or the network was blamed', async () => {
+    await expect(httpCursorPage({ url: 'api.example.com/items' }, null, 3)).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: "url must be an absolute http:// or https:// URL such as 'https://api.example.com/items', got \"api.example.com/items\"",
+    });
+    await expect(httpCursorPage({ url: 'ftp://127.0.0.1/items' }, null, 3)).rejects.toThrow(/^url must be an absolute http:\/\/ or https:\/\/ URL .*, got "ftp:\/\/127\.0\.0\.1\/items"$/);
+    const error = await httpCursorPage({ url: 'http://127.0.0.1:1/items', headers: { 'x api key': 'k' } }, null, 3).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SourceError);
+    expect(error).toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/^headers: .*"x api key" is an invalid header name; give an object of header names and string values$/) });
+  });
+
+  it('sends accept: application/json unless the headers say otherwise', async () => {
+    const seen: (string | undefined)[] = [];
+    const base = await serve((request, response) => {
+      seen.push(request.headers.accept);
+      json(response, 200, { items: [] });
+    });
+    await httpCursorPage({ url: base }, null, 1);
+    await httpCursorPage({ url: base, headers: { Accept: 'application/vnd.api+json' } }, null, 1);
+    expect(seen).toEqual(['application/json', 'application/vnd.api+json']);
+  });
+
   it('stops waiting when the signal aborts', async () => {
     const base = await serve(() => {
       // Never answers.
