@@ -48,6 +48,11 @@ export type HttpErrorCode =
  */
 export class HttpError extends Error {
   override readonly name: string = 'HttpError';
+  /**
+   * The server's Retry-After in milliseconds (a 429, or a 503 in maintenance), else null. Baton
+   * retries a page that throws this error no sooner.
+   */
+  readonly retryAfterMs: number | null;
   constructor(
     readonly code: HttpErrorCode,
     /** The response status; 0 when there was no usable response. */
@@ -55,9 +60,10 @@ export class HttpError extends Error {
     /** The method and URL that failed, such as 'GET http://host/customers?limit=10'. */
     readonly request: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number | null },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.retryAfterMs = options?.retryAfterMs ?? null;
   }
 }
 
@@ -67,11 +73,8 @@ export class HttpError extends Error {
  */
 export class RateLimitedError extends HttpError {
   override readonly name = 'RateLimitedError';
-  constructor(
-    request: string,
-    readonly retryAfterMs: number | null,
-  ) {
-    super('HTTP_RATE_LIMITED', 429, request, `${request} answered 429 Too Many Requests${retryAfterMs !== null ? `; retry after ${retryAfterMs} ms` : ''}`);
+  constructor(request: string, retryAfterMs: number | null) {
+    super('HTTP_RATE_LIMITED', 429, request, `${request} answered 429 Too Many Requests${retryAfterMs !== null ? `; retry after ${retryAfterMs} ms` : ''}`, { retryAfterMs });
   }
 }
 
@@ -86,7 +89,8 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 
 /**
  * The error for a response that is not 2xx: RateLimitedError for 429, else HttpError naming the
- * status, the request and the start of the body. Use it for any call, such as a POST per item.
+ * status, the request and the start of the body, with the Retry-After it sent. Use it for any
+ * call, such as a POST per item.
  */
 export async function errorFromResponse(response: Response, method: string, url: string | URL): Promise<HttpError> {
   const request = `${method} ${String(url)}`;
@@ -101,7 +105,10 @@ export async function errorFromResponse(response: Response, method: string, url:
     // The status says enough.
   }
   const statusText = response.statusText ? ` ${response.statusText}` : '';
-  return new HttpError('HTTP_STATUS', response.status, request, `${request} answered ${response.status}${statusText}${body ? `: ${body}` : ''}`);
+  // A 503 in maintenance says when to come back, as a 429 does: a retry sooner would fail again.
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+  const retry = retryAfterMs !== null ? `; retry after ${retryAfterMs} ms` : '';
+  return new HttpError('HTTP_STATUS', response.status, request, `${request} answered ${response.status}${statusText}${body ? `: ${body}` : ''}${retry}`, { retryAfterMs });
 }
 
 function pick(value: unknown, path: string): unknown {

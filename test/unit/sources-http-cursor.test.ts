@@ -81,6 +81,17 @@ describe('httpCursorPage', () => {
     expect(dated.retryAfterMs).toBeLessThanOrEqual(60_000);
   });
 
+  it('carries the Retry-After of another status, such as a 503 in maintenance, so the retry waits as asked', async () => {
+    let calls = 0;
+    const base = await serve((_request, response) => (++calls === 1 ? json(response, 503, { error: 'maintenance' }, { 'retry-after': '7' }) : json(response, 500, {})));
+    const error = await httpCursorPage({ url: base }, null, 3).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpError);
+    expect(error).toMatchObject({ code: 'HTTP_STATUS', status: 503, retryAfterMs: 7000 });
+    expect((error as Error).message).toBe(`GET ${base}/?limit=3 answered 503 Service Unavailable: {"error":"maintenance"}; retry after 7000 ms`);
+    const plain = await httpCursorPage({ url: base }, null, 3).catch((e: unknown) => e);
+    expect(plain).toMatchObject({ status: 500, retryAfterMs: null });
+  });
+
   it('says where the items were expected when the body has none', async () => {
     const base = await serve((_request, response) => json(response, 200, { results: [] }));
     await expect(httpCursorPage({ url: base }, null, 3)).rejects.toMatchObject({ code: 'HTTP_BAD_RESPONSE', message: expect.stringMatching(/answered no array at 'items'/) });
