@@ -69,7 +69,21 @@ export class Controls {
 
   setConnected(connected: boolean): void {
     this.connected = connected;
+    if (!connected) this.dropPending();
     this.refresh();
+  }
+
+  /**
+   * The link dropped: requests still unanswered will never be (a new link is a new session), and
+   * waiting for them would keep the controls disabled for good. Whether they were done shows in
+   * the job's state.
+   */
+  private dropPending(): void {
+    if (this.pending.size === 0) return;
+    const what = [...this.pending.values()].map((sent) => sent.what).join(', ');
+    this.pending.clear();
+    this.message.dataset.kind = 'error';
+    setText(this.message, `The link dropped before the host answered (${what}): the job's state shows whether it was done.`);
   }
 
   /** Another job was selected. */

@@ -20,7 +20,11 @@ interface Running {
 
 const children: ChildProcess[] = [];
 let dir = '';
+let port = 0;
+let ui: Running;
 let url = '';
+/** The browser logs the refused socket while baton ui is down. */
+let expectSocketErrors = false;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
@@ -47,6 +51,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+async function startUi(): Promise<{ ui: Running; url: string }> {
+  const started = baton(['ui', '--port', String(port)]);
+  const address = await waitFor(() => /open (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(started.stdout())?.[1], 20_000, 'baton ui to print its address');
+  return { ui: started, url: address };
+}
+
 /** "850 ms", "12.3 s", "4 min 05 s" as seconds. */
 function seconds(text: string): number {
   const minutes = /^(\d+) min (\d+) s$/.exec(text);
@@ -58,7 +68,7 @@ function seconds(text: string): number {
   throw new Error(`not a duration: ${text}`);
 }
 
-/** Rests the pointer on lane 0 near the present until the tooltip names a running attempt, and clicks there. */
+/** Rests the pointer on lane 0 near the present until the tooltip names an attempt that just started, and clicks there. */
 async function clickRunningBar(): Promise<string> {
   const box = (await page.locator('#timeline-canvas').boundingBox())!;
   return waitFor(async () => {
@@ -66,7 +76,9 @@ async function clickRunningBar(): Promise<string> {
       await page.mouse.move(box.x + box.width - dx, box.y + 12);
       const tooltip = page.locator('#timeline-tooltip');
       const text = (await tooltip.isVisible()) ? await tooltip.textContent() : null;
-      if (text && /\nrunning for /.test(text)) {
+      // Only an attempt that started less than a second ago: it runs on while the click lands.
+      const ms = text ? /\nrunning for (\d+) ms/.exec(text) : null;
+      if (text && ms && Number(ms[1]) < 1_000) {
         await page.mouse.click(box.x + box.width - dx, box.y + 12);
         return text;
       }
@@ -81,8 +93,8 @@ describe('the panel follows a job as it happens', () => {
     // One chain of pages of 2.5 s, one at a time: a page runs for long enough to be opened.
     const job = baton(['run', fixture('sleeps.ts'), '--args', '{"ms":2500,"pages":200}', '--parallel', '1', '--job', 'slow']);
     await waitFor(() => /slow running/.test(job.stdout()), 20_000, 'the job to start');
-    const ui = baton(['ui', '--port', String(await freePort())]);
-    url = await waitFor(() => /open (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(ui.stdout())?.[1], 20_000, 'baton ui to print its address');
+    port = await freePort();
+    ({ ui, url } = await startUi());
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('console', (message) => {
@@ -94,7 +106,8 @@ describe('the panel follows a job as it happens', () => {
   });
 
   afterEach(() => {
-    expect(pageErrors.splice(0)).toEqual([]);
+    const unexpected = pageErrors.splice(0).filter((text) => !(expectSocketErrors && /WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/.test(text)));
+    expect(unexpected).toEqual([]);
   });
 
   afterAll(async () => {
@@ -132,5 +145,28 @@ describe('the panel follows a job as it happens', () => {
     const shown = seconds((await page.locator('#stat-elapsed').textContent())!);
     // The header may be up to one idle activity behind; the last page's end is 8 s behind.
     expect(shown).toBeGreaterThan((Date.now() - started) / 1000 - 4.5);
+  });
+
+  it('says so when the link drops before a control is answered, and leaves the controls usable', async () => {
+    expectSocketErrors = true;
+    const button = page.locator('#pause-resume');
+    await expect.poll(() => button.textContent(), { timeout: 20_000 }).toBe('Resume');
+    // baton ui frozen: the request reaches its socket and is never answered.
+    ui.child.kill('SIGSTOP');
+    await button.click();
+    await expect.poll(() => page.locator('#control-message').textContent()).toBe('Resuming…');
+    ui.child.kill('SIGKILL');
+    await ui.exited;
+    await expect.poll(() => page.locator('#connection').isVisible(), { timeout: 20_000 }).toBe(true);
+    expect(await page.locator('#control-message').textContent()).toBe("The link dropped before the host answered (resuming): the job's state shows whether it was done.");
+
+    // Back (the same token, kept beside the database): nothing was done, and Resume works.
+    ({ ui } = await startUi());
+    await expect.poll(() => page.locator('#connection').isVisible(), { timeout: 30_000 }).toBe(false);
+    await expect.poll(() => button.getAttribute('disabled'), { timeout: 20_000 }).toBeNull();
+    expect(await button.textContent()).toBe('Resume');
+    await button.click();
+    await expect.poll(() => page.locator('#control-message').textContent(), { timeout: 20_000 }).toBe('Resumed.');
+    await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 20_000 }).toBe('running');
   });
 });
