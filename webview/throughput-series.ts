@@ -19,6 +19,12 @@ export interface ThroughputSeriesOptions {
   maxPoints?: number;
 }
 
+/**
+ * Activities come about four a second while a job runs (at least every 2 s while it idles);
+ * past this gap the rates are drawn as holding their last value, not as moving to the next.
+ */
+const HOLD_AFTER_MS = 2_500;
+
 export class ThroughputSeries {
   readonly rates: Record<RateSeriesName, Point[]> = { itemsPerSecond: [], pagesPerSecond: [], inFlight: [] };
   readonly limits: Record<LimitSeriesName, Point[]> = { maxParallel: [], rateItems: [], ratePages: [] };
@@ -50,6 +56,9 @@ export class ThroughputSeries {
   push(t: number, snapshot: JobSnapshot): void {
     const last = this.rates.inFlight.at(-1);
     if (last !== undefined && t <= last.x) t = last.x;
+    // Nothing heard for a while (a job stopped or paused, then run again): what was last heard
+    // held until now. A straight line between the two points drew a ramp nothing ran on.
+    if (last !== undefined && t - last.x > HOLD_AFTER_MS) this.holdRates(t - 1);
     this.pushRate('itemsPerSecond', t, snapshot.throughput.itemsPerSecond);
     this.pushRate('pagesPerSecond', t, snapshot.throughput.pagesPerSecond);
     this.pushRate('inFlight', t, snapshot.inFlight);
@@ -58,6 +67,11 @@ export class ThroughputSeries {
     this.pushLimit('ratePages', t, snapshot.limits.rateLimit?.pagesPerSecond ?? null);
     if (this.rates.inFlight.length > this.maxPoints) this.thin();
     this.version++;
+  }
+
+  /** Repeats each rate's last value at `t`. */
+  private holdRates(t: number): void {
+    for (const points of Object.values(this.rates)) points.push({ x: t, y: points.at(-1)!.y });
   }
 
   private pushRate(name: RateSeriesName, t: number, y: number): void {

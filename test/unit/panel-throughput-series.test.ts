@@ -80,3 +80,23 @@ describe('an axis with a limit far above what runs', () => {
     expect(axisTop(0, 1_000_000)).toBe(12.5);
   });
 });
+
+describe('the throughput series across a silence', () => {
+  it('holds the last rates until the next point, rather than drawing a ramp over a job that did not run', () => {
+    const series = new ThroughputSeries();
+    // A stopped job (nothing in flight), run again 19 s later with 3 pages in flight.
+    series.push(1_000, snapshot(0, 0, 8));
+    series.push(1_250, snapshot(0, 0, 8));
+    series.push(20_000, snapshot(50, 3, 8));
+    expect(series.rates.inFlight).toEqual([{ x: 1_000, y: 0 }, { x: 1_250, y: 0 }, { x: 19_999, y: 0 }, { x: 20_000, y: 3 }]);
+    expect(series.rates.itemsPerSecond.at(-2)).toEqual({ x: 19_999, y: 0 });
+    expect(series.rates.pagesPerSecond.at(-2)).toEqual({ x: 19_999, y: 0 });
+  });
+
+  it('draws points that come at the usual pace as they are', () => {
+    const series = new ThroughputSeries();
+    series.push(1_000, snapshot(10, 1, 8));
+    series.push(3_000, snapshot(20, 2, 8));
+    expect(series.rates.inFlight).toEqual([{ x: 1_000, y: 1 }, { x: 3_000, y: 2 }]);
+  });
+});
