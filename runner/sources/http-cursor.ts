@@ -83,6 +83,9 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (value === null || value.trim() === '') return null;
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  // Every HTTP-date form holds a time of day. Date.parse alone takes '-1' for the year -1 and
+  // '5, 6' for May 6th, both long past: 0 ms, a retry at once, where the value means nothing.
+  if (!/\d{1,2}:\d{2}:\d{2}/.test(trimmed)) return null;
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? null : Math.max(0, date - now);
 }

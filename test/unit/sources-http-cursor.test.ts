@@ -185,4 +185,12 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(null, now)).toBeNull();
     expect(parseRetryAfter('soon', now)).toBeNull();
   });
+
+  it('reads the other HTTP-date forms, and null for a value Date.parse would take for a date long past', () => {
+    const now = Date.parse('2026-11-25T10:00:00Z');
+    expect(parseRetryAfter('Wednesday, 25-Nov-26 10:00:20 GMT', now)).toBe(20_000);
+    expect(parseRetryAfter('-1', now)).toBeNull();
+    expect(parseRetryAfter('5, 6', now)).toBeNull();
+    expect(parseRetryAfter('2026-11-25', now)).toBeNull();
+  });
 });
