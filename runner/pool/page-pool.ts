@@ -53,6 +53,8 @@ export class PagePool {
   private readonly piscina: Piscina;
   private readonly channels = new Map<number, MessagePort>();
   private readonly unsent = new Map<number, SharedArrayBuffer>();
+  /** Batches received from each thread, to tell what its unsent buffer holds that did arrive. */
+  private readonly received = new Map<number, number>();
   private readonly beats = new Map<number, Int32Array>();
   /** Threads this pool terminated on purpose (for a stuck page). */
   readonly terminated = new Set<number>();
@@ -88,7 +90,11 @@ export class PagePool {
     this.unsent.set(threadId, unsent);
     this.beats.set(threadId, new Int32Array(beats));
     const worker = this.piscina.threads.find((thread) => thread.threadId === threadId);
-    batonChannel.on('message', (batch: WireMessage[]) => this.handler(decodeBatch(batch), threadId));
+    this.received.set(threadId, 0);
+    batonChannel.on('message', (batch: WireMessage[]) => {
+      this.received.set(threadId, this.received.get(threadId)! + 1);
+      this.handler(decodeBatch(batch), threadId);
+    });
     batonChannel.on('close', () => {
       this.channels.delete(threadId);
       const exited = () => {
@@ -96,6 +102,7 @@ export class PagePool {
           if (!this.destroyed) this.exitHandler(threadId);
         } finally {
           this.unsent.delete(threadId);
+          this.received.delete(threadId);
           this.beats.delete(threadId);
         }
       };
@@ -110,7 +117,7 @@ export class PagePool {
   /** What a thread had not sent when it stopped (see unsent-messages.ts). */
   unsentMessages(threadId: number): UnsentMessage[] {
     const buffer = this.unsent.get(threadId);
-    return buffer ? readUnsentMessages(buffer) : [];
+    return buffer ? readUnsentMessages(buffer, this.received.get(threadId) ?? 0) : [];
   }
 
   /** How many times the thread's event loop has shown it is not blocked (every BEAT_MS); null before its channel opens. */
@@ -122,7 +129,7 @@ export class PagePool {
   /** What a running thread has not sent yet; null when it could not be read just now. */
   peekUnsent(threadId: number): UnsentMessage[] | null {
     const buffer = this.unsent.get(threadId);
-    return buffer ? peekUnsentMessages(buffer) : [];
+    return buffer ? peekUnsentMessages(buffer, this.received.get(threadId) ?? 0) : [];
   }
 
   /** Where channel messages go; set once the job's runner exists (no page runs before). */

@@ -27,10 +27,16 @@ export type UnsentMessage = Extract<WorkerMessage, { t: 'enqueue' | 'done' | 'fa
 /** Room for the JSON of what one batch holds: a few enqueues, a few hundred page ends. */
 const TEXT_BYTES = 64 * 1024;
 
-/** Int32 slots before the text: the length of the text, and the version. */
+/**
+ * Int32 slots before the text: the length of the text, the version, and the number of the batch
+ * that carried what is noted, once it was handed to postMessage (0 before): a thread stopped
+ * between posting and clearing must not have its lines read again as never sent.
+ */
 const LENGTH = 0;
 const VERSION = 1;
-const HEADER_BYTES = 8;
+const POSTED_IN = 2;
+const HEADER_SLOTS = 3;
+const HEADER_BYTES = 4 * HEADER_SLOTS;
 
 export function createUnsentBuffer(): SharedArrayBuffer {
   return new SharedArrayBuffer(HEADER_BYTES + TEXT_BYTES);
@@ -45,7 +51,7 @@ export class UnsentMessages {
   private readonly entries: { message: UnsentMessage; end: number }[] = [];
 
   constructor(readonly buffer: SharedArrayBuffer) {
-    this.header = new Int32Array(buffer, 0, 2);
+    this.header = new Int32Array(buffer, 0, HEADER_SLOTS);
     this.text = new Uint8Array(buffer, HEADER_BYTES);
   }
 
@@ -64,6 +70,11 @@ export class UnsentMessages {
     if (at >= 0) this.rewriteFrom(at);
   }
 
+  /** What is noted goes in batch number `batch` (counted from 1), posted next. */
+  posting(batch: number): void {
+    if (this.entries.length > 0) Atomics.store(this.header, POSTED_IN, batch);
+  }
+
   /** Everything noted has been sent. */
   clear(): void {
     if (this.entries.length === 0) return;
@@ -71,6 +82,7 @@ export class UnsentMessages {
     // What is written next goes over the lines a reader may be copying.
     Atomics.add(this.header, VERSION, 1);
     Atomics.store(this.header, LENGTH, 0);
+    Atomics.store(this.header, POSTED_IN, 0);
     Atomics.add(this.header, VERSION, 1);
   }
 
@@ -100,29 +112,40 @@ export class UnsentMessages {
   }
 }
 
-/** The scheduler's side: what a stopped thread had not sent, in the order it was sent. */
-export function readUnsentMessages(buffer: SharedArrayBuffer): UnsentMessage[] {
+/**
+ * The scheduler's side: what a stopped thread had not sent, in the order it was sent.
+ * `received` is how many batches arrived from the thread: if the one carrying these did, they
+ * were sent after all.
+ */
+export function readUnsentMessages(buffer: SharedArrayBuffer, received: number): UnsentMessage[] {
+  if (wasReceived(buffer, received)) return [];
   // Whatever the thread was doing when it stopped, the text up to the length is whole.
   return parse(copy(buffer));
+}
+
+function wasReceived(buffer: SharedArrayBuffer, received: number): boolean {
+  const postedIn = Atomics.load(new Int32Array(buffer, 0, HEADER_SLOTS), POSTED_IN);
+  return postedIn !== 0 && postedIn <= received;
 }
 
 /**
  * What a running thread had not sent a moment ago; null when it kept changing it while this read
  * (the caller asks again later).
  */
-export function peekUnsentMessages(buffer: SharedArrayBuffer): UnsentMessage[] | null {
-  const header = new Int32Array(buffer, 0, 2);
+export function peekUnsentMessages(buffer: SharedArrayBuffer, received: number): UnsentMessage[] | null {
+  const header = new Int32Array(buffer, 0, HEADER_SLOTS);
   for (let tries = 0; tries < 3; tries++) {
     const version = Atomics.load(header, VERSION);
     if (version % 2 === 1) continue;
+    const sent = wasReceived(buffer, received);
     const bytes = copy(buffer);
-    if (Atomics.load(header, VERSION) === version) return parse(bytes);
+    if (Atomics.load(header, VERSION) === version) return sent ? [] : parse(bytes);
   }
   return null;
 }
 
 function copy(buffer: SharedArrayBuffer): Uint8Array {
-  const length = Atomics.load(new Int32Array(buffer, 0, 2), LENGTH);
+  const length = Atomics.load(new Int32Array(buffer, 0, HEADER_SLOTS), LENGTH);
   // A copy: TextDecoder does not read shared memory.
   return new Uint8Array(buffer, HEADER_BYTES, length).slice();
 }

@@ -173,6 +173,9 @@ function noteWhileHeld(message: WorkerMessage): boolean {
   }
 }
 
+/** Batches posted on the channel, counted as the scheduler counts those it receives (unsent-messages.ts). */
+let batchesPosted = 0;
+
 function flushSoon(): void {
   if (flushScheduled === 'no') return;
   flushScheduled = 'no';
@@ -186,6 +189,7 @@ function flush(take = true): void {
   if (outbox.length === 0) return;
   const batch = outbox;
   outbox = [];
+  unsent.posting(++batchesPosted);
   channel.port1.postMessage(batch);
   // Every enqueue noted there was in this batch.
   unsent.clear();
