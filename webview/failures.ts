@@ -69,7 +69,10 @@ export class FailuresTable {
     }).observe(this.grid.parentElement ?? this.grid);
     this.grid.addEventListener('keydown', (event) => {
       if ((event as KeyboardEvent).key !== 'Enter') return;
-      const row = (event.target as HTMLElement).closest<HTMLElement>('vscode-data-grid-row[data-page]');
+      const target = event.target as HTMLElement;
+      // Enter on Retry is the button's own click: it retries, and the list stays in view.
+      if (target.closest('[data-action="retry"]') !== null) return;
+      const row = target.closest<HTMLElement>('vscode-data-grid-row[data-page]');
       if (row !== null) this.openPage(Number(row.dataset.page));
     });
   }

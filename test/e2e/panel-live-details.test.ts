@@ -169,4 +169,20 @@ describe('the panel follows a job as it happens', () => {
     await expect.poll(() => page.locator('#control-message').textContent(), { timeout: 20_000 }).toBe('Resumed.');
     await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 20_000 }).toBe('running');
   });
+
+  it('retries a failed page on Enter on its Retry button, and leaves the list in view', async () => {
+    expect(await baton(['run', fixture('non-retryable.ts'), '--job', 'broken']).exited).toBe(1);
+    await expect.poll(() => page.locator('vscode-option[value="broken"]').count(), { timeout: 20_000 }).toBe(1);
+    await page.locator('#job-picker').click();
+    await page.locator('vscode-option[value="broken"]').click();
+    await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 20_000 }).toBe('failed');
+    await page.locator('#tab-failures').click();
+    const retry = page.locator('#failures-grid vscode-data-grid-row[data-page] vscode-button[data-action="retry"]').first();
+    await expect.poll(() => retry.count(), { timeout: 20_000 }).toBe(1);
+    const label = (await retry.getAttribute('aria-label'))!;
+    await retry.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('#control-message').textContent(), { timeout: 20_000 }).toBe(`${label.replace('Retry page', 'Page')} runs again.`);
+    expect(await page.locator('#tabs').getAttribute('activeid')).toBe('tab-failures');
+  });
 });
