@@ -19,7 +19,10 @@ export interface ReadPageOptions {
   /** Records to return at most. */
   size: number;
   format: RecordFormat;
-  /** Stop before this byte offset, a shard's end (see byteShards). Default: the end of the file. */
+  /**
+   * Stop before this byte offset, a shard's end. It must be a record start, as byteShards gives:
+   * a record that runs past it is cut there. Default: the end of the file.
+   */
   end?: number;
   /** CSV: field names; records are then objects rather than arrays of strings. */
   columns?: string[];
