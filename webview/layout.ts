@@ -92,11 +92,12 @@ export const LAYOUT = `
           <li data-kind="stuck">stuck</li>
           <li data-kind="other">interrupted</li>
         </ul>
-        <span class="spacer"></span>
-        <vscode-button id="timeline-zoom-out" appearance="icon" aria-label="Zoom out" title="Zoom out (-)">−</vscode-button>
-        <vscode-button id="timeline-zoom-in" appearance="icon" aria-label="Zoom in" title="Zoom in (+)">+</vscode-button>
-        <vscode-button id="timeline-fit" appearance="secondary" title="Show every attempt loaded">Fit</vscode-button>
-        <vscode-button id="timeline-live" appearance="secondary" title="Follow the present (End)">Live</vscode-button>
+        <span class="timeline-tools">
+          <vscode-button id="timeline-zoom-out" appearance="icon" aria-label="Zoom out" title="Zoom out (-)">−</vscode-button>
+          <vscode-button id="timeline-zoom-in" appearance="icon" aria-label="Zoom in" title="Zoom in (+)">+</vscode-button>
+          <vscode-button id="timeline-fit" appearance="secondary" title="Show every attempt loaded">Fit</vscode-button>
+          <vscode-button id="timeline-live" appearance="secondary" title="Follow the present (End)">Live</vscode-button>
+        </span>
       </div>
       <div class="timeline-box">
         <canvas id="timeline-canvas" tabindex="0" aria-label="Page timeline: one lane per slot, one bar per attempt. Wheel zooms, drag or arrow keys pan, click a bar for its page." role="img"></canvas>

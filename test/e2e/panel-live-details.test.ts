@@ -185,4 +185,20 @@ describe('the panel follows a job as it happens', () => {
     await expect.poll(() => page.locator('#control-message').textContent(), { timeout: 20_000 }).toBe(`${label.replace('Retry page', 'Page')} runs again.`);
     expect(await page.locator('#tabs').getAttribute('activeid')).toBe('tab-failures');
   });
+
+  it("keeps the timeline's buttons on one row in a panel of middling width", async () => {
+    await page.locator('#tab-activity').click();
+    const middle = async (id: string) => {
+      const box = (await page.locator(`#${id}`).boundingBox())!;
+      return box.y + box.height / 2;
+    };
+    for (const width of [760, 420]) {
+      await page.setViewportSize({ width, height: 900 });
+      // Live wrapped onto a line of its own at 760 px.
+      await expect.poll(async () => Math.abs((await middle('timeline-live')) - (await middle('timeline-zoom-out'))), { timeout: 10_000 }).toBeLessThan(4);
+      const live = (await page.locator('#timeline-live').boundingBox())!;
+      expect(live.x + live.width).toBeLessThanOrEqual(width);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
 });
