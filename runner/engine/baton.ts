@@ -333,7 +333,7 @@ export class Baton {
         if (ownerIsLive(row)) return;
         // Nobody runs it: the pages its last owner left running (a crash) are settled as a resume
         // would (an interrupted attempt each), and the counters recounted, before it ends.
-        recoverJob(this.db, this.store, new PageStore(this.db, row.no), row, storedPolicy(row));
+        recoverJob(this.db, this.store, new PageStore(this.db, row.no), row, storedPolicy(row), row.heartbeat_at);
         this.store.setState(row.no, 'cancelled', Date.now());
       })(),
     );
@@ -443,7 +443,8 @@ export class Baton {
       pool = this.createPool(row.id, row.args, threads);
       const processor = await this.loadDefinition(row, pool, built);
       const pages = new PageStore(this.db, row.no);
-      const { gaveUp } = recoverJob(this.db, this.store, pages, this.store.getByNo(row.no), processor.policy);
+      // The row as read before the claim, which wrote this process's heartbeat over the last owner's.
+      const { gaveUp } = recoverJob(this.db, this.store, pages, this.store.getByNo(row.no), processor.policy, row.heartbeat_at);
       const recovered = this.store.getByNo(row.no);
       if (recovered.cancel_requested === 1) {
         // Cancelled, and its owner stopped before it could end the job: it ends now, and nothing runs.

@@ -61,7 +61,13 @@ export function isOrphaned(row: JobRow, now = Date.now()): boolean {
   return row.owner !== null && !jobHasEnded(row.state) && !ownerIsLive(row, now);
 }
 
-export function recoverJob(db: SqliteDatabase, jobs: JobStore, pages: PageStore, row: JobRow, policy: RetryPolicy, now = Date.now()): Recovery {
+/**
+ * Settles the pages the job's last owner left running. `lastSeenAt` is when that owner was last
+ * known to run it (its heartbeat, read before this process claimed the job): the attempts it cut
+ * off ended then, not at this recovery, which may come hours later.
+ */
+export function recoverJob(db: SqliteDatabase, jobs: JobStore, pages: PageStore, row: JobRow, policy: RetryPolicy, lastSeenAt: number | null, now = Date.now()): Recovery {
+  const stoppedAt = Math.min(lastSeenAt ?? now, now);
   return db.transaction((): Recovery => {
     const running = pages.running();
     const interrupted = {
@@ -76,8 +82,9 @@ export function recoverJob(db: SqliteDatabase, jobs: JobStore, pages: PageStore,
         attempt: page.attempts,
         slot: UNKNOWN_SLOT,
         outcome: 'interrupted',
-        startedAt: page.startedAt ?? now,
-        endedAt: now,
+        startedAt: page.startedAt ?? stoppedAt,
+        // A page that started after the last heartbeat ran at least until it started.
+        endedAt: Math.max(stoppedAt, page.startedAt ?? stoppedAt),
         items: null,
         errorName: interrupted.name,
         errorMessage: interrupted.message,
@@ -85,7 +92,7 @@ export function recoverJob(db: SqliteDatabase, jobs: JobStore, pages: PageStore,
       });
     }
     const nos = running.map((page) => page.no);
-    if (policy.mode === 'at-most-once') pages.failPages(nos, now);
+    if (policy.mode === 'at-most-once') pages.failPages(nos, stoppedAt);
     else pages.requeuePages(nos);
     // Keep chains from forking: a page that runs again matches the enqueues already committed.
     pages.adoptChildren();

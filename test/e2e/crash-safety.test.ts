@@ -193,6 +193,25 @@ describe('crash safety (kill -9, then resume)', () => {
 });
 
 describe('a cancel and a kill -9', () => {
+  it('ends the attempts a kill -9 cut off when their process was last seen, not when the job is resumed', async () => {
+    const { db, child, exited } = await startIgnoringCancel();
+    child.kill('SIGKILL');
+    await exited;
+    const lastSeen = (new Database(db, { readonly: true }).prepare('SELECT heartbeat_at FROM jobs').get() as { heartbeat_at: number }).heartbeat_at;
+    // Resumed well after the kill, so that the two times differ.
+    await waitFor(() => Date.now() - lastSeen > 3_000, 10_000, 'three seconds after the last heartbeat');
+    baton = await Baton.open({ db });
+    const resumedAt = Date.now();
+    await baton.resume('cancelled');
+    const cutOff = (await baton.attempts('cancelled')).filter((attempt) => attempt.outcome === 'interrupted');
+    expect(cutOff).toHaveLength(4);
+    for (const attempt of cutOff) {
+      // At the last heartbeat, or at its start if it started after it.
+      expect(attempt.endedAt).toBe(Math.max(lastSeen, attempt.startedAt!));
+      expect(attempt.endedAt).toBeLessThan(resumedAt - 2_000);
+    }
+  }, 60_000);
+
   it('cancelled after its process was killed: the pages left running are settled, and the counts agree', async () => {
     const { db, child, exited } = await startIgnoringCancel();
     child.kill('SIGKILL');
