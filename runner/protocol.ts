@@ -22,6 +22,12 @@ export const MAX_PARALLEL = 1_000_000;
 export const MAX_RATE = 1e9;
 
 /**
+ * The close code `baton ui` gives a WebSocket from its own page whose token is not its own (it
+ * was restarted with a new token): the page stops retrying and says to open the new address.
+ */
+export const UI_TOKEN_REFUSED = 4401;
+
+/**
  * How a job's state is shown: a job whose row says running but that no process runs (it was
  * killed, or its machine stopped) is 'stopped'.
  */

@@ -4,10 +4,11 @@
  * (same origin, token from the page's address), reconnecting with backoff, and sessionStorage.
  * The messages are the same either way (runner/protocol.ts).
  */
-import type { PanelMessage, PanelRequest } from '../runner/protocol.js';
+import { UI_TOKEN_REFUSED, type PanelMessage, type PanelRequest } from '../runner/protocol.js';
 import { reconnectDelay } from './backoff.js';
 
-export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
+/** 'refused': baton ui no longer takes this page's token; only a new address helps. */
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'refused';
 
 export interface PanelTransport {
   readonly host: 'vscode' | 'browser';
@@ -152,8 +153,12 @@ class WebSocketTransport implements PanelTransport {
       }
       if (isMessage(message)) this.messageListener?.(message);
     });
-    socket.addEventListener('close', () => {
+    socket.addEventListener('close', (event: CloseEvent) => {
       if (this.socket !== socket) return;
+      if (event.code === UI_TOKEN_REFUSED) {
+        this.connectionListener?.('refused', `baton ui at ${location.host} no longer takes this page's token (it was restarted with a new one, or serves another database): open the address it printed`);
+        return;
+      }
       this.attempts++;
       const delay = reconnectDelay(this.attempts);
       const detail = this.everConnected

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { panelCsp, renderPanelHtml } from '../../webview/panel-html.js';
-import type { PanelMessage } from '../protocol.js';
+import { UI_TOKEN_REFUSED, type PanelMessage } from '../protocol.js';
 
 /** What the server needs of a panel session; PanelSession is one. */
 export interface UiSession {
@@ -202,10 +202,25 @@ export class UiServer {
     // A browser always sends Origin on a WebSocket; it must be this server's own page.
     const origin = request.headers.origin;
     if (allowed === null || allowed.path !== '/ws' || (origin !== undefined && origin !== allowed.origin)) {
+      if (this.isOwnPageWithOldToken(request)) {
+        // A tab of ours whose token is no longer this server's (a new ui-token, another --db on
+        // this port): a browser cannot read a 401 on a WebSocket, so it is told by a close code,
+        // and learns nothing else.
+        this.wss.handleUpgrade(request, socket, head, (client) => client.close(UI_TOKEN_REFUSED, 'token refused'));
+        return;
+      }
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     this.wss.handleUpgrade(request, socket, head, (client) => this.onClient(client));
+  }
+
+  /** A WebSocket to /ws from this server's own origin, carrying a token that is not this server's. */
+  private isOwnPageWithOldToken(request: IncomingMessage): boolean {
+    const origin = this.originOf(request);
+    if (origin === null || request.headers.origin !== origin) return false;
+    const url = new URL(request.url ?? '/', origin);
+    return url.pathname === '/ws' && url.searchParams.get('token') !== null;
   }
 
   private onClient(client: WebSocket): void {

@@ -319,4 +319,25 @@ describe('the progress panel in a browser (baton ui)', () => {
     expect(await page.locator('#job-id').textContent()).toBe('steady');
     await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 20_000 }).toBe('cancelled');
   });
+
+  it('says to open the new address when baton ui comes back with another token, instead of retrying for ever', async () => {
+    expectSocketErrors = true;
+    ui.child.kill('SIGINT');
+    expect(await ui.exited).toBe(0);
+    rmSync(join(dir, '.baton', 'ui-token'));
+    let fresh: string;
+    ({ ui, url: fresh } = await startUi(port));
+    expect(fresh).not.toBe(url);
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as PageGlobals).document.body.dataset.connection), { timeout: 20_000 }).toBe('refused');
+    expect(await page.locator('#connection').isVisible()).toBe(true);
+    expect(await page.locator('#connection-text').textContent()).toBe(
+      `baton ui at 127.0.0.1:${port} no longer takes this page's token (it was restarted with a new one, or serves another database): open the address it printed`,
+    );
+    // It stays so: no retry loop behind the message.
+    await sleep(3_000);
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).document.body.dataset.connection)).toBe('refused');
+    // The new address works.
+    await page.goto(fresh);
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as PageGlobals).document.body.dataset.connection), { timeout: 20_000 }).toBe('connected');
+  });
 });
