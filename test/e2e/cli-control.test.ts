@@ -133,8 +133,8 @@ describe('baton run stopped from outside', () => {
     const dir = tempDir();
     const log = join(dir, 'runs.log');
     const runner = startCli(['run', fixture('logs-runs-at-most-once.ts'), '--args', JSON.stringify({ log, chains: 2, pages: 3, ms: 4000 }), '--parallel', '2', '--job', 'M'], dir);
-    // Both: two are to fail as interrupted.
-    await waitFor(() => /^M running .*, 2 running/m.test(runner.stdout()), 20_000, 'both chains running');
+    // Both, with their children enqueued (queued pages keep the job from ending): two are to fail as interrupted.
+    await waitFor(() => /^M running .*pages 0\/4 ended.*, 2 running/m.test(runner.stdout()), 20_000, 'both chains running, their next pages enqueued');
     runner.child.kill('SIGINT');
     await waitFor(() => runner.stdout().includes('pausing:'), 10_000, 'the pausing message');
     runner.child.kill('SIGINT');
