@@ -4,11 +4,10 @@
  */
 import { existsSync, statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
-import { checkJobId, checkRampup, DEFAULT_DB, PARALLEL_CAP, threadsCap, type OptionCap } from '../engine/options.js';
+import { checkJobId, checkRampup, DEFAULT_DB, PARALLEL_CAP, threadsCap, type OptionCap, type RateLimit } from '../engine/options.js';
 import { parseRampup, type Rampup } from '../engine/rampup.js';
 import { BatonError } from '../errors.js';
 import type { JsonValue } from '../json-value.js';
-import type { RateLimitSetting } from '../protocol.js';
 import { quoteArg, shownPath } from '../store/database.js';
 
 export { quoteArg };
@@ -100,12 +99,11 @@ function inFlagWords<T>(check: () => T, names: [api: string, flag: string][]): T
 }
 
 /** --rate (items/s) and --rate-pages (pages/s), together as the engine's rate limit. */
-export function parseRateOptions(rate: string | undefined, ratePages: string | undefined): RateLimitSetting | undefined {
-  if (rate === undefined && ratePages === undefined) return undefined;
-  return {
-    ...(rate !== undefined ? { itemsPerSecond: parsePositiveOption('--rate', rate) } : {}),
-    ...(ratePages !== undefined ? { pagesPerSecond: parsePositiveOption('--rate-pages', ratePages) } : {}),
-  };
+export function parseRateOptions(rate: string | undefined, ratePages: string | undefined): RateLimit | undefined {
+  const items = rate !== undefined ? parsePositiveOption('--rate', rate) : undefined;
+  const pages = ratePages !== undefined ? parsePositiveOption('--rate-pages', ratePages) : undefined;
+  if (items !== undefined) return pages !== undefined ? { itemsPerSecond: items, pagesPerSecond: pages } : { itemsPerSecond: items };
+  return pages !== undefined ? { pagesPerSecond: pages } : undefined;
 }
 
 /** The database file, absolute. */

@@ -4,9 +4,9 @@
  * none does.
  */
 import { Baton } from '../engine/baton.js';
+import { checkRateLimit, type RateLimit } from '../engine/options.js';
 import { BatonError } from '../errors.js';
 import { jobHasEnded } from '../protocol.js';
-import type { RateLimitSetting } from '../protocol.js';
 import { dbSuffix, parseParallelOption, parseRateOptions, parseThreadsOption, requireDatabaseFor, type DbOption } from './cli-options.js';
 import { formatCount, formatLimits } from './format-summary.js';
 import { followJob, jobView } from './follow-job.js';
@@ -85,7 +85,7 @@ export async function limitsCommand(jobId: string, options: LimitsCommandOptions
       return 0;
     }
     if (jobHasEnded(status.state)) throw new BatonError('JOB_FINISHED', `job "${jobId}" has already ended (${status.state}); its limits no longer matter`);
-    const rateLimit: RateLimitSetting | null | undefined = noRate ? null : rate && { ...status.limits.rateLimit, ...rate };
+    const rateLimit: RateLimit | null | undefined = noRate ? null : rate && checkRateLimit({ ...status.limits.rateLimit, ...rate });
     await baton.setLimits(jobId, { ...(maxParallel !== undefined ? { maxParallel } : {}), ...(rateLimit !== undefined ? { rateLimit } : {}) });
     const limits = (await baton.status(jobId)).limits;
     say(

@@ -29,12 +29,18 @@ export interface StartOptions {
   /** Grow parallelism from `from` by `step` every `everyMs`. Default: none. */
   rampup?: Rampup;
   /** Items and/or pages per second. Default: none. */
-  rateLimit?: RateLimitSetting;
+  rateLimit?: RateLimit;
   /** Record the job and its first pages, but run nothing until resume(). Default false. */
   paused?: boolean;
   /** Worker threads. Default: the machine's available parallelism. */
   threads?: number;
 }
+
+/**
+ * A rate limit as given: items and/or pages per second, at least one of them. `{}` is no type
+ * of it, since it reads as "no limit", which only `null` (in setLimits) means.
+ */
+export type RateLimit = { itemsPerSecond: number; pagesPerSecond?: number } | { itemsPerSecond?: number; pagesPerSecond: number };
 
 export interface ResumeOptions {
   /** Worker threads. Default: as the job was started, else available parallelism. */
@@ -44,7 +50,7 @@ export interface ResumeOptions {
 export interface Limits {
   maxParallel?: number;
   /** null removes the rate limit. */
-  rateLimit?: RateLimitSetting | null;
+  rateLimit?: RateLimit | null;
 }
 
 /** What `retryFailed` runs again: every failed page, or one. */
@@ -85,7 +91,7 @@ export interface FilledStartOptions {
   jobId: string | null;
   maxParallel: number;
   rampup: Rampup | null;
-  rateLimit: RateLimitSetting | null;
+  rateLimit: RateLimit | null;
   paused: boolean;
   threads: number;
 }
@@ -191,17 +197,15 @@ export function fillLimits(limits: Limits): LimitsUpdate {
  * Only null removes a rate limit: an empty `{}` or an array names no rate, and taking it for
  * "none" would drop a limit in silence and could flood the API it protects.
  */
-export function checkRateLimit(value: RateLimitSetting | null | undefined): RateLimitSetting | null {
+export function checkRateLimit(value: RateLimit | RateLimitSetting | null | undefined): RateLimit | null {
   if (value === null || value === undefined) return null;
   if (typeof value !== 'object' || Array.isArray(value)) invalid(`rateLimit must be { itemsPerSecond?, pagesPerSecond? }, got ${shown(value)}`);
   checkKnownKeys('rateLimit', value, RATE_LIMIT);
-  const out: RateLimitSetting = {};
-  if (value.itemsPerSecond !== undefined) out.itemsPerSecond = checkPositive('rateLimit.itemsPerSecond', value.itemsPerSecond);
-  if (value.pagesPerSecond !== undefined) out.pagesPerSecond = checkPositive('rateLimit.pagesPerSecond', value.pagesPerSecond);
-  if (out.itemsPerSecond === undefined && out.pagesPerSecond === undefined) {
-    invalid(`rateLimit must set itemsPerSecond, pagesPerSecond or both, got ${shown(value)}; pass rateLimit: null to remove the rate limit`);
-  }
-  return out;
+  const items = value.itemsPerSecond !== undefined ? checkPositive('rateLimit.itemsPerSecond', value.itemsPerSecond) : undefined;
+  const pages = value.pagesPerSecond !== undefined ? checkPositive('rateLimit.pagesPerSecond', value.pagesPerSecond) : undefined;
+  if (items !== undefined) return pages !== undefined ? { itemsPerSecond: items, pagesPerSecond: pages } : { itemsPerSecond: items };
+  if (pages !== undefined) return { pagesPerSecond: pages };
+  invalid(`rateLimit must set itemsPerSecond, pagesPerSecond or both, got ${shown(value)}; pass rateLimit: null to remove the rate limit`);
 }
 
 export function checkRampup(value: Rampup | null | undefined): Rampup | null {

@@ -5,6 +5,7 @@
  */
 import type { Baton } from '../engine/baton.js';
 import type { Unsubscribe } from '../engine/job-feed.js';
+import { checkRateLimit } from '../engine/options.js';
 import { isBatonError } from '../errors.js';
 import type { AttemptInfo, JobActivity, JobSummary, PanelMessage, PanelRequest } from '../protocol.js';
 import { attemptsBefore } from './attempt-history.js';
@@ -128,7 +129,7 @@ export class PanelSession {
       case 'setLimits':
         await this.baton.setLimits(jobId, {
           ...(request.maxParallel !== undefined ? { maxParallel: request.maxParallel } : {}),
-          ...(request.rateLimit !== undefined ? { rateLimit: request.rateLimit } : {}),
+          ...(request.rateLimit !== undefined ? { rateLimit: checkRateLimit(request.rateLimit) } : {}),
         });
         break;
       case 'retryFailed': {

@@ -7,6 +7,7 @@ import { LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import { isBatonError } from '../errors.js';
 import type { Baton } from '../engine/baton.js';
 import type { Job } from '../engine/job.js';
+import { checkRateLimit } from '../engine/options.js';
 import { jobHasEnded, type PanelMessage, type RunnerNotifications, type RunnerRequests } from '../protocol.js';
 
 /** The part of a vscode-languageserver (or vscode-jsonrpc) connection the server uses. */
@@ -69,7 +70,7 @@ export class RunnerServer {
         ...(params.args !== undefined ? { args: params.args as never } : {}),
         ...(params.jobId !== undefined ? { jobId: params.jobId } : {}),
         ...(params.maxParallel !== undefined ? { maxParallel: params.maxParallel } : {}),
-        ...(params.rateLimit !== undefined ? { rateLimit: params.rateLimit } : {}),
+        ...(params.rateLimit !== undefined ? { rateLimit: checkRateLimit(params.rateLimit) ?? undefined } : {}),
         ...(params.threads !== undefined ? { threads: params.threads } : {}),
       });
       this.follow(job, `started (${params.processor})`);
@@ -110,7 +111,7 @@ export class RunnerServer {
     this.register('baton/setLimits', async ({ jobId, maxParallel, rateLimit }) => {
       await this.baton.setLimits(jobId, {
         ...(maxParallel !== undefined ? { maxParallel } : {}),
-        ...(rateLimit !== undefined ? { rateLimit } : {}),
+        ...(rateLimit !== undefined ? { rateLimit: checkRateLimit(rateLimit) } : {}),
       });
       return null;
     });

@@ -238,6 +238,7 @@ describe('rateLimit', () => {
   it('refuses {} and [] in start and setLimits, rather than take them for no limit: only null removes one', async () => {
     const b = await open();
     const removing = 'rateLimit must set itemsPerSecond, pagesPerSecond or both, got {}; pass rateLimit: null to remove the rate limit';
+    // @ts-expect-error {} sets no rate: a type error in TypeScript, and refused at run time for JavaScript
     await expect(b.start({ processor: fixture('plain.js'), rateLimit: {} })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: removing });
     await expect(b.start({ processor: fixture('plain.js'), rateLimit: loose([]) })).rejects.toMatchObject({
       code: 'INVALID_OPTION',
@@ -246,10 +247,12 @@ describe('rateLimit', () => {
     expect(await b.jobs()).toEqual([]);
 
     const job = await b.start({ processor: fixture('sleeps.ts'), args: { ms: 60_000 }, jobId: 'limited', rateLimit: { pagesPerSecond: 15 } });
+    // @ts-expect-error {} sets no rate: a type error in TypeScript, and refused at run time for JavaScript
     await expect(job.setLimits({ rateLimit: {} })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: removing });
     await expect(b.setLimits('limited', { rateLimit: loose([]) })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
     expect(job.snapshot().limits).toEqual({ maxParallel: 8, rateLimit: { pagesPerSecond: 15 } });
     await job.stop('now');
+    // @ts-expect-error {} sets no rate: a type error in TypeScript, and refused at run time for JavaScript
     await expect(b.setLimits('limited', { rateLimit: {} })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: removing });
     expect((await b.status('limited')).limits).toEqual({ maxParallel: 8, rateLimit: { pagesPerSecond: 15 } });
     await b.setLimits('limited', { rateLimit: null });

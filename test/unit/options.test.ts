@@ -107,6 +107,7 @@ describe('rampup and rateLimit', () => {
     expect(refusal(() => checkRateLimit({}))).toEqual({ code: 'INVALID_OPTION', message: `rateLimit must set itemsPerSecond, pagesPerSecond or both, got {}${removing}` });
     expect(refusal(() => checkRateLimit({ itemsPerSecond: undefined }))).toEqual({ code: 'INVALID_OPTION', message: `rateLimit must set itemsPerSecond, pagesPerSecond or both, got {}${removing}` });
     expect(refusal(() => checkRateLimit(loose([])))).toEqual({ code: 'INVALID_OPTION', message: 'rateLimit must be { itemsPerSecond?, pagesPerSecond? }, got []' });
+    // @ts-expect-error {} sets no rate: a type error in TypeScript, and refused at run time for JavaScript
     expect(refusal(() => fillLimits({ rateLimit: {} })).message).toBe(`rateLimit must set itemsPerSecond, pagesPerSecond or both, got {}${removing}`);
     expect(refusal(() => fillStartOptions(loose<StartOptions>({ processor: 'p.ts', rateLimit: [] }))).message).toBe('rateLimit must be { itemsPerSecond?, pagesPerSecond? }, got []');
   });
