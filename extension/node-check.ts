@@ -4,6 +4,9 @@
  * it spawns the probe and says what is wrong and how to fix it; runner-client.ts shows that.
  */
 import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 /** The oldest Node the runner supports. */
 export const MIN_NODE_MAJOR = 20;
@@ -27,9 +30,14 @@ export type NodeCheck =
   | { ok: true; probe: NodeProbe }
   | { ok: false; problem: 'not-found' | 'not-runnable' | 'too-old' | 'native-mismatch' | 'native-broken'; message: string; actions: NodeCheckAction[] };
 
-/** The node command: baton.nodePath, or `node` from the PATH when it is empty. */
+/**
+ * The node command: baton.nodePath, or `node` from the PATH when it is empty. A leading `~/` is
+ * the home folder, as baton.database takes it: nothing else expands it, and spawn found no file.
+ */
 export function nodeCommand(setting: string | undefined | null): string {
-  return setting && setting.trim() !== '' ? setting.trim() : 'node';
+  const trimmed = setting?.trim() ?? '';
+  if (trimmed === '') return 'node';
+  return trimmed === '~' || trimmed.startsWith('~/') ? join(homedir(), trimmed.slice(1)) : trimmed;
 }
 
 // Plain ES5 CommonJS, so that a Node far too old still prints its version. argv[1]: the runner's folder.
@@ -57,6 +65,7 @@ export function probeNode(node: string, runnerRoot: string, kind: RunnerKind, ti
         probe = null;
       }
       if (!probe || typeof probe.node !== 'string') {
+        if (node !== 'node' && isFolder(node)) return resolve(folderGiven(node));
         const why = (stderr || (error?.message ?? '')).trim().split('\n')[0] || 'it printed nothing';
         return resolve({
           ok: false,
@@ -68,6 +77,24 @@ export function probeNode(node: string, runnerRoot: string, kind: RunnerKind, ti
       resolve(checkProbe(node, probe, kind));
     });
   });
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+// spawn says only EACCES; the usual slip is the folder that holds node (…/bin) instead of node.
+function folderGiven(node: string): NodeCheck {
+  return {
+    ok: false,
+    problem: 'not-runnable',
+    message: `baton.nodePath "${node}" is a folder: set it to the Node.js ${MIN_NODE_MAJOR}+ program itself, such as ${join(node, 'node')}.`,
+    actions: ['openSetting', 'downloadNode'],
+  };
 }
 
 function notFound(node: string): NodeCheck {

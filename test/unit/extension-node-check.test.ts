@@ -1,4 +1,5 @@
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, symlinkSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkProbe, nodeCommand, probeNode } from '../../extension/node-check.js';
@@ -10,6 +11,30 @@ describe('the Node that runs the runner server', () => {
     expect(nodeCommand('  ')).toBe('node');
     expect(nodeCommand(undefined)).toBe('node');
     expect(nodeCommand(' /opt/node20/bin/node ')).toBe('/opt/node20/bin/node');
+  });
+
+  it('takes a baton.nodePath that starts with ~/ from the home folder, as baton.database does', () => {
+    expect(nodeCommand('~/.nvm/versions/node/v20.18.0/bin/node')).toBe(join(homedir(), '.nvm/versions/node/v20.18.0/bin/node'));
+    expect(nodeCommand('/opt/~/node')).toBe('/opt/~/node');
+  });
+
+  it('runs the Node a ~/ path names', async () => {
+    const home = tempDir();
+    symlinkSync(process.execPath, join(home, 'node'));
+    const saved = process.env.HOME;
+    process.env.HOME = home;
+    try {
+      expect(await probeNode(nodeCommand('~/node'), root, 'workspace')).toMatchObject({ ok: true });
+    } finally {
+      process.env.HOME = saved;
+    }
+  });
+
+  it('says baton.nodePath names a folder, with the program to name instead, when it does', async () => {
+    const folder = tempDir();
+    const check = await probeNode(folder, root, 'bundled');
+    expect(check).toMatchObject({ ok: false, problem: 'not-runnable', actions: ['openSetting', 'downloadNode'] });
+    expect(check.ok || check.message).toBe(`baton.nodePath "${folder}" is a folder: set it to the Node.js 20+ program itself, such as ${join(folder, 'node')}.`);
   });
 
   it('passes the check when it is this Node and the runner\'s better-sqlite3 loads in it', async () => {
