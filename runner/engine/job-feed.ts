@@ -5,6 +5,7 @@
  */
 import type { JobActivity, JobSummary } from '../protocol.js';
 import { ownerIsLive, summarize, type JobRow, type JobStore } from '../store/job-store.js';
+import { percentDone } from './progress-estimate.js';
 import type { Job, SqlGuard } from './job.js';
 
 /** How often the feed reads what other processes published. */
@@ -55,7 +56,7 @@ export function restingActivity(row: JobRow, seq: number): JobActivity {
       itemsLive: summary.items,
       inFlight: 0,
       effectiveParallel: summary.limits.maxParallel,
-      percent: summary.estimatedTotalItems ? Math.min(100, (summary.items / summary.estimatedTotalItems) * 100) : null,
+      percent: percentDone(summary.state, summary.items, summary.estimatedTotalItems),
       etaSeconds: null,
     },
     running: [],

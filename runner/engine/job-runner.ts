@@ -21,7 +21,7 @@ import type { GroupCommit } from '../store/group-commit.js';
 import { HEARTBEAT_EVERY_MS, summarize, type JobControl, type JobCounters, type JobRow, type JobStore } from '../store/job-store.js';
 import { PageStore, type AttemptRecord, type QueuedPage } from '../store/page-store.js';
 import { PageQueue } from './page-queue.js';
-import { estimateProgress, etaOfStoppedJob } from './progress-estimate.js';
+import { estimateProgress, etaOfStoppedJob, percentDone } from './progress-estimate.js';
 import { msUntilNextRampStep, rampedParallel, type Rampup } from './rampup.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { GaveUpPage } from './recover-job.js';
@@ -1596,7 +1596,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     const estimate = estimateProgress(itemsLive, summary.estimatedTotalItems, throughput.itemsPerSecond);
     // Once the run is over the rate of its last seconds means nothing (see etaOfStoppedJob).
     const etaSeconds = summary.live ? estimate.etaSeconds : etaOfStoppedJob(summary.state);
-    return { ...summary, throughput, itemsLive, inFlight: this.running.size, effectiveParallel: this.allowedParallel(now), percent: estimate.percent, etaSeconds };
+    return { ...summary, throughput, itemsLive, inFlight: this.running.size, effectiveParallel: this.allowedParallel(now), percent: percentDone(summary.state, itemsLive, summary.estimatedTotalItems), etaSeconds };
   }
 }
 

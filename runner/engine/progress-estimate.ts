@@ -17,6 +17,15 @@ export function estimateProgress(itemsDone: number, estimatedTotal: number | nul
 }
 
 /**
+ * Percent done, or null without an estimate. A job that succeeded did all its work, whatever its
+ * estimate said: 100, where a total estimated a little high would leave it at 98.1% for good.
+ */
+export function percentDone(state: JobState, itemsDone: number, estimatedTotal: number | null): number | null {
+  if (estimatedTotal === null || estimatedTotal <= 0) return null;
+  return state === 'succeeded' ? 100 : Math.min(100, (itemsDone / estimatedTotal) * 100);
+}
+
+/**
  * The ETA of a job that no longer runs in this process. An ended job (succeeded, failed,
  * cancelled) has nothing left to wait for, even when it did fewer items than its estimate: 0.
  * A job stopped here, resumable, has no rate to go on until it runs again: null. The rate of

@@ -32,7 +32,9 @@ describe('the ETA once the run is over', () => {
     expect(updates.at(-1)).toMatchObject({ state, live: false, etaSeconds: 0 });
     expect(activities.at(-1)).toMatchObject({ state, live: false, etaSeconds: 0 });
     expect(job.snapshot()).toMatchObject({ state, live: false, etaSeconds: 0 });
-    expect(job.snapshot().percent).toBeLessThan(100);
+    // A job that succeeded did all its work: 100%, whatever its estimate said. One that failed did not.
+    if (state === 'succeeded') expect([updates.at(-1)!.percent, activities.at(-1)!.percent, job.snapshot().percent]).toEqual([100, 100, 100]);
+    else expect(job.snapshot().percent).toBeLessThan(100);
   });
 
   it('is 0 in the last word another process reads (watch), not the rate of its last seconds', async () => {
@@ -46,7 +48,7 @@ describe('the ETA once the run is over', () => {
       const unsubscribe = reader.watch(job.id, (activity) => seen.push(activity.snapshot));
       await waitFor(() => seen.length > 0, 10_000, 'the last activity');
       unsubscribe();
-      expect(seen.at(-1)).toMatchObject({ state: 'succeeded', live: false, etaSeconds: 0 });
+      expect(seen.at(-1)).toMatchObject({ state: 'succeeded', live: false, etaSeconds: 0, percent: 100 });
     } finally {
       await reader.close();
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateProgress } from '../../runner/engine/progress-estimate.js';
+import { estimateProgress, percentDone } from '../../runner/engine/progress-estimate.js';
 import { ThroughputWindow } from '../../runner/engine/throughput-window.js';
 
 describe('ThroughputWindow', () => {
@@ -51,5 +51,20 @@ describe('estimateProgress', () => {
   it('has no ETA while nothing moves, and 0 when done', () => {
     expect(estimateProgress(250, 1_000, 0)).toEqual({ percent: 25, etaSeconds: null });
     expect(estimateProgress(1_200, 1_000, 0)).toEqual({ percent: 100, etaSeconds: 0 });
+  });
+});
+
+describe('percentDone', () => {
+  it('is the share of the estimate done, capped at 100, and null without an estimate', () => {
+    expect(percentDone('running', 250, 1_000)).toBe(25);
+    expect(percentDone('running', 1_200, 1_000)).toBe(100);
+    expect(percentDone('running', 10, null)).toBeNull();
+    expect(percentDone('succeeded', 10, 0)).toBeNull();
+  });
+
+  it('is 100 for a job that succeeded short of an estimate set a little high, and the share done for one that did not', () => {
+    expect(percentDone('succeeded', 200_000, 203_894)).toBe(100);
+    expect(percentDone('failed', 200_000, 203_894)).toBeCloseTo(98.09, 2);
+    expect(percentDone('cancelled', 100, 1_000)).toBe(10);
   });
 });
