@@ -5,14 +5,13 @@
  * server if it dies; the server's log goes to the "Baton" output channel.
  */
 import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import type { PanelMessage, RunnerNotifications, RunnerRequests } from '../runner/protocol.js';
 import type { JobView } from './job-format.js';
 import { nodeCommand, probeNode, type NodeCheckAction } from './node-check.js';
 import { locateRunner, type RunnerLocation } from './runner-location.js';
-import { databasePath, fillSettings, type BatonSettings } from './settings.js';
+import { databasePath, fillSettings, runnerFolder, type BatonSettings } from './settings.js';
 
 /** How many times the server may die in three minutes before the client stops restarting it. */
 const MAX_RESTARTS = 4;
@@ -213,14 +212,14 @@ export class RunnerClient implements vscode.Disposable {
       command: node,
       args: [location.main, '--db', db],
       transport: TransportKind.stdio,
-      options: { cwd: folders[0] ?? dirname(db) },
+      options: { cwd: runnerFolder(folders[0], db) },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [],
       outputChannel: this.output,
       connectionOptions: { maxRestartCount: MAX_RESTARTS },
       initializationFailedHandler: (error) => {
-        this.fail(`The Baton runner did not start: ${(error as Error).message}`, ['openSetting']);
+        this.fail(`The Baton runner did not start: ${errorText(error)}`, ['openSetting']);
         return false;
       },
     };
@@ -249,7 +248,7 @@ export class RunnerClient implements vscode.Disposable {
       if (this.client === client) this.client = undefined;
       await client.dispose().catch(() => undefined);
       if (this.currentStatus.state === 'failed') return undefined;
-      return this.fail(`The Baton runner did not start: ${(error as Error).message}`, ['openSetting']);
+      return this.fail(`The Baton runner did not start: ${errorText(error)}`, ['openSetting']);
     }
     this.failure = undefined;
     this.shownFailure = undefined;
@@ -289,4 +288,9 @@ export class RunnerClient implements vscode.Disposable {
       if (chosen) void vscode.commands.executeCommand('baton.restartRunner');
     });
   }
+}
+
+/** An error's message; vscode-languageclient rejects a failed spawn with a bare string. */
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -3,8 +3,9 @@
  * defaults, and what they mean once filled. No 'vscode' here; callers pass the values read with
  * workspace.getConfiguration('baton').
  */
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { MAX_PARALLEL } from '../runner/protocol.js';
 
 export interface BatonSettings {
@@ -39,6 +40,16 @@ export function databasePath(setting: string, folder: string | undefined): strin
   if (setting === '') return join(base, '.baton', 'baton.db');
   const expanded = setting.startsWith('~/') ? join(homedir(), setting.slice(2)) : setting;
   return isAbsolute(expanded) ? expanded : resolve(base, expanded);
+}
+
+/**
+ * The folder the runner server runs in: the first workspace folder, else the database's folder
+ * once it exists, else the home folder. It must exist: spawn fails on a missing cwd with an
+ * ENOENT that names the command, and with no folder open .baton/ is not made until the runner runs.
+ */
+export function runnerFolder(folder: string | undefined, database: string, exists: (path: string) => boolean = existsSync): string {
+  if (folder !== undefined) return folder;
+  return exists(dirname(database)) ? dirname(database) : homedir();
 }
 
 /** The `threads` of a job started from VS Code: undefined lets the runner choose. */

@@ -201,68 +201,86 @@ function writeSettings(): void {
   );
 }
 
+/**
+ * Installs the .vsix in a fresh code-server and opens it in Chromium: on `folder`, or an empty
+ * window without one. `env` goes to code-server (and so to the extension host and the runner).
+ */
+async function launch(options: { folder?: string; env?: Record<string, string> } = {}): Promise<void> {
+  const entry = checkTools();
+  tmp = mkdtempSync(join(tmpdir(), 'baton-vscode-'));
+  userData = join(tmp, 'user-data');
+  const extensions = join(tmp, 'extensions');
+  mkdirSync(join(userData, 'User'), { recursive: true });
+  mkdirSync(extensions);
+  writeSettings();
+
+  // Everything here runs at a lower priority (nice): the suites that run beside this one on a
+  // two-core machine time their pages, and must not wait behind a browser.
+  // The .vsix as `npm run package` makes it (dist/ is built by the test setup).
+  const vsix = join(tmp, 'baton.vsix');
+  execFileSync('nice', ['-n', '10', process.execPath, join(root, 'extension', 'package-vsix.mjs'), '--out', vsix], { cwd: root, stdio: 'pipe' });
+  const env = { ...process.env, XDG_CONFIG_HOME: join(tmp, 'config'), XDG_DATA_HOME: join(tmp, 'data'), ...options.env };
+  const common = ['--user-data-dir', userData, '--extensions-dir', extensions];
+  execFileSync('nice', ['-n', '10', process.execPath, entry, ...common, '--install-extension', vsix], { env, stdio: 'pipe' });
+
+  const port = await freePort();
+  const folderArgs = options.folder !== undefined ? [options.folder] : [];
+  codeServer = spawn('nice', ['-n', '10', process.execPath, entry, ...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', ...folderArgs], {
+    env,
+    stdio: 'ignore',
+    // Its own process group: the extension host and the runner server go with it.
+    detached: true,
+  });
+  const niceChromium = join(tmp, 'chromium');
+  writeFileSync(niceChromium, `#!/bin/sh\nexec nice -n 10 ${JSON.stringify(chromiumPath)} "$@"\n`, { mode: 0o755 });
+  browser = await chromium.launch({
+    executablePath: niceChromium,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+  // Reduced motion: no spinning icons or animations to repaint in software all the time.
+  page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, reducedMotion: 'reduce' });
+  const query = options.folder !== undefined ? `folder=${encodeURIComponent(options.folder)}` : 'ew=true';
+  await waitFor(
+    () => page.goto(`http://127.0.0.1:${port}/?${query}`).then((response) => response?.ok(), () => false),
+    60_000,
+    'code-server to answer',
+  );
+  await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+}
+
+/** Closes Chromium and code-server (the extension host and the runner go with it), keeping the logs beside the screenshots. */
+async function close(): Promise<void> {
+  await browser?.close().catch(() => {});
+  if (codeServer?.pid !== undefined && codeServer.exitCode === null) {
+    try {
+      process.kill(-codeServer.pid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
+  if (userData) for (const file of findFiles(join(userData, 'logs'), /\.log$/)) writeFileSync(join(shots, `log-${step}-${file.slice(userData.length + 1).replace(/[\\/]/g, '_')}`), readFileSync(file));
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+}
+
+beforeAll(() => {
+  rmSync(shots, { recursive: true, force: true });
+  mkdirSync(shots, { recursive: true });
+});
+
 describe('the Baton extension in a real VS Code', () => {
   beforeAll(async () => {
-    const entry = checkTools();
-    rmSync(shots, { recursive: true, force: true });
-    mkdirSync(shots, { recursive: true });
-    tmp = mkdtempSync(join(tmpdir(), 'baton-vscode-'));
-    workspace = join(tmp, 'workspace');
-    userData = join(tmp, 'user-data');
-    const extensions = join(tmp, 'extensions');
-    mkdirSync(join(userData, 'User'), { recursive: true });
-    mkdirSync(extensions);
-    mkdirSync(workspace);
+    workspace = mkdtempSync(join(tmpdir(), 'baton-vscode-workspace-'));
     // A project that does not depend on baton yet: the bundled runner runs its jobs.
     writeFileSync(join(workspace, 'package.json'), `${JSON.stringify({ name: 'shop', version: '1.0.0', private: true }, null, 2)}\n`);
-    writeSettings();
-
-    // Everything here runs at a lower priority (nice): the suites that run beside this one on a
-    // two-core machine time their pages, and must not wait behind a browser.
-    // The .vsix as `npm run package` makes it (dist/ is built by the test setup).
-    const vsix = join(tmp, 'baton.vsix');
-    execFileSync('nice', ['-n', '10', process.execPath, join(root, 'extension', 'package-vsix.mjs'), '--out', vsix], { cwd: root, stdio: 'pipe' });
-    const env = { ...process.env, XDG_CONFIG_HOME: join(tmp, 'config'), XDG_DATA_HOME: join(tmp, 'data') };
-    const common = ['--user-data-dir', userData, '--extensions-dir', extensions];
-    execFileSync('nice', ['-n', '10', process.execPath, entry, ...common, '--install-extension', vsix], { env, stdio: 'pipe' });
-
-    const port = await freePort();
-    codeServer = spawn('nice', ['-n', '10', process.execPath, entry, ...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', workspace], {
-      env,
-      stdio: 'ignore',
-      // Its own process group: the extension host and the runner server go with it.
-      detached: true,
-    });
-    const niceChromium = join(tmp, 'chromium');
-    writeFileSync(niceChromium, `#!/bin/sh\nexec nice -n 10 ${JSON.stringify(chromiumPath)} "$@"\n`, { mode: 0o755 });
-    browser = await chromium.launch({
-      executablePath: niceChromium,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-    });
-    // Reduced motion: no spinning icons or animations to repaint in software all the time.
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, reducedMotion: 'reduce' });
-    await waitFor(
-      () => page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`).then((response) => response?.ok(), () => false),
-      60_000,
-      'code-server to answer',
-    );
-    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+    await launch({ folder: workspace });
     // The explorer shows the folder, and the Baton icon its contributions, once the workbench has settled.
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'package.json' }).waitFor({ state: 'visible', timeout: 60_000 });
     await batonViewButton().waitFor({ state: 'visible', timeout: 60_000 });
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close().catch(() => {});
-    if (codeServer?.pid !== undefined && codeServer.exitCode === null) {
-      try {
-        process.kill(-codeServer.pid, 'SIGKILL');
-      } catch {
-        // Gone already.
-      }
-    }
-    if (userData) for (const file of findFiles(join(userData, 'logs'), /\.log$/)) writeFileSync(join(shots, `log-${file.slice(userData.length + 1).replace(/[\\/]/g, '_')}`), readFileSync(file));
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await close();
+    if (workspace) rmSync(workspace, { recursive: true, force: true });
   }, 30_000);
 
   afterEach(async (context) => {
@@ -431,5 +449,41 @@ describe('the Baton extension in a real VS Code', () => {
     await nodePath.press('Tab');
     await waitFor(() => runnerPids().length > starts, 30_000, 'the runner to start again');
     await waitFor(async () => (await page.locator('.monaco-list-row[aria-label^="Baton job "]').count()) >= 3, 20_000, 'the jobs in the view again');
+  });
+});
+
+describe('the Baton extension in a window with no folder', () => {
+  let home: string;
+
+  beforeAll(async () => {
+    // A home folder of its own, with no .baton in it yet: the database goes to ~/.baton/baton.db.
+    home = mkdtempSync(join(tmpdir(), 'baton-vscode-home-'));
+    await launch({ env: { HOME: home } });
+  }, 300_000);
+
+  afterAll(async () => {
+    await close();
+    if (home) rmSync(home, { recursive: true, force: true });
+  }, 30_000);
+
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail' && page) await shot(`failed-${context.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(() => {});
+  });
+
+  it('starts the runner on ~/.baton/baton.db, which does not exist yet, and opens the panel on it', async () => {
+    await runCommand('Baton: Show Progress Panel');
+    await waitFor(() => runnerPids().length > 0, 30_000, 'the runner to start');
+    await waitFor(() => existsSync(join(home, '.baton', 'baton.db')), 20_000, 'the database in the home folder');
+    const panel = await waitFor(
+      async () => {
+        for (const frame of page.frames()) if ((await frame.locator('#job-id').count().catch(() => 0)) > 0) return frame;
+        return null;
+      },
+      30_000,
+      'the panel',
+    );
+    await waitFor(() => panel.locator('#connection').isHidden(), 20_000, 'the panel to be connected');
+    expect(await page.locator('.notification-toast').allInnerTexts()).toEqual([]);
+    await shot('no-folder-panel');
   });
 });

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { argsProblem, databasePath, DEFAULT_SETTINGS, fillSettings, maxParallelProblem, parseArgsInput, threadsOption } from '../../extension/settings.js';
+import { argsProblem, databasePath, DEFAULT_SETTINGS, fillSettings, maxParallelProblem, parseArgsInput, runnerFolder, threadsOption } from '../../extension/settings.js';
 
 describe('the baton.* settings', () => {
   it('default to node on the PATH, .baton/baton.db, max parallel 8 and threads chosen by the runner', () => {
@@ -12,6 +12,12 @@ describe('the baton.* settings', () => {
   it('fall back to their defaults when a value is of the wrong kind', () => {
     const read = { nodePath: 42, database: ' db/jobs.db ', defaultMaxParallel: 0, threads: 2.5 } as Record<string, unknown>;
     expect(fillSettings((key) => read[key])).toEqual({ nodePath: '', database: 'db/jobs.db', defaultMaxParallel: 8, threads: 0 });
+  });
+
+  it('run the runner in the first workspace folder, else in a folder that exists: the database\'s, or the home folder', () => {
+    expect(runnerFolder('/work/shop', '/var/baton.db', () => false)).toBe('/work/shop');
+    expect(runnerFolder(undefined, '/var/jobs/baton.db', (path) => path === '/var/jobs')).toBe('/var/jobs');
+    expect(runnerFolder(undefined, join(homedir(), '.baton', 'baton.db'), () => false)).toBe(homedir());
   });
 
   it('put the database in the first workspace folder, relative paths from there', () => {
