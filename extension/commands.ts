@@ -6,12 +6,14 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
+import type { JobSummary } from '../runner/protocol.js';
 import { jobIdOf, jobPickItems, jobsFor, noJobMessage, pickPlaceholder, type JobAction } from './job-picker.js';
 import { createProcessor, nameProblem, suggestName, templateChoices } from './new-processor.js';
 import type { PanelHost } from './panel-host.js';
 import { EXCLUDE_GLOB, isProcessorSource, pickLabel, isSourceFile, isSpecFile, MAX_SOURCE_BYTES, SOURCE_GLOB, SPEC_GLOB } from './processor-files.js';
 import { readSettings, RunnerUnavailableError, type RunnerClient } from './runner-client.js';
 import { argsProblem, maxParallelProblem, parseArgsInput, threadsOption } from './settings.js';
+import { saveIfDirty, saveJobProcessor } from './unsaved-edits.js';
 
 /** What Run Batch may be given instead of asking: a file, or the job to start. */
 export interface RunBatchArgument {
@@ -201,10 +203,14 @@ class BatonCommands {
         vscode.window.setStatusBarMessage(`Baton: paused job ${jobId}; running pages finish`, 4000);
         return;
       case 'resume':
+        // A stopped job is run again from its processor, built afresh: with the edits on screen.
+        await saveJobProcessor(await this.knownJobs(jobId), jobId);
         await this.runner.request('baton/resumeJob', { jobId });
         vscode.window.setStatusBarMessage(`Baton: resumed job ${jobId}`, 4000);
         return;
       case 'retry': {
+        // The processor is rebuilt for the retry: a fix still in the editor must be in it.
+        await saveJobProcessor(await this.knownJobs(jobId), jobId);
         const { requeued } = await this.runner.request('baton/retryFailed', { jobId });
         void vscode.window.showInformationMessage(`Baton: running ${requeued} failed page${requeued === 1 ? '' : 's'} of job ${jobId} again, with the processor rebuilt.`);
         return;
@@ -220,6 +226,12 @@ class BatonCommands {
         return;
       }
     }
+  }
+
+  /** The jobs as last heard, or asked for when `jobId` is not among them yet. */
+  private async knownJobs(jobId: string): Promise<readonly JobSummary[]> {
+    const jobs = this.runner.jobs;
+    return jobs.some((job) => job.jobId === jobId) ? jobs : this.runner.request('baton/listJobs', {});
   }
 
   private async chooseJob(action: JobAction, argument: unknown): Promise<string | undefined> {
@@ -262,11 +274,6 @@ async function findRunnables(): Promise<string[]> {
   );
   const found = [...processors.filter((file): file is string => file !== null), ...specs.filter((uri) => uri.scheme === 'file').map((uri) => uri.fsPath)];
   return found.sort((a, b) => vscode.workspace.asRelativePath(a).localeCompare(vscode.workspace.asRelativePath(b)));
-}
-
-async function saveIfDirty(file: string): Promise<void> {
-  const document = vscode.workspace.textDocuments.find((doc) => doc.uri.scheme === 'file' && doc.uri.fsPath === file);
-  if (document?.isDirty) await document.save();
 }
 
 /** A folder from the explorer's context menu, or the folder of a file there. */

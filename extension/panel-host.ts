@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { renderPanelHtml } from '../webview/panel-html.js';
 import { PanelRelay } from './panel-relay.js';
 import type { RunnerClient } from './runner-client.js';
+import { buildingRequestJob, saveJobProcessor } from './unsaved-edits.js';
 
 const VIEW_TYPE = 'baton.panel';
 
@@ -59,7 +60,11 @@ export class PanelHost implements vscode.Disposable {
     this.panel = panel;
     this.relay = relay;
     if (jobId) await relay.select(jobId);
-    panel.webview.onDidReceiveMessage((message: unknown) => void relay.fromWebview(message));
+    // In order, each after the save a retry or resume needs (see unsaved-edits.ts).
+    let relayed = Promise.resolve();
+    panel.webview.onDidReceiveMessage((message: unknown) => {
+      relayed = relayed.then(() => this.beforeRelay(message)).then(() => relay.fromWebview(message));
+    });
     panel.onDidDispose(() => {
       void relay.dispose();
       if (this.panel === panel) {
@@ -80,6 +85,12 @@ export class PanelHost implements vscode.Disposable {
       relay.disconnected(this.runner.status.state === 'failed' ? this.runner.status.message : undefined);
       this.runner.notifyFailure('always');
     }
+  }
+
+  /** Saves the processor a retry or resume from the panel is about to build. */
+  private async beforeRelay(message: unknown): Promise<void> {
+    const jobId = buildingRequestJob(message);
+    if (jobId) await saveJobProcessor(this.runner.jobs, jobId).catch((error: unknown) => this.runner.output.warn(`saving the processor: ${(error as Error).message}`));
   }
 
   dispose(): void {

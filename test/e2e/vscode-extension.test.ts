@@ -196,6 +196,8 @@ function writeSettings(): void {
       'npm.autoDetect': 'off',
       'search.followSymlinks': false,
       'workbench.reduceMotion': 'on',
+      // As VS Code desktop has it (code-server saves after a second): what is unsaved stays so.
+      'files.autoSave': 'off',
       'baton.threads': 1,
     }),
   );
@@ -417,6 +419,58 @@ describe('the Baton extension in a real VS Code', () => {
     expect(await panel.locator('#connection').isHidden()).toBe(true);
     await shot('terminal-job');
   });
+  it('retries failed pages with the fix still unsaved in the editor, from the panel and from the command palette', async () => {
+    const file = join(workspace, 'fails-until-fixed.ts');
+    const source = (broken: string) => `import { definePageProcessor, NonRetryableError } from 'baton';
+
+const brokenPages = ${broken};
+
+export default definePageProcessor<number>({
+  name: 'fails-until-fixed',
+  initialPages: () => [0, 1, 2, 3].map((cursor) => ({ cursor, size: 1 })),
+  async run(ctx) {
+    if (brokenPages.includes(ctx.page.cursor)) throw new NonRetryableError(\`page \${ctx.page.cursor} is broken\`);
+    return { items: 1 };
+  },
+});
+`;
+    writeFileSync(file, source('[1, 2]'));
+    await page.keyboard.press('Control+P');
+    await page.keyboard.type('fails-until-fixed.ts');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'fails-until-fixed.ts' }).first().waitFor({ state: 'visible' });
+    await page.keyboard.press('Enter');
+    await page.locator('.tab.active', { hasText: 'fails-until-fixed.ts' }).waitFor({ state: 'visible', timeout: 20_000 });
+    await runCommand('Baton: Run Batch');
+    await quickInput('Run Batch: fails-until-fixed.ts');
+    await page.keyboard.press('Enter');
+    await quickPrompt('Args: the JSON your processor gets as ctx.args');
+    await page.keyboard.press('Enter');
+    const job = await waitFor(async () => (await jobsInDatabase()).find((candidate) => candidate.name === 'fails-until-fixed' && candidate.state === 'failed'), 30_000, 'the job to fail');
+    const panel = await panelShowing(job.jobId);
+
+    // The user fixes one page's cause in the editor, leaves it unsaved, and clicks Retry failed.
+    const fix = async (broken: string) => {
+      await page.locator('.view-line', { hasText: 'const brokenPages' }).click();
+      await page.keyboard.press('End');
+      await page.keyboard.press('Shift+Home');
+      await page.keyboard.type(`const brokenPages = ${broken};`);
+      await page.locator('.tab.dirty', { hasText: 'fails-until-fixed.ts' }).waitFor({ state: 'visible' });
+      expect(readFileSync(file, 'utf8')).not.toContain(`const brokenPages = ${broken};`);
+    };
+    await fix('[2]');
+    await panel.locator('#retry-all').click();
+    await waitFor(async () => (await jobsInDatabase()).find((candidate) => candidate.jobId === job.jobId && candidate.state === 'failed' && candidate.items === 3), 30_000, 'page 1 to succeed on retry and page 2 to fail again');
+    expect(readFileSync(file, 'utf8')).toBe(source('[2]'));
+
+    await fix('[]');
+    await runCommand('Baton: Retry Failed Pages');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: job.jobId }).waitFor({ state: 'visible' });
+    await page.keyboard.press('Enter');
+    await waitFor(async () => (await jobsInDatabase()).find((candidate) => candidate.jobId === job.jobId && candidate.state === 'succeeded'), 30_000, 'the job to succeed with the fix');
+    expect(readFileSync(file, 'utf8')).toBe(source('[]'));
+    await shot('retried-unsaved-fix');
+  });
+
   it('says so, with a button to the setting, when baton.nodePath names no Node; and runs again once it is fixed', async () => {
     const starts = runnerPids().length;
     const missing = join(tmp, 'no-such-node');
