@@ -23,8 +23,8 @@ export interface NodeProbe {
 /** Which runner the extension starts: the workspace's own `baton` package, or the extension's. */
 export type RunnerKind = 'workspace' | 'bundled';
 
-/** A button under the message. */
-export type NodeCheckAction = 'openSetting' | 'installBaton' | 'rebuildSqlite' | 'downloadNode';
+/** A button under the message: openSetting opens baton.nodePath, openDatabaseSetting baton.database. */
+export type NodeCheckAction = 'openSetting' | 'openDatabaseSetting' | 'installBaton' | 'rebuildSqlite' | 'downloadNode';
 
 export type NodeCheck =
   | { ok: true; probe: NodeProbe }

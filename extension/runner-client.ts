@@ -6,12 +6,12 @@
  */
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { LanguageClient, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { CloseAction, LanguageClient, State, TransportKind, type ErrorHandler, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import type { PanelMessage, RunnerNotifications, RunnerRequests } from '../runner/protocol.js';
 import type { JobView } from './job-format.js';
 import { nodeCommand, probeNode, type NodeCheckAction } from './node-check.js';
 import { locateRunner, type RunnerLocation } from './runner-location.js';
-import { databasePath, fillSettings, runnerFolder, type BatonSettings } from './settings.js';
+import { databaseFixForSetting, databasePath, fillSettings, runnerFolder, type BatonSettings } from './settings.js';
 
 /** How many times the server may die in three minutes before the client stops restarting it. */
 const MAX_RESTARTS = 4;
@@ -214,16 +214,25 @@ export class RunnerClient implements vscode.Disposable {
       transport: TransportKind.stdio,
       options: { cwd: runnerFolder(folders[0], db) },
     };
+    // Whether the server got to run: restarts are for a server that dies, not one that never started.
+    let ran = false;
     const clientOptions: LanguageClientOptions = {
       documentSelector: [],
       outputChannel: this.output,
-      connectionOptions: { maxRestartCount: MAX_RESTARTS },
+      // The server fails its initialize only when it cannot open the database.
       initializationFailedHandler: (error) => {
-        this.fail(`The Baton runner did not start: ${errorText(error)}`, ['openSetting']);
+        this.fail(`The Baton runner did not start: ${databaseFixForSetting(errorText(error))}`, ['openDatabaseSetting']);
         return false;
       },
+      errorHandler: {
+        error: (error, message, count) => restarts.error(error, message, count),
+        // A server that never ran (its initialize failed) is not restarted: the client is
+        // disposed by then, and the restart's failure came as a second, stack-trace toast.
+        closed: () => (ran ? restarts.closed() : { action: CloseAction.DoNotRestart, handled: true }),
+      },
     };
-    const client = new LanguageClient('baton', 'Baton', serverOptions, clientOptions);
+    const client = new RunnerLanguageClient('baton', 'Baton', serverOptions, clientOptions);
+    const restarts: ErrorHandler = client.createDefaultErrorHandler(MAX_RESTARTS);
     client.onNotification('baton/jobsChanged', (params: RunnerNotifications['baton/jobsChanged']) => {
       this.currentJobs = params.jobs;
       this.jobsEmitter.fire(this.currentJobs);
@@ -232,6 +241,7 @@ export class RunnerClient implements vscode.Disposable {
     client.onDidChangeState(({ oldState, newState }) => {
       if (this.client !== client) return;
       if (newState === State.Running) {
+        ran = true;
         this.output.info(`the Baton runner runs as process ${client.serverProcess?.pid ?? '?'}`);
         this.setStatus({ state: 'running', location });
       }
@@ -266,6 +276,7 @@ export class RunnerClient implements vscode.Disposable {
   private async showFailure(message: string, actions: NodeCheckAction[]): Promise<void> {
     const labels: Record<NodeCheckAction, string> = {
       openSetting: 'Open Setting',
+      openDatabaseSetting: 'Open Setting',
       downloadNode: 'Download Node.js',
       installBaton: 'Run npm install baton',
       rebuildSqlite: 'Run npm rebuild better-sqlite3',
@@ -274,6 +285,7 @@ export class RunnerClient implements vscode.Disposable {
     const action = actions.find((a) => labels[a] === chosen);
     if (chosen === 'Show Output') this.output.show(true);
     else if (action === 'openSetting') await openNodePathSetting();
+    else if (action === 'openDatabaseSetting') await vscode.commands.executeCommand('workbench.action.openSettings', 'baton.database');
     else if (action === 'downloadNode') await vscode.env.openExternal(vscode.Uri.parse('https://nodejs.org/en/download'));
     else if (action === 'installBaton') this.runInTerminal('npm install baton');
     else if (action === 'rebuildSqlite') this.runInTerminal('npm rebuild better-sqlite3', this.location?.root);
@@ -287,6 +299,16 @@ export class RunnerClient implements vscode.Disposable {
     void vscode.window.showInformationMessage(`When "${command}" has finished, run "Baton: Restart Runner".`, 'Restart Runner').then((chosen) => {
       if (chosen) void vscode.commands.executeCommand('baton.restartRunner');
     });
+  }
+}
+
+/**
+ * The language client, except that a failed start is not its own toast ("couldn't create
+ * connection to server … [object Object]"): RunnerClient.notifyFailure says why, with the fix.
+ */
+class RunnerLanguageClient extends LanguageClient {
+  override error(message: string, data?: unknown, showNotification?: boolean | 'force'): void {
+    super.error(message, data, message.endsWith("couldn't create connection to server.") ? false : showNotification);
   }
 }
 
