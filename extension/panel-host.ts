@@ -26,6 +26,8 @@ export class PanelHost implements vscode.Disposable {
       runner.onPanelMessage(({ panelId, message }) => {
         if (this.relay?.panelId === panelId) this.relay.fromRunner(message);
       }),
+      // After a reload VS Code gives back the panel it had open; its page kept the job it showed.
+      vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, { deserializeWebviewPanel: (panel) => this.adopt(panel) }),
       runner.onDidChangeStatus((status) => {
         if (!this.relay) return;
         if (status.state === 'running') void this.relay.reconnected();
@@ -47,9 +49,28 @@ export class PanelHost implements vscode.Disposable {
       if (jobId) await this.relay.select(jobId);
       return;
     }
-    const webviewRoot = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
     const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
-    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Baton', { viewColumn: column, preserveFocus: true }, { enableScripts: true, localResourceRoots: [webviewRoot] });
+    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Baton', { viewColumn: column, preserveFocus: true }, this.webviewOptions());
+    await this.adopt(panel, jobId);
+  }
+
+  private webviewOptions(): vscode.WebviewOptions {
+    return { enableScripts: true, localResourceRoots: [this.webviewRoot()] };
+  }
+
+  private webviewRoot(): vscode.Uri {
+    return vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
+  }
+
+  /** Makes `panel` (new, or restored by VS Code) the Baton panel, linked to a session in the runner. */
+  private async adopt(panel: vscode.WebviewPanel, jobId?: string): Promise<void> {
+    // One Baton panel: a second one restored (two windows' state merged) is closed.
+    if (this.panel) {
+      panel.dispose();
+      return;
+    }
+    const webviewRoot = this.webviewRoot();
+    panel.webview.options = this.webviewOptions();
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'extension', 'media', 'baton.svg');
     const relay = new PanelRelay({
       panelId: `panel-${randomBytes(8).toString('hex')}`,

@@ -541,6 +541,21 @@ export default definePageProcessor<number>({
     await waitFor(() => runnerPids().length > starts, 30_000, 'the runner to start again');
     await waitFor(async () => (await page.locator('.monaco-list-row[aria-label^="Baton job "]').count()) >= 3, 20_000, 'the jobs in the view again');
   });
+
+  it('opens the panel again after the window reloads, on the job it showed', async () => {
+    const [shown] = (await jobsInDatabase()).filter((job) => job.name === 'fails-until-fixed');
+    await page.locator('.tab', { hasText: 'Settings' }).locator('.codicon-close').click();
+    await runCommand('Baton: Show Progress Panel');
+    await panelShowing(shown!.jobId);
+    const reloaded = page.waitForEvent('framenavigated', { predicate: (frame) => frame === page.mainFrame(), timeout: 30_000 });
+    await runCommand('Developer: Reload Window');
+    await reloaded;
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+    const panel = await panelShowing(shown!.jobId, 60_000);
+    await waitFor(() => panel.locator('#connection').isHidden(), 30_000, 'the panel to be connected');
+    await waitFor(async () => (await panel.locator('#stat-items').innerText()) === '4', 20_000, 'the job\'s figures');
+    await shot('panel-after-reload');
+  });
 });
 
 describe('the Baton extension in a window with no folder', () => {
