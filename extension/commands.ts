@@ -242,7 +242,7 @@ class BatonCommands {
       void vscode.window.showInformationMessage(noJobMessage(action));
       return undefined;
     }
-    const picked = await vscode.window.showQuickPick(jobPickItems(jobs), { placeHolder: pickPlaceholder(action), matchOnDescription: true, matchOnDetail: true });
+    const picked = await vscode.window.showQuickPick(jobPickItems(jobs, (path) => vscode.workspace.asRelativePath(path)), { placeHolder: pickPlaceholder(action), matchOnDescription: true, matchOnDetail: true });
     return picked?.jobId;
   }
 }

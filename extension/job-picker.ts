@@ -49,11 +49,12 @@ export interface JobPickItem {
   jobId: string;
 }
 
-export function jobPickItems(jobs: readonly JobView[]): JobPickItem[] {
+/** `shownPath` words a processor's absolute path as the window shows files (relative to its folder). */
+export function jobPickItems(jobs: readonly JobView[], shownPath: (path: string) => string = (path) => path): JobPickItem[] {
   return jobs.map((job) => ({
     label: job.jobId,
     description: jobDescription(job),
-    detail: `${job.name} · ${job.processor}${isStopped(job) ? ' · no process runs it now' : ''}`,
+    detail: `${job.name} · ${shownPath(job.processor)}${isStopped(job) ? ' · no process runs it now' : ''}`,
     jobId: job.jobId,
   }));
 }

@@ -68,6 +68,11 @@ describe('the jobs a quick pick offers', () => {
     ]);
   });
 
+  it('shows the processor as the window words its path, not the absolute one the runner keeps', () => {
+    const relative = (path: string) => path.replace(/^\/work\//, '');
+    expect(jobPickItems([stopped], relative)[0]!.detail).toBe('prices · prices.ts · no process runs it now');
+  });
+
   it('says why when no job fits', () => {
     expect(jobsFor('retry', [running, succeeded])).toEqual([]);
     expect(noJobMessage('retry')).toBe('No Baton job has failed pages to retry.');
