@@ -508,6 +508,9 @@ export default definePageProcessor<number>({
   it('says baton.database names a folder, in one notification whose button opens that setting; and runs again once it is fixed', async () => {
     const starts = runnerPids().length;
     await page.locator('.tab', { hasText: 'Settings' }).locator('.codicon-close').click();
+    // The toasts counted below are this test's: the last test's "running 1 failed page" may still show.
+    await runCommand('Notifications: Clear All Notifications');
+    await page.locator('.notification-toast').first().waitFor({ state: 'detached', timeout: 10_000 });
     const folder = join(tmp, 'jobs-folder');
     mkdirSync(folder);
     await runCommand('Preferences: Open Settings (UI)');
