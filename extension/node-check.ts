@@ -66,7 +66,7 @@ export function probeNode(node: string, runnerRoot: string, kind: RunnerKind, ti
       }
       if (!probe || typeof probe.node !== 'string') {
         if (node !== 'node' && isFolder(node)) return resolve(folderGiven(node));
-        const why = (stderr || (error?.message ?? '')).trim().split('\n')[0] || 'it printed nothing';
+        const why = stderr.trim().split('\n')[0] || silentFailure(error, timeoutMs);
         return resolve({
           ok: false,
           problem: 'not-runnable',
@@ -77,6 +77,17 @@ export function probeNode(node: string, runnerRoot: string, kind: RunnerKind, ti
       resolve(checkProbe(node, probe, kind));
     });
   });
+}
+
+/**
+ * Why a program that printed nothing on stderr did not answer the probe. execFile's own message
+ * ('Command failed: /bin/false -e' and the probe's source) says neither.
+ */
+function silentFailure(error: (Error & { code?: unknown; signal?: unknown; killed?: boolean }) | null, timeoutMs: number): string {
+  if (error?.killed && error.signal === 'SIGTERM') return `it did not answer within ${timeoutMs / 1000} s`;
+  if (typeof error?.signal === 'string') return `it was stopped by ${error.signal}`;
+  if (typeof error?.code === 'number') return `it exited with code ${error.code} and printed nothing`;
+  return 'it printed nothing';
 }
 
 function isFolder(path: string): boolean {

@@ -42,6 +42,13 @@ describe('the Node that runs the runner server', () => {
     expect(check).toEqual({ ok: true, probe: { node: process.versions.node, modules: process.versions.modules, sqlite: 'ok' } });
   });
 
+  it('says how a program that is not Node failed, when it printed nothing', async () => {
+    const check = await probeNode('/bin/false', root, 'workspace');
+    expect(check.ok || check.message).toBe(
+      'Baton could not run Node.js at "/bin/false" (it exited with code 1 and printed nothing). Set baton.nodePath to a Node.js 20 or newer, or install one from https://nodejs.org.',
+    );
+  });
+
   it('says how to fix it when there is no Node at the path', async () => {
     const check = await probeNode(join(tempDir(), 'no-node-here'), root, 'bundled');
     expect(check).toMatchObject({ ok: false, problem: 'not-found', actions: ['openSetting', 'downloadNode'] });
