@@ -685,17 +685,21 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     const stuck: Zombie[] = [];
     for (const zombie of this.zombies.values()) if (zombie.threadId === threadId && zombie.stuck) stuck.push(zombie);
     if (stuck.length === 0) return;
+    // Its own grace ran out (killAt is then infinite), or another's did first.
     this.record(() => {
-      for (const { killAt, stuck: said, run } of stuck) {
-        // Its own grace ran out (killAt is then infinite), or another's did first.
-        const error = stuckError(said!.timeoutMs, killAt === Number.POSITIVE_INFINITY ? 'ignored' : 'terminated-for-another');
-        this.pages.recordAttempt({ ...said!.record, errorMessage: error.message });
-        this.reportStuckGaveUp(attemptKey(run.no, run.attempt), error);
-        // Timelines have shown it as aborted since: the same attempt again updates it there.
-        const shown = said!.shown;
-        this.ended.push([shown[0], shown[1], shown[2], shown[3], shown[4], shown[5], shown[6], shown[7], error, shown[9]]);
-      }
+      for (const zombie of stuck) this.sayTerminated(zombie, zombie.killAt === Number.POSITIVE_INFINITY ? 'ignored' : 'terminated-for-another');
     }, stuck.length);
+  }
+
+  /** Records, shows and reports a stuck attempt as stopped by its thread's termination. Call inside record(). */
+  private sayTerminated({ stuck: said, run }: Zombie, how: 'ignored' | 'terminated-for-another'): void {
+    if (!said) return;
+    const error = stuckError(said.timeoutMs, how);
+    this.pages.recordAttempt({ ...said.record, errorMessage: error.message });
+    this.reportStuckGaveUp(attemptKey(run.no, run.attempt), error);
+    // Timelines have shown it as aborted since: the same attempt again updates it there.
+    const shown = said.shown;
+    this.ended.push([shown[0], shown[1], shown[2], shown[3], shown[4], shown[5], shown[6], shown[7], error, shown[9]]);
     this.dirty = true;
   }
 
@@ -1140,6 +1144,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       zombie.killAt = Number.POSITIVE_INFINITY;
       // A thread already gone (its exit came before this attempt was given up on) sends no exit.
       const gone = zombie.threadId === null || !this.pool.threadIds().includes(zombie.threadId);
+      // Called stuck just after its thread was terminated for another page: that is what stopped it.
+      if (gone && zombie.threadId !== null && this.pool.terminated.has(zombie.threadId)) this.record(() => this.sayTerminated(zombie, 'terminated-for-another'), 1);
       if (gone || !this.pool.terminateThread(zombie.threadId!)) {
         this.letGo(key, now);
         this.pump();
