@@ -258,8 +258,9 @@ describe('unknown and finished jobs', () => {
     const first = await open(db);
     const second = await Baton.open({ db });
     try {
-      // Both find no job "race" and build the processor before either records it.
-      const starts = await Promise.allSettled([first, second].map((b) => b.start({ processor: fixture('sleeps.ts'), args: { ms: 50, pages: 5 }, jobId: 'race' })));
+      // Both find no job "race" and build the processor before either records it. The job runs
+      // about 2 s, so that on a loaded machine the loser still finds it running, not ended.
+      const starts = await Promise.allSettled([first, second].map((b) => b.start({ processor: fixture('sleeps.ts'), args: { ms: 400, pages: 5 }, jobId: 'race' })));
       const won = starts.filter((start) => start.status === 'fulfilled');
       const lost = starts.filter((start): start is PromiseRejectedResult => start.status === 'rejected');
       expect(won).toHaveLength(1);
