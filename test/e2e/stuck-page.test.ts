@@ -191,9 +191,11 @@ describe('stuck pages', () => {
     const log = join(tempDir(), 'failed.txt');
     const job = await baton.start({ processor: fixture('busy-pages-report-failures.ts'), args: { log }, jobId: 'hooks', threads: 2 });
     expect(await job.done).toMatchObject({ state: 'failed', pages: { total: 2, failed: 2 } });
-    // Told, as the attempt's record says, that the page's thread was terminated: it never stopped.
-    const terminated = (cursor: string) => expect.stringMatching(new RegExp(`^${cursor} PageTimeoutError: page ran longer than pageTimeoutMs \\(300 ms\\): (it ignored ctx\\.signal, so its worker thread was terminated|aborted through ctx\\.signal, but its worker thread was terminated to stop another)`));
-    expect(readFileSync(log, 'utf8').split('\n').filter(Boolean).sort()).toEqual([terminated('busy-0'), terminated('busy-1')]);
+    // Told what the last attempt's record says: as a rule that its thread was terminated, since
+    // it never stopped (on a loaded machine it may spin its 10 s out before the kill, and the
+    // record and the call then both say it was aborted).
+    const told = async (cursor: string) => `${cursor} PageTimeoutError: ${(await attemptsAt('hooks', cursor)).at(-1)!.error!.message}`;
+    expect(readFileSync(log, 'utf8').split('\n').filter(Boolean).sort()).toEqual([await told('busy-0'), await told('busy-1')]);
     for (const page of await baton.pages('hooks')) {
       expect((await baton.logs('hooks', page.page)).filter((line) => line.message.startsWith('onPageFailed'))).toEqual([]);
     }
