@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
-import { checkJobId, checkRampup, DEFAULT_DB, PARALLEL_CAP, threadsCap, type OptionCap, type RateLimit } from '../engine/options.js';
+import { checkJobId, checkRampup, DEFAULT_DB, PARALLEL_CAP, rateLimitOf, threadsCap, type OptionCap, type RateLimit } from '../engine/options.js';
 import { parseRampup, type Rampup } from '../engine/rampup.js';
 import { BatonError } from '../errors.js';
 import type { JsonValue } from '../json-value.js';
@@ -102,8 +102,7 @@ function inFlagWords<T>(check: () => T, names: [api: string, flag: string][]): T
 export function parseRateOptions(rate: string | undefined, ratePages: string | undefined): RateLimit | undefined {
   const items = rate !== undefined ? parsePositiveOption('--rate', rate) : undefined;
   const pages = ratePages !== undefined ? parsePositiveOption('--rate-pages', ratePages) : undefined;
-  if (items !== undefined) return pages !== undefined ? { itemsPerSecond: items, pagesPerSecond: pages } : { itemsPerSecond: items };
-  return pages !== undefined ? { pagesPerSecond: pages } : undefined;
+  return rateLimitOf(items, pages);
 }
 
 /** The database file, absolute. */

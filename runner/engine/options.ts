@@ -197,14 +197,20 @@ export function fillLimits(limits: Limits): LimitsUpdate {
  * Only null removes a rate limit: an empty `{}` or an array names no rate, and taking it for
  * "none" would drop a limit in silence and could flood the API it protects.
  */
+/** The rate limit of checked rates, or undefined when neither is given. */
+export function rateLimitOf(items: number | undefined, pages: number | undefined): RateLimit | undefined {
+  if (items !== undefined) return pages !== undefined ? { itemsPerSecond: items, pagesPerSecond: pages } : { itemsPerSecond: items };
+  return pages !== undefined ? { pagesPerSecond: pages } : undefined;
+}
+
 export function checkRateLimit(value: RateLimit | RateLimitSetting | null | undefined): RateLimit | null {
   if (value === null || value === undefined) return null;
   if (typeof value !== 'object' || Array.isArray(value)) invalid(`rateLimit must be { itemsPerSecond?, pagesPerSecond? }, got ${shown(value)}`);
   checkKnownKeys('rateLimit', value, RATE_LIMIT);
   const items = value.itemsPerSecond !== undefined ? checkPositive('rateLimit.itemsPerSecond', value.itemsPerSecond) : undefined;
   const pages = value.pagesPerSecond !== undefined ? checkPositive('rateLimit.pagesPerSecond', value.pagesPerSecond) : undefined;
-  if (items !== undefined) return pages !== undefined ? { itemsPerSecond: items, pagesPerSecond: pages } : { itemsPerSecond: items };
-  if (pages !== undefined) return { pagesPerSecond: pages };
+  const limit = rateLimitOf(items, pages);
+  if (limit !== undefined) return limit;
   invalid(`rateLimit must set itemsPerSecond, pagesPerSecond or both, got ${shown(value)}; pass rateLimit: null to remove the rate limit`);
 }
 

@@ -24,6 +24,24 @@ async function openBaton(db = join(tempDir(), 'baton.db')): Promise<Baton> {
  * thread began it, which can lag the charge by a varying delay under load, so counting recorded
  * starts in a one-second window measures the wrong clock.)
  */
+/** A processor in `dir` whose one page fails its first attempt for good, then succeeds after `ms`. */
+function failsFirstAttempt(dir: string, ms: number): string {
+  const processor = join(dir, 'fails-first-attempt.ts');
+  writeFileSync(
+    processor,
+    `import { definePageProcessor } from 'baton';
+export default definePageProcessor({
+  retry: { maxAttempts: 1 },
+  async run(ctx) {
+    if (ctx.page.attempt === 1) throw new Error('not yet');
+    await new Promise((resolve) => setTimeout(resolve, ${ms}));
+  },
+});
+`,
+  );
+  return processor;
+}
+
 async function runFor(job: Job, ms: number): Promise<number> {
   const resumed = performance.now();
   await job.resume();
@@ -289,18 +307,7 @@ describe('a process that runs job after job', () => {
 
   it('keeps a paused job paused through retryFailed, as resume does: its failed pages run once it is resumed', async () => {
     const dir = tempDir();
-    const processor = join(dir, 'fails-once.ts');
-    writeFileSync(
-      processor,
-      `import { definePageProcessor } from 'baton';
-export default definePageProcessor({
-  retry: { maxAttempts: 1 },
-  async run(ctx) {
-    if (ctx.page.attempt === 1) throw new Error('not yet');
-  },
-});
-`,
-    );
+    const processor = failsFirstAttempt(dir, 0);
     const baton = await openBaton(join(dir, 'baton.db'));
     const job = await baton.start({ processor, jobId: 'held' });
     expect((await job.done).state).toBe('failed');
@@ -314,19 +321,7 @@ export default definePageProcessor({
 
   it('finds a handle that runs again (retry-failed) while that run lasts, and stops it on close', async () => {
     const dir = tempDir();
-    const processor = join(dir, 'fails-then-sleeps.ts');
-    writeFileSync(
-      processor,
-      `import { definePageProcessor } from 'baton';
-export default definePageProcessor({
-  retry: { maxAttempts: 1 },
-  async run(ctx) {
-    if (ctx.page.attempt === 1) throw new Error('not yet');
-    await new Promise((resolve) => setTimeout(resolve, 400));
-  },
-});
-`,
-    );
+    const processor = failsFirstAttempt(dir, 400);
     const baton = await openBaton(join(dir, 'baton.db'));
     const job = await baton.start({ processor, jobId: 'again' });
     expect((await job.done).state).toBe('failed');
