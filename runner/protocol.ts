@@ -73,6 +73,8 @@ export interface JobSummary {
   state: JobState;
   /** A process is running this job now (its heartbeat is fresh). */
   live: boolean;
+  /** The process running this job now: present while `live`. */
+  runBy?: JobProcess;
   pages: PageCounts;
   /** Items reported by pages that succeeded. */
   items: number;
@@ -94,6 +96,12 @@ export interface JobSummary {
    * for a job that no process runs now and that has not ended. Absent otherwise.
    */
   lastRunAt?: string;
+}
+
+/** The process that runs a job: its id, on the host named. */
+export interface JobProcess {
+  pid: number;
+  host: string;
 }
 
 /** A live view of a running job: the summary plus rates and estimates. */

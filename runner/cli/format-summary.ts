@@ -258,6 +258,7 @@ export function formatJobStatus(
     ['started', formatTime(status.startedAt)],
   ];
   if (status.endedAt) rows.push(['ended', `${formatTime(status.endedAt)} (${formatDuration((Date.parse(status.endedAt) - Date.parse(status.startedAt)) / 1000)})`]);
+  if (status.runBy) rows.push(['run by', `process ${status.runBy.pid} on ${status.runBy.host}`]);
   if (status.lastRunAt) rows.push(['last ran', formatTime(status.lastRunAt)]);
   // A paused job's last rate and ETA would read as if it were moving on.
   if (live && live.state === 'running' && !live.paused) rows.push(...formatPace(live));

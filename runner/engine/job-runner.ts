@@ -18,7 +18,7 @@ import type { UnsentMessage } from '../pool/unsent-messages.js';
 import type { TaskPage, WorkerMessage } from '../pool/worker-messages.js';
 import { translateSqliteError, type SqliteDatabase } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
-import { HEARTBEAT_EVERY_MS, summarize, type JobControl, type JobCounters, type JobRow, type JobStore } from '../store/job-store.js';
+import { HEARTBEAT_EVERY_MS, summarize, thisHost, type JobControl, type JobCounters, type JobRow, type JobStore } from '../store/job-store.js';
 import { PageStore, type AttemptRecord, type QueuedPage } from '../store/page-store.js';
 import { PageQueue } from './page-queue.js';
 import { estimateProgress, etaOfStoppedJob, percentDone } from './progress-estimate.js';
@@ -1571,12 +1571,14 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     // Once the Baton has closed its database, what was last read of the job's row stands.
     if (this.db.open) this.lastRow = summarize(this.jobs.getByNo(this.no));
     else if (this.lastRow === null) throw new BatonError('BATON_CLOSED', `the Baton that ran job "${this.jobId}" is closed: open a new one with Baton.open(), and read the job with baton.status()`);
-    const summary = this.lastRow!;
+    // The process running it is this one until it finishes, whatever the row said when read.
+    const { runBy: _, ...summary } = this.lastRow!;
     return {
       ...summary,
       state: this.state,
       paused: this.paused,
       live: !this.finished,
+      ...(this.finished ? {} : { runBy: { pid: process.pid, host: thisHost } }),
       pages: {
         total: this.counts.pages_total,
         queued: this.counts.pages_queued,

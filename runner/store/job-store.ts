@@ -89,7 +89,8 @@ export interface JobCounters {
 export const OWNER_STALE_MS = 15_000;
 export const HEARTBEAT_EVERY_MS = 2_000;
 
-const thisHost = hostname();
+/** This machine's name, as the jobs table records owners. */
+export const thisHost = hostname();
 
 function processAlive(pid: number): boolean {
   try {
@@ -119,6 +120,7 @@ export function summarize(row: JobRow, now = Date.now()): JobSummary {
     processor: row.processor,
     state: row.state,
     live,
+    ...(live && row.owner_pid !== null && row.owner_host !== null ? { runBy: { pid: row.owner_pid, host: row.owner_host } } : {}),
     pages: {
       total: row.pages_total,
       queued: row.pages_queued,

@@ -1,4 +1,5 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture, sleep, tempDir, waitFor } from '../helpers.js';
@@ -26,6 +27,8 @@ describe('controlling a job another process runs', () => {
       return status.state === 'paused' && status.pages.running === 0 ? status : null;
     }, 20_000, 'job J to be paused with nothing running');
     expect(paused.live).toBe(true);
+    // Which process runs it: the CLI's `baton run`, on this machine.
+    expect(paused.runBy).toEqual({ pid: runner.child.pid, host: hostname() });
     await sleep(HEARTBEAT_MS + 500);
     const later = await statusOf('J', dir);
     expect(later.state).toBe('paused');
@@ -35,6 +38,7 @@ describe('controlling a job another process runs', () => {
     const shown = (await runCli(['status', 'J'], dir)).stdout;
     expect(shown).toMatch(/^state +paused \(a live process runs it\)$/m);
     expect(shown).not.toMatch(/^(rate|eta) /m);
+    expect(shown).toMatch(new RegExp(`^run by +process ${runner.child.pid} on ${hostname()}$`, 'm'));
 
     const resume = await runCli(['resume', 'J'], dir);
     expect(resume.code).toBe(0);

@@ -68,6 +68,9 @@ describe('baton status', () => {
     expect(text.code).toBe(0);
     const command = /^state +running, and no process runs it: `(baton resume K --db \S+)` goes on$/m.exec(text.stdout);
     expect(command, text.stdout).not.toBeNull();
+    // Nobody runs it: no process is named.
+    expect(text.stdout).not.toMatch(/^run by/m);
+    expect((await statusOf('K', dir, db)).runBy).toBeUndefined();
     const resumed = await runCli([...command![1]!.split(' ').slice(1), '--json'], dir);
     expect(resumed.code).toBe(0);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ jobId: 'K', state: 'succeeded', pages: { succeeded: 80 } });

@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -102,6 +103,9 @@ describe('pause and resume', () => {
     await waitFor(() => job.snapshot().attempts >= 2);
     const other = await openBaton(db);
     expect(other.isLive('remote')).toBe(true);
+    // Both say which process runs it: this one.
+    expect(job.snapshot().runBy).toEqual({ pid: process.pid, host: hostname() });
+    expect((await other.status('remote')).runBy).toEqual({ pid: process.pid, host: hostname() });
     await other.pause('remote');
     await waitFor(() => job.snapshot().state === 'paused' && job.snapshot().inFlight === 0, 20_000, 'the runner to see the pause');
     const attempts = job.snapshot().attempts;
@@ -110,7 +114,11 @@ describe('pause and resume', () => {
     await other.unpause('remote');
     await waitFor(() => job.snapshot().state === 'running');
     await other.cancel('remote');
-    expect(await job.done).toMatchObject({ state: 'cancelled' });
+    const ended = await job.done;
+    expect(ended).toMatchObject({ state: 'cancelled', live: false });
+    // Ended, nobody runs it.
+    expect(ended).not.toHaveProperty('runBy');
+    expect(await other.status('remote')).not.toHaveProperty('runBy');
   });
 });
 
