@@ -9,9 +9,11 @@ import * as vscode from 'vscode';
 import type { JobSummary, RunnerRequests } from '../runner/protocol.js';
 import { registerCodeLens } from './codelens.js';
 import { registerCommands } from './commands.js';
+import { registerJobNotices } from './job-notices.js';
 import { registerJobsTree } from './jobs-tree.js';
 import { PanelHost } from './panel-host.js';
 import { currentDatabase, RunnerClient, workspaceFolders } from './runner-client.js';
+import { registerRestartOnChange } from './restart-on-change.js';
 import { registerStatusBar } from './status-bar.js';
 
 /** What activate() returns: for other extensions and the integration tests. */
@@ -32,7 +34,7 @@ export function activate(context: vscode.ExtensionContext): BatonExtensionApi {
   const client = new RunnerClient(context.extensionPath, output);
   runner = client;
   const panels = new PanelHost(context.extensionUri, client);
-  context.subscriptions.push(output, client, panels, registerCommands(client, panels, context.workspaceState), registerJobsTree(client), registerStatusBar(client), registerCodeLens());
+  context.subscriptions.push(output, client, panels, registerCommands(client, panels, context.workspaceState), registerJobsTree(client), registerStatusBar(client), registerCodeLens(), registerJobNotices(client));
 
   // Start the runner at once where Baton has been used (its database exists, or appears when a
   // terminal runs `baton run`), so the status bar shows jobs run elsewhere; otherwise on first use.
@@ -45,16 +47,7 @@ export function activate(context: vscode.ExtensionContext): BatonExtensionApi {
   context.subscriptions.push(watcher, watcher.onDidCreate(() => client.startInBackground()));
   if (existsSync(db)) client.startInBackground();
 
-  context.subscriptions.push(
-    vscode.workspace.onDidChangeConfiguration((event) => {
-      if ((event.affectsConfiguration('baton.nodePath') || event.affectsConfiguration('baton.database')) && client.status.state !== 'stopped') {
-        void client.restart().then((started) => started || client.notifyFailure('once'));
-      }
-    }),
-    vscode.workspace.onDidChangeWorkspaceFolders(() => {
-      if (client.status.state !== 'stopped') void client.restart().then((started) => started || client.notifyFailure('once'));
-    }),
-  );
+  context.subscriptions.push(registerRestartOnChange(client));
 
   return {
     jobs: () => client.jobs,

@@ -12,6 +12,7 @@ import { createProcessor, nameProblem, suggestName, templateChoices } from './ne
 import type { PanelHost } from './panel-host.js';
 import { EXCLUDE_GLOB, isProcessorSource, pickLabel, isSourceFile, isSpecFile, MAX_SOURCE_BYTES, SOURCE_GLOB, SPEC_GLOB } from './processor-files.js';
 import { readSettings, RunnerUnavailableError, type RunnerClient } from './runner-client.js';
+import { jobsRunBy, restartWarning } from './runner-jobs.js';
 import { argsProblem, maxParallelProblem, parseArgsInput, threadsOption } from './settings.js';
 import { saveIfDirty, saveJobProcessor } from './unsaved-edits.js';
 
@@ -53,6 +54,9 @@ export function registerCommands(runner: RunnerClient, panels: PanelHost, state:
     register('baton.retryFailed', (argument) => commands.control('retry', argument)),
     register('baton.cancelJob', (argument) => commands.control('cancel', argument)),
     register('baton.restartRunner', async () => {
+      // The jobs it runs stop with it: ask first.
+      const warning = restartWarning(jobsRunBy(runner.jobs, runner.process), null);
+      if (warning !== null && (await vscode.window.showWarningMessage(warning, { modal: true }, 'Restart')) !== 'Restart') return;
       if (!(await runner.restart())) runner.notifyFailure('always');
     }),
     register('baton.showOutput', async () => runner.output.show(true)),

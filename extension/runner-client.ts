@@ -5,11 +5,13 @@
  * server if it dies; the server's log goes to the "Baton" output channel.
  */
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import * as vscode from 'vscode';
 import { CloseAction, LanguageClient, State, TransportKind, type ErrorHandler, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import type { PanelMessage, RunnerNotifications, RunnerRequests } from '../runner/protocol.js';
+import type { JobProcess, PanelMessage, RunnerNotifications, RunnerRequests } from '../runner/protocol.js';
 import type { JobView } from './job-format.js';
 import { nodeCommand, probeNode, type NodeCheckAction } from './node-check.js';
+import { jobsRunBy } from './runner-jobs.js';
 import { locateRunner, type RunnerLocation } from './runner-location.js';
 import { databaseFixForSetting, databasePath, fillSettings, runnerFolder, type BatonSettings } from './settings.js';
 
@@ -70,6 +72,7 @@ export class RunnerClient implements vscode.Disposable {
   private readonly jobsEmitter = new vscode.EventEmitter<JobView[]>();
   private readonly statusEmitter = new vscode.EventEmitter<RunnerStatus>();
   private readonly panelEmitter = new vscode.EventEmitter<RunnerNotifications['baton/panelMessage']>();
+  private readonly diedEmitter = new vscode.EventEmitter<{ stopped: JobView[]; restarting: boolean }>();
   /** Why the runner cannot start, and the fixes to offer. */
   private failure: { message: string; actions: NodeCheckAction[] } | undefined;
   /** The failure last shown without being asked, so that background starts show each once. */
@@ -81,6 +84,8 @@ export class RunnerClient implements vscode.Disposable {
   readonly onDidChangeStatus = this.statusEmitter.event;
   /** A baton/panelMessage, for the panel it names. */
   readonly onPanelMessage = this.panelEmitter.event;
+  /** The server died, with the jobs it ran (they stopped with it), and whether the client restarts it. */
+  readonly onDidDie = this.diedEmitter.event;
 
   constructor(
     private readonly extensionRoot: string,
@@ -98,6 +103,12 @@ export class RunnerClient implements vscode.Disposable {
   /** The server process's id while it runs (for the tests that stop it). */
   get pid(): number | undefined {
     return this.client?.state === State.Running ? this.client.serverProcess?.pid : undefined;
+  }
+
+  /** The server process while it runs, as jobs name the process that runs them (JobSummary.runBy). */
+  get process(): JobProcess | undefined {
+    const pid = this.pid;
+    return pid !== undefined ? { pid, host: hostname() } : undefined;
   }
 
   /**
@@ -183,6 +194,7 @@ export class RunnerClient implements vscode.Disposable {
     this.jobsEmitter.dispose();
     this.statusEmitter.dispose();
     this.panelEmitter.dispose();
+    this.diedEmitter.dispose();
   }
 
   private setStatus(status: RunnerStatus): void {
@@ -216,6 +228,9 @@ export class RunnerClient implements vscode.Disposable {
     };
     // Whether the server got to run: restarts are for a server that dies, not one that never started.
     let ran = false;
+    // What the error handler decided when the server last died: the client's state then reads
+    // Stopped either way, until a restart begins.
+    let restarts = false;
     const clientOptions: LanguageClientOptions = {
       documentSelector: [],
       outputChannel: this.output,
@@ -225,31 +240,45 @@ export class RunnerClient implements vscode.Disposable {
         return false;
       },
       errorHandler: {
-        error: (error, message, count) => restarts.error(error, message, count),
+        error: (error, message, count) => defaults.error(error, message, count),
         // A server that never ran (its initialize failed) is not restarted: the client is
         // disposed by then, and the restart's failure came as a second, stack-trace toast.
-        closed: () => (ran ? restarts.closed() : { action: CloseAction.DoNotRestart, handled: true }),
+        closed: async () => {
+          if (!ran) return { action: CloseAction.DoNotRestart, handled: true };
+          const decision = await defaults.closed();
+          restarts = decision.action === CloseAction.Restart;
+          return decision;
+        },
       },
     };
     const client = new RunnerLanguageClient('baton', 'Baton', serverOptions, clientOptions);
-    const restarts: ErrorHandler = client.createDefaultErrorHandler(MAX_RESTARTS);
+    const defaults: ErrorHandler = client.createDefaultErrorHandler(MAX_RESTARTS);
     client.onNotification('baton/jobsChanged', (params: RunnerNotifications['baton/jobsChanged']) => {
       this.currentJobs = params.jobs;
       this.jobsEmitter.fire(this.currentJobs);
     });
     client.onNotification('baton/panelMessage', (params: { panelId: string; message: PanelMessage }) => this.panelEmitter.fire(params));
+    // The server process while it runs: once it has died, its jobs still name it.
+    let serverProcess: JobProcess | undefined;
     client.onDidChangeState(({ oldState, newState }) => {
       if (this.client !== client) return;
       if (newState === State.Running) {
         ran = true;
-        this.output.info(`the Baton runner runs as process ${client.serverProcess?.pid ?? '?'}`);
+        const pid = client.serverProcess?.pid;
+        serverProcess = pid !== undefined ? { pid, host: hostname() } : undefined;
+        this.output.info(`the Baton runner runs as process ${pid ?? '?'}`);
         this.setStatus({ state: 'running', location });
+        return;
       }
-      else if (oldState === State.Running && newState === State.Starting) this.setStatus({ state: 'reconnecting' });
-      else if (oldState === State.Running && newState === State.Stopped) {
+      if (oldState !== State.Running) return;
+      const stopped = jobsRunBy(this.currentJobs, serverProcess);
+      const restarting = newState === State.Starting || restarts;
+      if (restarting) this.setStatus({ state: 'reconnecting' });
+      else {
         // It died more often than MAX_RESTARTS allows; the client said so in the output.
         this.setStatus({ state: 'failed', message: 'The Baton runner stopped and was not restarted: see the Baton output, then run "Baton: Restart Runner".' });
       }
+      this.diedEmitter.fire({ stopped, restarting });
     });
     this.client = client;
     try {

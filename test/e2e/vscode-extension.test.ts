@@ -174,6 +174,21 @@ async function jobsInDatabase(): Promise<{ jobId: string; state: string; items: 
   }
 }
 
+/** Sets a user setting in the Settings editor, as a person would; the editor stays open. */
+async function setUserSetting(id: string, title: string, value: string): Promise<void> {
+  await runCommand('Preferences: Open Settings (UI)');
+  await page.locator('.settings-editor .settings-tabs-widget .action-label', { hasText: 'User' }).click();
+  const search = page.locator('.settings-editor .settings-header .monaco-editor textarea').first();
+  await search.waitFor({ state: 'visible', timeout: 20_000 });
+  await search.focus();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(id);
+  const input = page.locator('.settings-editor .setting-item-contents', { hasText: title }).locator('input').first();
+  await input.waitFor({ state: 'visible', timeout: 20_000 });
+  await input.fill(value);
+  await input.press('Tab');
+}
+
 /** Writes the user settings that keep the window quiet. */
 function writeSettings(): void {
   writeFileSync(
@@ -356,6 +371,11 @@ describe('the Baton extension in a real VS Code', () => {
     await waitFor(async () => (await panel.locator('#stat-items').innerText()) === '6,000 of 6,000', 20_000, 'the panel to show every item done');
     await statusItem().waitFor({ state: 'hidden', timeout: 10_000 });
     expect(await jobsInDatabase()).toEqual([{ jobId: firstJob, state: 'succeeded', items: 6_000, name: 'migrate-table' }]);
+    // It ran in the extension's runner: its end is told, with the way to the panel.
+    const told = page.locator('.notification-toast', { hasText: `Baton: job ${firstJob} succeeded` });
+    await told.waitFor({ state: 'visible', timeout: 20_000 });
+    expect(await told.locator('.notification-list-item-message').innerText()).toMatch(new RegExp(`^Baton: job ${firstJob} succeeded: [\\d,]+ pages, 6,000 items\\.$`));
+    expect(await told.locator('.monaco-button').allInnerTexts()).toEqual(['Show Panel']);
   });
 
   it('lists the finished job in the Baton Jobs view: its processor, its state and when it started', async () => {
@@ -388,6 +408,32 @@ describe('the Baton extension in a real VS Code', () => {
     expect((await jobsInDatabase()).find((job) => job.jobId === second)!.state).toBe('paused');
     await statusItem().filter({ hasText: 'paused' }).waitFor({ state: 'visible', timeout: 10_000 });
 
+    // Restarting the runner would stop the job it runs: it asks first, and Cancel keeps both.
+    const [runnerBefore] = runnerPids().slice(-1);
+    await runCommand('Baton: Restart Runner');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+    expect((await dialog.innerText()).replace(/\s+/g, ' ')).toContain(`Restarting the Baton runner stops the job ${second} it runs; Resume Job runs it on afterwards.`);
+    await shot('restart-asks');
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached', timeout: 10_000 });
+    await page.waitForTimeout(1000);
+    expect(runnerPids().at(-1)).toBe(runnerBefore);
+    expect((await jobsInDatabase()).find((job) => job.jobId === second)!.state).toBe('paused');
+
+    // A setting the runner reads when it starts changes: it asks whether to restart now or once
+    // the job has ended, and waits.
+    await setUserSetting('baton.database', 'Database', join(workspace, '.baton', 'baton.db'));
+    const askToast = page.locator('.notification-toast', { hasText: 'baton.database changed.' });
+    await askToast.waitFor({ state: 'visible', timeout: 20_000 });
+    expect(await askToast.locator('.notification-list-item-message').innerText()).toBe(
+      `baton.database changed. Restarting the Baton runner stops the job ${second} it runs; Resume Job runs it on afterwards.`,
+    );
+    await askToast.locator('.monaco-button', { hasText: 'When They End' }).click();
+    await page.locator('.tab', { hasText: 'Settings' }).locator('.codicon-close').click();
+    await page.waitForTimeout(1000);
+    expect(runnerPids().at(-1)).toBe(runnerBefore);
+
     await row.hover();
     await row.locator('.action-label[aria-label="Resume Job"]').click();
     // Running, it shows how far it is (the template estimates its items).
@@ -398,14 +444,19 @@ describe('the Baton extension in a real VS Code', () => {
     if (process.env.BATON_SCREENSHOT) await docsScreenshot(process.env.BATON_SCREENSHOT, row);
     await shot('resumed');
     await waitFor(async () => /: succeeded/.test((await row.getAttribute('aria-label')) ?? ''), 60_000, 'the job to succeed');
+    // Ended, the runner restarts to take the new setting.
+    await waitFor(() => runnerPids().at(-1) !== runnerBefore, 30_000, 'the runner to restart once the job ended');
   });
 
   it('restarts the runner server when it dies, and still shows a job that `baton run` runs in a terminal', async () => {
-    const [pid] = runnerPids();
+    const starts = runnerPids().length;
+    const pid = runnerPids().at(-1);
     expect(pid).toBeGreaterThan(0);
     process.kill(pid!, 'SIGKILL');
-    await waitFor(() => runnerPids().length >= 2, 30_000, 'the runner to restart');
+    await waitFor(() => runnerPids().length > starts, 30_000, 'the runner to restart');
     expect(runnerPids().at(-1)).not.toBe(pid);
+    // Said, since jobs it ran would have stopped with it (it ran none at that moment).
+    await page.locator('.notification-toast', { hasText: 'The Baton runner stopped unexpectedly and restarts (the Baton output says why).' }).waitFor({ state: 'visible', timeout: 20_000 });
 
     const cli = startCli(['run', 'migrate-table.ts', '--job', 'from-terminal', '--parallel', '2', '--threads', '1'], workspace);
     const row = jobRow('from-terminal');
