@@ -11,6 +11,7 @@ import { jobIdOf, jobPickItems, jobsFor, noJobMessage, pickPlaceholder, type Job
 import { createProcessor, nameProblem, suggestName, templateChoices } from './new-processor.js';
 import type { PanelHost } from './panel-host.js';
 import { EXCLUDE_GLOB, isProcessorSource, pickLabel, isSourceFile, isSpecFile, MAX_SOURCE_BYTES, SOURCE_GLOB, SPEC_GLOB } from './processor-files.js';
+import { errorLocation } from './request-error.js';
 import { readSettings, RunnerUnavailableError, type RunnerClient } from './runner-client.js';
 import { jobsRunBy, restartWarning } from './runner-jobs.js';
 import { argsProblem, maxParallelProblem, parseArgsInput, threadsOption } from './settings.js';
@@ -75,8 +76,14 @@ class BatonCommands {
     if (error instanceof RunnerUnavailableError) return this.runner.notifyFailure('always');
     const message = error instanceof Error ? error.message : String(error);
     this.runner.output.error(message);
-    const chosen = await vscode.window.showErrorMessage(`Baton: ${message}`, 'Show Output');
-    if (chosen) this.runner.output.show(true);
+    // A processor that does not build or load: the way to the line at fault.
+    const location = errorLocation(error);
+    const chosen = await vscode.window.showErrorMessage(`Baton: ${message}`, ...(location ? ['Go to Error'] : []), 'Show Output');
+    if (chosen === 'Show Output') this.runner.output.show(true);
+    else if (chosen === 'Go to Error' && location) {
+      const at = new vscode.Position(location.line - 1, location.column - 1);
+      await vscode.window.showTextDocument(vscode.Uri.file(location.file), { selection: new vscode.Range(at, at) });
+    }
   }
 
   /** Run Batch: starts a job from a processor or spec, then opens the panel on it. Returns the job id. */

@@ -34,14 +34,24 @@ export type BatonErrorCode =
   /** An attempt that Baton already gave up on (timed out) tried to enqueue a page. */
   | 'STALE_ATTEMPT';
 
+/** A place in the user's code: an absolute path, a line and a column (both from 1). */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
 export class BatonError extends Error {
   override readonly name = 'BatonError';
+  /** Where in the user's code the problem is, when Baton knows (a processor that does not build or load). */
+  readonly location: SourceLocation | undefined;
   constructor(
     readonly code: BatonErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; location?: SourceLocation | null },
   ) {
     super(message, options);
+    this.location = options?.location ?? undefined;
   }
 }
 

@@ -260,6 +260,16 @@ export interface StartJobParams {
   threads?: number;
 }
 
+/**
+ * What a failed request carries besides its message (which is for the user as is): the
+ * BatonError code when it is one, and where in the user's code the problem is when Baton knows
+ * (a processor that does not build or load: an absolute path, line and column from 1).
+ */
+export interface RunnerErrorData {
+  code: string | null;
+  location?: { file: string; line: number; column: number };
+}
+
 /** What the extension may ask of the runner server: method name → params and result. */
 export interface RunnerRequests {
   /** Every job in the database. */

@@ -10,7 +10,7 @@ import { isBuiltin } from 'node:module';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Message, type Plugin } from 'esbuild';
-import { BatonError } from '../errors.js';
+import { BatonError, type SourceLocation } from '../errors.js';
 import { shownPath } from '../store/database.js';
 
 export interface BuiltProcessor {
@@ -97,10 +97,17 @@ const keepModulePaths: Plugin = {
   },
 };
 
+/** Where esbuild's first error is. */
+function buildErrorLocation(source: string, messages: Message[]): SourceLocation | null {
+  const at = messages[0]?.location;
+  return at ? { file: resolve(dirname(source), at.file), line: at.line, column: at.column + 1 } : null;
+}
+
 function formatBuildError(source: string, messages: Message[]): string {
   const first = messages[0];
   if (!first) return 'esbuild reported an error without a message';
-  const where = first.location ? `${shownPath(resolve(dirname(source), first.location.file))}:${first.location.line}:${first.location.column + 1}: ` : '';
+  const at = buildErrorLocation(source, messages);
+  const where = at ? `${shownPath(at.file)}:${at.line}:${at.column}: ` : '';
   const more = messages.length > 1 ? ` (and ${messages.length - 1} more)` : '';
   return `${where}${first.text}${more}`;
 }
@@ -161,7 +168,8 @@ export async function buildProcessor(source: string, outDir: string): Promise<Bu
   } catch (error) {
     const messages = (error as { errors?: Message[] }).errors;
     const detail = messages ? formatBuildError(file, messages) : (error as Error).message;
-    throw new BatonError('PROCESSOR_BUILD_FAILED', `processor ${shown} does not build: ${detail}; fix it and run again`, { cause: error });
+    const location = messages ? buildErrorLocation(file, messages) : null;
+    throw new BatonError('PROCESSOR_BUILD_FAILED', `processor ${shown} does not build: ${detail}; fix it and run again`, { cause: error, location });
   }
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 12);
   mkdirSync(outDir, { recursive: true });

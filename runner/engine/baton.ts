@@ -427,7 +427,7 @@ export class Baton {
       // Where it threw, when that is in the user's code: often a file the processor imports.
       const at = error instanceof ProcessorLoadError ? userLocation(error.serialized.stack) : null;
       if (at) message = message.replace(/(; fix it and run again)?$/, ` (at ${shownPath(at.file)}:${at.line}:${at.column})$1`);
-      throw new BatonError('PROCESSOR_INVALID', `processor ${shownPath(source)} ${message}`, { cause: error });
+      throw new BatonError('PROCESSOR_INVALID', `processor ${shownPath(source)} ${message}`, { cause: error, location: at });
     }
   }
 

@@ -8,7 +8,7 @@ import { isBatonError } from '../errors.js';
 import type { Baton } from '../engine/baton.js';
 import type { Job } from '../engine/job.js';
 import { checkRateLimit } from '../engine/options.js';
-import { jobHasEnded, type PanelMessage, type RunnerNotifications, type RunnerRequests } from '../protocol.js';
+import { jobHasEnded, type PanelMessage, type RunnerErrorData, type RunnerNotifications, type RunnerRequests } from '../protocol.js';
 
 /** The part of a vscode-languageserver (or vscode-jsonrpc) connection the server uses. */
 export interface RunnerConnection {
@@ -25,14 +25,9 @@ export interface PanelSessionLike {
 /** Creates a panel session that sends its messages with `send`. */
 export type PanelSessionFactory = (baton: Baton, send: (message: PanelMessage) => void) => PanelSessionLike;
 
-/** What a failed request carries besides its message: the BatonError code, when it is one. */
-export interface RunnerErrorData {
-  code: string | null;
-}
-
 /** A failed request: its message is for the user as is (it names the problem and the fix). */
-export function requestError(message: string, code: string | null): ResponseError<RunnerErrorData> {
-  return new ResponseError<RunnerErrorData>(LSPErrorCodes.RequestFailed, message, { code });
+export function requestError(message: string, code: string | null, location?: RunnerErrorData['location']): ResponseError<RunnerErrorData> {
+  return new ResponseError<RunnerErrorData>(LSPErrorCodes.RequestFailed, message, { code, ...(location ? { location } : {}) });
 }
 
 export interface RunnerServerOptions {
@@ -167,7 +162,7 @@ export class RunnerServer {
         const message = error instanceof Error ? error.message : String(error);
         // BatonErrors are the user's to fix and their message says how; anything else is a bug here.
         if (!isBatonError(error)) this.log(`${method} failed: ${error instanceof Error ? (error.stack ?? message) : message}`);
-        throw requestError(message, isBatonError(error) ? error.code : null);
+        throw isBatonError(error) ? requestError(message, error.code, error.location) : requestError(message, null);
       }
     });
   }

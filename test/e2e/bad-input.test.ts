@@ -44,6 +44,8 @@ describe('a broken processor', () => {
     await expect(b.start({ processor: fixture('syntax-error.ts') })).rejects.toMatchObject({
       code: 'PROCESSOR_BUILD_FAILED',
       message: expect.stringMatching(/^processor test\/fixtures\/syntax-error\.ts does not build: test\/fixtures\/syntax-error\.ts:6:\d+: Expected "\)" but found "}"; fix it and run again$/),
+      // The same place, for an editor to go to.
+      location: { file: fixture('syntax-error.ts'), line: 6, column: 3 },
     });
   });
 
@@ -60,6 +62,8 @@ describe('a broken processor', () => {
     await expect(b.start({ processor: fixture('no-default-export.ts') })).rejects.toMatchObject({
       code: 'PROCESSOR_INVALID',
       message: 'processor test/fixtures/no-default-export.ts has no default export: export default definePageProcessor({ ... })',
+      // No line is at fault.
+      location: undefined,
     });
   });
 
@@ -76,6 +80,7 @@ describe('a broken processor', () => {
     await expect(b.start({ processor: fixture('throws-on-load.ts') })).rejects.toMatchObject({
       code: 'PROCESSOR_INVALID',
       message: 'processor test/fixtures/throws-on-load.ts threw while loading: DATABASE_URL is not set (at test/fixtures/throws-on-load.ts:3:7)',
+      location: { file: fixture('throws-on-load.ts'), line: 3, column: 7 },
     });
   });
 
@@ -86,6 +91,7 @@ describe('a broken processor', () => {
       message: expect.stringMatching(
         /^processor test\/fixtures\/imports-broken-module\.ts threw while loading: TypeError: Cannot read properties of undefined \(reading 'port'\) \(at test\/fixtures\/lib\/reads-missing-setting\.ts:3:\d+\)$/,
       ),
+      location: { file: fixture('lib/reads-missing-setting.ts'), line: 3, column: expect.any(Number) },
     });
   });
 

@@ -217,7 +217,8 @@ describe('the runner server', () => {
     expect(missing.data).toEqual({ code: 'PROCESSOR_NOT_FOUND' });
 
     const broken = await failure(runner.request('baton/startJob', { processor: fixture('syntax-error.ts') }));
-    expect(broken.data).toEqual({ code: 'PROCESSOR_BUILD_FAILED' });
+    // With the place at fault, for the extension's "Go to Error".
+    expect(broken.data).toEqual({ code: 'PROCESSOR_BUILD_FAILED', location: { file: fixture('syntax-error.ts'), line: 6, column: 3 } });
 
     const noProcessor = await failure(runner.request('baton/startJob', {} as never));
     expect(noProcessor.message).toBe('processor must be the path of a page processor file');

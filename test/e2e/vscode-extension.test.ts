@@ -522,6 +522,44 @@ export default definePageProcessor<number>({
     await shot('retried-unsaved-fix');
   });
 
+  it('offers to go to the line at fault when Run Batch finds a processor that does not build', async () => {
+    writeFileSync(
+      join(workspace, 'does-not-build.ts'),
+      `import { definePageProcessor } from 'baton';
+
+export default definePageProcessor({
+  async run(ctx) {
+    const rows = await fetch(ctx.page.cursor
+  },
+});
+`,
+    );
+    // Quick Open finds a new file once the file watcher has told it: ask again until it does.
+    await waitFor(async () => {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+P');
+      await page.keyboard.type('does-not-build.ts');
+      return page.locator('.quick-input-widget .monaco-list-row', { hasText: 'does-not-build.ts' }).first().waitFor({ state: 'visible', timeout: 2000 }).then(() => true, () => false);
+    }, 30_000, 'Quick Open to find the new file');
+    await page.keyboard.press('Enter');
+    await page.locator('.tab.active', { hasText: 'does-not-build.ts' }).waitFor({ state: 'visible', timeout: 20_000 });
+    await runCommand('Baton: Run Batch');
+    await quickInput('Run Batch: does-not-build.ts');
+    await page.keyboard.press('Enter');
+    await quickPrompt('Args: the JSON your processor gets as ctx.args');
+    await page.keyboard.press('Enter');
+    const toast = page.locator('.notification-toast', { hasText: 'does not build' });
+    await toast.waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await toast.locator('.notification-list-item-message').innerText()).toMatch(/^Baton: processor does-not-build\.ts does not build: does-not-build\.ts:6:3: Expected "\)" but found "}"; fix it and run again$/);
+    expect(await toast.locator('.monaco-button').allInnerTexts()).toEqual(['Go to Error', 'Show Output']);
+    // The user is somewhere else in the file when they click it.
+    await page.locator('.view-line', { hasText: 'definePageProcessor({' }).click();
+    await page.locator('.statusbar-item', { hasText: /^Ln 3, / }).waitFor({ state: 'visible', timeout: 10_000 });
+    await toast.locator('.monaco-button', { hasText: 'Go to Error' }).click();
+    await page.locator('.statusbar-item', { hasText: 'Ln 6, Col 3' }).waitFor({ state: 'visible', timeout: 10_000 });
+    await shot('go-to-build-error');
+  });
+
   it('says so, with a button to the setting, when baton.nodePath names no Node; and runs again once it is fixed', async () => {
     const starts = runnerPids().length;
     const missing = join(tmp, 'no-such-node');
