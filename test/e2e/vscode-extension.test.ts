@@ -396,6 +396,8 @@ describe('the Baton extension in a real VS Code', () => {
     // The args given to this file last time are offered again.
     const args = await quickPrompt('Args: the JSON your processor gets as ctx.args');
     await waitFor(async () => (await args.inputValue()) === '{"demoRows": 6000}', 10_000, 'the last args offered again');
+    // A longer job this time: under load the first one ran 3 s, over before a click could pause it.
+    await args.fill('{"demoRows": 20000}');
     await page.keyboard.press('Enter');
     const second = await waitFor(async () => (await jobsInDatabase()).find((job) => job.jobId !== firstJob)?.jobId, 20_000, 'the second job');
     const row = jobRow(second);
