@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
 import { renderTemplate } from '../../runner/scaffold.js';
@@ -174,10 +174,34 @@ async function jobsInDatabase(): Promise<{ jobId: string; state: string; items: 
   }
 }
 
-/** Sets a user setting in the Settings editor, as a person would; the editor stays open. */
-async function setUserSetting(id: string, title: string, value: string): Promise<void> {
+/**
+ * Opens a file of the workspace with Quick Open and runs it with "Baton: Run Batch", taking the
+ * default max parallel and no args.
+ */
+async function openAndRunBatch(name: string): Promise<void> {
+  // Quick Open finds a new file once the file watcher has told it: ask again until it does.
+  await waitFor(async () => {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+P');
+    await page.keyboard.type(name);
+    return page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ state: 'visible', timeout: 2000 }).then(() => true, () => false);
+  }, 30_000, `Quick Open to find ${name}`);
+  await page.keyboard.press('Enter');
+  await page.locator('.tab.active', { hasText: name }).waitFor({ state: 'visible', timeout: 20_000 });
+  await runCommand('Baton: Run Batch');
+  await quickInput(`Run Batch: ${name}`);
+  await page.keyboard.press('Enter');
+  await quickPrompt('Args: the JSON your processor gets as ctx.args');
+  await page.keyboard.press('Enter');
+}
+
+/**
+ * Sets a setting in the Settings editor, as a person would, under its tab (a machine setting is
+ * under Remote in code-server, as in any remote window); the editor stays open. Returns its input.
+ */
+async function setSetting(tab: 'User' | 'Remote', id: string, title: string, value: string): Promise<Locator> {
   await runCommand('Preferences: Open Settings (UI)');
-  await page.locator('.settings-editor .settings-tabs-widget .action-label', { hasText: 'User' }).click();
+  await page.locator('.settings-editor .settings-tabs-widget .action-label', { hasText: tab }).click();
   const search = page.locator('.settings-editor .settings-header .monaco-editor textarea').first();
   await search.waitFor({ state: 'visible', timeout: 20_000 });
   await search.focus();
@@ -187,6 +211,7 @@ async function setUserSetting(id: string, title: string, value: string): Promise
   await input.waitFor({ state: 'visible', timeout: 20_000 });
   await input.fill(value);
   await input.press('Tab');
+  return input;
 }
 
 /** Writes the user settings that keep the window quiet. */
@@ -425,7 +450,7 @@ describe('the Baton extension in a real VS Code', () => {
 
     // A setting the runner reads when it starts changes: it asks whether to restart now or once
     // the job has ended, and waits.
-    await setUserSetting('baton.database', 'Database', join(workspace, '.baton', 'baton.db'));
+    await setSetting('User', 'baton.database', 'Database', join(workspace, '.baton', 'baton.db'));
     const askToast = page.locator('.notification-toast', { hasText: 'baton.database changed.' });
     await askToast.waitFor({ state: 'visible', timeout: 20_000 });
     expect(await askToast.locator('.notification-list-item-message').innerText()).toBe(
@@ -488,16 +513,7 @@ export default definePageProcessor<number>({
 });
 `;
     writeFileSync(file, source('[1, 2]'));
-    await page.keyboard.press('Control+P');
-    await page.keyboard.type('fails-until-fixed.ts');
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'fails-until-fixed.ts' }).first().waitFor({ state: 'visible' });
-    await page.keyboard.press('Enter');
-    await page.locator('.tab.active', { hasText: 'fails-until-fixed.ts' }).waitFor({ state: 'visible', timeout: 20_000 });
-    await runCommand('Baton: Run Batch');
-    await quickInput('Run Batch: fails-until-fixed.ts');
-    await page.keyboard.press('Enter');
-    await quickPrompt('Args: the JSON your processor gets as ctx.args');
-    await page.keyboard.press('Enter');
+    await openAndRunBatch('fails-until-fixed.ts');
     const job = await waitFor(async () => (await jobsInDatabase()).find((candidate) => candidate.name === 'fails-until-fixed' && candidate.state === 'failed'), 30_000, 'the job to fail');
     const panel = await panelShowing(job.jobId);
 
@@ -536,20 +552,7 @@ export default definePageProcessor({
 });
 `,
     );
-    // Quick Open finds a new file once the file watcher has told it: ask again until it does.
-    await waitFor(async () => {
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('Control+P');
-      await page.keyboard.type('does-not-build.ts');
-      return page.locator('.quick-input-widget .monaco-list-row', { hasText: 'does-not-build.ts' }).first().waitFor({ state: 'visible', timeout: 2000 }).then(() => true, () => false);
-    }, 30_000, 'Quick Open to find the new file');
-    await page.keyboard.press('Enter');
-    await page.locator('.tab.active', { hasText: 'does-not-build.ts' }).waitFor({ state: 'visible', timeout: 20_000 });
-    await runCommand('Baton: Run Batch');
-    await quickInput('Run Batch: does-not-build.ts');
-    await page.keyboard.press('Enter');
-    await quickPrompt('Args: the JSON your processor gets as ctx.args');
-    await page.keyboard.press('Enter');
+    await openAndRunBatch('does-not-build.ts');
     const toast = page.locator('.notification-toast', { hasText: 'does not build' });
     await toast.waitFor({ state: 'visible', timeout: 30_000 });
     expect(await toast.locator('.notification-list-item-message').innerText()).toMatch(/^Baton: processor does-not-build\.ts does not build: does-not-build\.ts:6:3: Expected "\)" but found "}"; fix it and run again$/);
@@ -565,19 +568,9 @@ export default definePageProcessor({
   it('says so, with a button to the setting, when baton.nodePath names no Node; and runs again once it is fixed', async () => {
     const starts = runnerPids().length;
     const missing = join(tmp, 'no-such-node');
-    // As a user would, in the Settings editor. It is a machine setting: in code-server, as in any
-    // remote window, it is under the Remote tab.
+    // As a user would, in the Settings editor. It is a machine setting: under the Remote tab.
     await page.mouse.move(20, 600);
-    await runCommand('Preferences: Open Settings (UI)');
-    await page.locator('.settings-editor .settings-tabs-widget .action-label', { hasText: 'Remote' }).click();
-    const search = page.locator('.settings-editor .settings-header .monaco-editor textarea').first();
-    await search.waitFor({ state: 'visible', timeout: 20_000 });
-    await search.focus();
-    await page.keyboard.insertText('baton.nodePath');
-    const nodePath = page.locator('.settings-editor .setting-item-contents', { hasText: 'Node Path' }).locator('input').first();
-    await nodePath.waitFor({ state: 'visible', timeout: 20_000 });
-    await nodePath.fill(missing);
-    await nodePath.press('Tab');
+    const nodePath = await setSetting('Remote', 'baton.nodePath', 'Node Path', missing);
 
     const toast = page.locator('.notification-toast', { hasText: 'Baton runs jobs with Node.js 20 or newer' });
     await toast.waitFor({ state: 'visible', timeout: 30_000 });
@@ -604,17 +597,7 @@ export default definePageProcessor({
     await page.locator('.notification-toast').first().waitFor({ state: 'detached', timeout: 10_000 });
     const folder = join(tmp, 'jobs-folder');
     mkdirSync(folder);
-    await runCommand('Preferences: Open Settings (UI)');
-    await page.locator('.settings-editor .settings-tabs-widget .action-label', { hasText: 'User' }).click();
-    const search = page.locator('.settings-editor .settings-header .monaco-editor textarea').first();
-    await search.waitFor({ state: 'visible', timeout: 20_000 });
-    await search.focus();
-    await page.keyboard.press('Control+A');
-    await page.keyboard.insertText('baton.database');
-    const database = page.locator('.settings-editor .setting-item-contents', { hasText: 'Database' }).locator('input').first();
-    await database.waitFor({ state: 'visible', timeout: 20_000 });
-    await database.fill(folder);
-    await database.press('Tab');
+    const database = await setSetting('User', 'baton.database', 'Database', folder);
 
     const toast = page.locator('.notification-toast', { hasText: 'The Baton runner did not start' });
     await toast.waitFor({ state: 'visible', timeout: 30_000 });

@@ -11,29 +11,10 @@ import {
   percentDone,
   startedLabel,
   statusBarView,
-  type JobView,
 } from '../../extension/job-format.js';
+import { jobView } from './job-view-fixture.js';
 
-/** A job as the runner sends it, with what a test changes. */
-function job(overrides: Partial<JobView> = {}): JobView {
-  return {
-    jobId: 'prices-1',
-    name: 'prices',
-    processor: '/work/prices.ts',
-    state: 'running',
-    live: true,
-    pages: { total: 10, queued: 2, running: 2, succeeded: 5, failed: 1 },
-    items: 500,
-    attempts: 9,
-    maxInFlight: 2,
-    limits: { maxParallel: 8 },
-    paused: false,
-    estimatedTotalItems: null,
-    lastError: null,
-    startedAt: '2026-11-25T10:00:00.000Z',
-    ...overrides,
-  };
-}
+const job = jobView;
 
 describe('how far a job is', () => {
   it('takes the runner\'s percent when it sends one, else items over the processor\'s estimate', () => {

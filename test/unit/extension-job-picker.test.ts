@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { JobView } from '../../extension/job-format.js';
 import { jobIdOf, jobPickItems, jobsFor, noJobMessage } from '../../extension/job-picker.js';
+import { jobView } from './job-view-fixture.js';
 
 function job(jobId: string, overrides: Partial<JobView> = {}): JobView {
-  return {
-    jobId,
-    name: 'prices',
-    processor: '/work/prices.ts',
-    state: 'running',
-    live: true,
-    pages: { total: 4, queued: 1, running: 1, succeeded: 2, failed: 0 },
-    items: 20,
-    attempts: 3,
-    maxInFlight: 1,
-    limits: { maxParallel: 8 },
-    paused: false,
-    estimatedTotalItems: null,
-    lastError: null,
-    startedAt: '2026-11-25T10:00:00.000Z',
-    ...overrides,
-  };
+  return jobView({ jobId, pages: { total: 4, queued: 1, running: 1, succeeded: 2, failed: 0 }, items: 20, attempts: 3, maxInFlight: 1, ...overrides });
 }
 
 const running = job('running', { startedAt: '2026-11-25T10:00:00.000Z' });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobView } from '../../extension/job-format.js';
+import { jobView } from './job-view-fixture.js';
 import { endNotice, jobList, jobsRunBy, restartWarning, runnerDiedMessage, RunnerJobEnds } from '../../extension/runner-jobs.js';
 
 const runner = { pid: 4242, host: 'dev-box' };
@@ -7,24 +8,7 @@ const terminal = { pid: 5151, host: 'dev-box' };
 
 /** A job as the runner sends it, run by the extension's runner unless a test says otherwise. */
 function job(overrides: Partial<JobView> = {}): JobView {
-  return {
-    jobId: 'prices-1',
-    name: 'prices',
-    processor: '/work/prices.ts',
-    state: 'running',
-    live: true,
-    runBy: runner,
-    pages: { total: 10, queued: 2, running: 2, succeeded: 5, failed: 1 },
-    items: 500,
-    attempts: 9,
-    maxInFlight: 2,
-    limits: { maxParallel: 8 },
-    paused: false,
-    estimatedTotalItems: null,
-    lastError: null,
-    startedAt: '2026-11-25T10:00:00.000Z',
-    ...overrides,
-  };
+  return jobView({ runBy: runner, ...overrides });
 }
 
 /** The job as it reads once it has ended: nobody runs it. */
