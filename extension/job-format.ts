@@ -2,7 +2,7 @@
  * How jobs read in the tree view, the status bar and quick picks. Pure: no 'vscode' here, so
  * that vitest can test it; the view modules turn these into TreeItems and StatusBarItems.
  */
-import { jobHasEnded, type JobSnapshot, type JobSummary } from '../runner/protocol.js';
+import { jobHasEnded, type JobProcess, type JobSnapshot, type JobSummary } from '../runner/protocol.js';
 
 /** A job as the runner sends it: live jobs come as snapshots, with rates and estimates. */
 export type JobView = JobSummary & Partial<Pick<JobSnapshot, 'throughput' | 'percent' | 'etaSeconds' | 'inFlight' | 'itemsLive'>>;
@@ -69,18 +69,25 @@ export function jobDescription(job: JobView): string {
   return parts.join(' · ');
 }
 
-/** The tree item's tooltip, as Markdown lines. */
-export function jobTooltip(job: JobView): string {
+/** The tree item's tooltip, as Markdown lines; `runner`: the process of this window's runner. */
+export function jobTooltip(job: JobView, runner?: JobProcess): string {
   const lines = [
     `**${job.jobId}**: ${stateLabel(job)}${job.lastError ? ` (${job.lastError})` : ''}`,
     '',
     `processor \`${job.name}\` (${job.processor})`,
+    ...(job.runBy ? [`run by: ${runByLabel(job.runBy, runner)}`] : []),
     `pages: ${job.pages.succeeded} succeeded, ${job.pages.failed} failed, ${job.pages.running} running, ${job.pages.queued} queued, ${job.pages.total} in all`,
     `items: ${formatCount(job.itemsLive ?? job.items)}${job.estimatedTotalItems ? ` of about ${formatCount(job.estimatedTotalItems)}` : ''}`,
     `max parallel: ${job.limits.maxParallel}${job.limits.rateLimit ? `, rate limit ${describeRate(job.limits.rateLimit)}` : ''}`,
     `started ${job.startedAt}${job.endedAt ? `, ended ${job.endedAt}` : ''}`,
   ];
   return lines.join('  \n');
+}
+
+/** Who runs a job: this window's runner, or another process (a terminal's `baton run`, another window). */
+export function runByLabel(runBy: JobProcess, runner?: JobProcess): string {
+  if (runner && runBy.pid === runner.pid && runBy.host === runner.host) return "this window's Baton runner";
+  return `process ${runBy.pid} on ${runBy.host} (a terminal's \`baton run\`, or another window)`;
 }
 
 function describeRate(rate: { itemsPerSecond?: number; pagesPerSecond?: number }): string {

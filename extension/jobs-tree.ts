@@ -29,7 +29,7 @@ class JobsTreeProvider implements vscode.TreeDataProvider<JobView> {
     item.id = job.jobId;
     item.description = `${jobDescription(job)} · ${startedLabel(job.startedAt)}`;
     item.accessibilityInformation = { label: `Baton job ${job.jobId}: ${jobDescription(job)}` };
-    item.tooltip = new vscode.MarkdownString(jobTooltip(job));
+    item.tooltip = new vscode.MarkdownString(jobTooltip(job, this.runner.process));
     const icon = jobIcon(job);
     item.iconPath = new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
     item.contextValue = jobContextValue(job);

@@ -7,6 +7,7 @@ import {
   jobContextValue,
   jobDescription,
   jobIcon,
+  jobTooltip,
   newestFirst,
   percentDone,
   startedLabel,
@@ -113,5 +114,30 @@ describe('the status bar item', () => {
 
   it('says so when every live job is paused', () => {
     expect(statusBarView([job({ state: 'paused', paused: true, percent: 40 })])?.text).toBe('$(debug-pause) Baton paused · 40%');
+  });
+});
+
+describe("a job's tooltip in the view", () => {
+  const runner = { pid: 4242, host: 'dev-box' };
+
+  it('says who runs the job: this window\'s runner, or another process by its id', () => {
+    expect(jobTooltip(job({ runBy: runner }), runner)).toContain("run by: this window's Baton runner");
+    expect(jobTooltip(job({ runBy: { pid: 5151, host: 'dev-box' } }), runner)).toContain("run by: process 5151 on dev-box (a terminal's `baton run`, or another window)");
+  });
+
+  it('names no process for a job nobody runs', () => {
+    expect(jobTooltip(job({ live: false }), runner)).not.toContain('run by');
+  });
+
+  it('has its id, state, processor, pages, items and limits', () => {
+    expect(jobTooltip(job({ limits: { maxParallel: 8, rateLimit: { itemsPerSecond: 50 } } })).split('  \n')).toEqual([
+      '**prices-1**: running',
+      '',
+      'processor `prices` (/work/prices.ts)',
+      'pages: 5 succeeded, 1 failed, 2 running, 2 queued, 10 in all',
+      'items: 500',
+      'max parallel: 8, rate limit 50 items/s',
+      'started 2026-11-25T10:00:00.000Z',
+    ]);
   });
 });
