@@ -93,7 +93,8 @@ export class Header {
     const ended = jobHasEnded(job.state);
     setText(state, shown);
     setAttr(state, 'data-state', shown);
-    setAttr(state, 'title', job.live ? 'a process runs this job now' : ended ? 'this job has ended' : 'no process runs this job now: Resume runs it here');
+    const runner = job.runBy ? `process ${job.runBy.pid} on ${job.runBy.host}` : 'a process';
+    setAttr(state, 'title', job.live ? `${runner} runs this job now` : ended ? 'this job has ended' : 'no process runs this job now: Resume runs it here');
 
     const doneFraction = job.state === 'succeeded' ? 1 : live?.percent != null ? live.percent / 100 : null;
     const progress = byId('progress');

@@ -4,7 +4,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
@@ -99,6 +99,8 @@ describe('the progress panel in a browser (baton ui)', () => {
   it('shows the running job live: progress advances and attempts appear on the timeline', async () => {
     await expect.poll(() => page.locator('#job-id').textContent(), { timeout: 20_000 }).toBe('steady');
     await expect.poll(() => page.locator('#job-state').textContent()).toBe('running');
+    // Its tag says which process runs it: the `baton run` above.
+    expect(await page.locator('#job-state').getAttribute('title')).toBe(`process ${steady.child.pid} on ${hostname()} runs this job now`);
     const before = await count('count-succeeded');
     await expect.poll(() => count('count-succeeded'), { timeout: 20_000 }).toBeGreaterThan(before + 2);
     await expect.poll(async () => Number(await page.locator('#timeline-canvas').getAttribute('data-bars')), { timeout: 20_000 }).toBeGreaterThan(3);
