@@ -174,14 +174,14 @@ export function formatTable(rows: string[][]): string[] {
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
 }
 
-/** `baton status` without a job: one row per job. */
+/** `baton status` without a job: one row per job; LIVE names the process that runs it (`baton status <job>` adds its host). */
 export function formatJobsTable(jobs: JobSummary[]): string[] {
   const rows = [['JOB', 'STATE', 'LIVE', 'PAGES', 'FAILED', 'ITEMS', 'STARTED']];
   for (const job of jobs) {
     rows.push([
       job.jobId,
       job.state,
-      job.live ? 'yes' : 'no',
+      job.live ? (job.runBy ? `pid ${job.runBy.pid}` : 'yes') : 'no',
       `${formatCount(job.pages.succeeded)}/${formatCount(job.pages.total)}`,
       formatCount(job.pages.failed),
       formatCount(job.items),

@@ -175,12 +175,15 @@ describe('summaries and failures', () => {
     const table = formatJobsTable([
       snapshot({ jobId: 'a', state: 'succeeded', live: false }),
       snapshot({ jobId: 'longer-id', pages: { total: 1_000, queued: 0, running: 0, succeeded: 1_000, failed: 2 } }),
+      snapshot({ jobId: 'run-by', runBy: { pid: 4242, host: 'dev-box' } }),
     ]);
     const started = formatTime('2026-11-25T10:00:00.000Z');
     expect(table).toEqual([
-      'JOB        STATE      LIVE  PAGES        FAILED  ITEMS   STARTED',
-      `a          succeeded  no    40/100       0       12,000  ${started}`,
-      `longer-id  running    yes   1,000/1,000  2       12,000  ${started}`,
+      'JOB        STATE      LIVE      PAGES        FAILED  ITEMS   STARTED',
+      `a          succeeded  no        40/100       0       12,000  ${started}`,
+      `longer-id  running    yes       1,000/1,000  2       12,000  ${started}`,
+      // Live, with the process that runs it.
+      `run-by     running    pid 4242  40/100       0       12,000  ${started}`,
     ]);
   });
 
