@@ -43,15 +43,18 @@ export interface SourceLocation {
 
 export class BatonError extends Error {
   override readonly name = 'BatonError';
-  /** Where in the user's code the problem is, when Baton knows (a processor that does not build or load). */
-  readonly location: SourceLocation | undefined;
+  /**
+   * Where in the user's code the problem is, when Baton knows (a processor that does not build or
+   * load). Absent otherwise: not even an undefined property in what a crash prints.
+   */
+  declare readonly location?: SourceLocation;
   constructor(
     readonly code: BatonErrorCode,
     message: string,
     options?: { cause?: unknown; location?: SourceLocation | null },
   ) {
     super(message, options);
-    this.location = options?.location ?? undefined;
+    if (options?.location) Object.defineProperty(this, 'location', { value: options.location, enumerable: true });
   }
 }
 
