@@ -112,6 +112,12 @@ interface RunningAttempt {
   size: number | null;
   slot: number;
   dispatchedAt: number;
+  /**
+   * When its time limit (pageTimeoutMs) began: at its dispatch, then again when its thread told
+   * of it. A task can wait in the pool for a thread that is starting (the one that replaced a
+   * stuck page's, on a loaded machine for longer than the limit), and its page has not run.
+   */
+  timedFrom: number;
   retryBase: number;
   children: number;
   /** Items reported so far by this attempt. */
@@ -415,8 +421,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
           const run = this.running.get(no);
           if (run && run.threadId === null) {
             this.placeOn(run, threadId);
+            run.timedFrom = now;
             // Aborted while its task was on the way: the thread has not heard of it yet.
             if (run.abortedAs) this.pool.send(threadId, { t: 'abort', targets: [[run.no, run.attempt]], reason: run.abortReason });
+          } else {
+            this.zombieStarted(no, threadId, now);
           }
         }
         break;
@@ -457,6 +466,20 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       case 'failed':
         this.onAttemptEnd(message, threadId, now);
         break;
+    }
+  }
+
+  /**
+   * An attempt given up on before its task reached a thread (frozen behind a blocked one) has
+   * started there after all: it is told to stop, and its thread is terminated if it does not.
+   */
+  private zombieStarted(no: number, threadId: number, now: number): void {
+    for (const zombie of this.zombies.values()) {
+      if (zombie.run.no !== no || zombie.threadId !== null) continue;
+      zombie.threadId = threadId;
+      if (zombie.killAt !== Number.POSITIVE_INFINITY) zombie.killAt = now + STUCK_GRACE_MS;
+      // As checkStuck told the threads then, when this one had not heard of it.
+      this.pool.send(threadId, { t: 'abort', targets: [[no, zombie.run.attempt]], reason: zombie.stuck ? 'page timed out' : 'its thread was blocked' });
     }
   }
 
@@ -901,6 +924,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       size: page.size,
       slot: this.slots.acquire(),
       dispatchedAt: now,
+      timedFrom: now,
       retryBase: page.retryBase,
       children: this.childrenOf(page),
       items: 0,
@@ -1156,7 +1180,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   /** Attempts running past the timeout, and the attempts running threads noted as ended (by attemptKey). */
   private stuckAttempts(now: number, timeout: number): { stuck: RunningAttempt[]; ended: Set<string> } {
     const late: RunningAttempt[] = [];
-    for (const run of this.running.values()) if (now - run.dispatchedAt > timeout && !run.abortedAs) late.push(run);
+    for (const run of this.running.values()) if (now - run.timedFrom > timeout && !run.abortedAs) late.push(run);
     if (late.length === 0) return { stuck: [], ended: new Set() };
     const { ended, unread } = this.readRunningThreads(now);
     const stuck: RunningAttempt[] = [];
@@ -1192,10 +1216,13 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     const anyBlocked = this.pool.threadIds().some((threadId) => this.isBlocked(threadId, now));
     for (const run of stuck) {
       if (run.threadId !== null && this.isBlocked(run.threadId, now)) blocked.add(run.threadId);
-      // Never started: its task waits behind a page that blocks a thread (a thread tells of a
-      // task before any of its pages' code runs).
-      else if (run.threadId === null && anyBlocked) frozen.push(run);
-      else blamed.push(run);
+      else if (run.threadId === null) {
+        // Never started (a thread tells of a task before any of its pages' code runs): its task
+        // waits behind a page that blocks a thread, or for a thread that is starting. Called
+        // stuck now, it would start later with nobody to stop it if it ignored its signal:
+        // unless a thread is blocked, its time limit begins when its thread tells of it.
+        if (anyBlocked) frozen.push(run);
+      } else blamed.push(run);
     }
     for (const threadId of blocked) {
       const onThread = [...this.running.values()].filter((run) => run.threadId === threadId && !run.abortedAs && !ended.has(attemptKey(run.no, run.attempt)));

@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
 import type { AttemptInfo } from '../../runner/protocol.js';
-import { fixture, runUntilCase, tempDir, waitFor } from '../helpers.js';
+import { fixture, root, runUntilCase, tempDir, waitFor } from '../helpers.js';
 
 let baton: Baton | undefined;
 afterEach(async () => {
@@ -191,13 +192,39 @@ describe('stuck pages', () => {
     const log = join(tempDir(), 'failed.txt');
     const job = await baton.start({ processor: fixture('busy-pages-report-failures.ts'), args: { log }, jobId: 'hooks', threads: 2 });
     expect(await job.done).toMatchObject({ state: 'failed', pages: { total: 2, failed: 2 } });
-    // Told what the last attempt's record says: as a rule that its thread was terminated, since
-    // it never stopped (on a loaded machine it may spin its 10 s out before the kill, and the
-    // record and the call then both say it was aborted).
+    // Told what the last attempt's record says: that its thread was terminated, since it never
+    // stopped (see the busy-machine test below for a retry that once spun its 10 s out).
     const told = async (cursor: string) => `${cursor} PageTimeoutError: ${(await attemptsAt('hooks', cursor)).at(-1)!.error!.message}`;
     expect(readFileSync(log, 'utf8').split('\n').filter(Boolean).sort()).toEqual([await told('busy-0'), await told('busy-1')]);
+    for (const cursor of ['busy-0', 'busy-1']) expect((await attemptsAt('hooks', cursor)).at(-1)!.error!.message).toMatch(/its worker thread was terminated/);
     for (const page of await baton.pages('hooks')) {
       expect((await baton.logs('hooks', page.page)).filter((line) => line.message.startsWith('onPageFailed'))).toEqual([]);
+    }
+  });
+
+  it("terminates the thread of a retry that ignores its signal when its task reached a thread only after the time limit (one starting on a busy machine)", async () => {
+    // The job's process and two busy loops share one core: the threads that replace the
+    // terminated ones start slowly, and the retries' tasks wait for them past pageTimeoutMs.
+    // Called stuck before they had started, the retries then ran their 10 s unchecked.
+    const runOnBusyCore = async (jobId: string, db: string, log: string) => {
+      const hogs = [0, 1].map(() => spawn('taskset', ['-c', '0', process.execPath, '-e', 'for (;;) {}'], { stdio: 'ignore' }));
+      try {
+        const job = spawn('taskset', ['-c', '0', process.execPath, join(root, 'test/support/run-job.mjs'), db, jobId, fixture('busy-pages-report-failures.ts'), JSON.stringify({ log })], { stdio: 'ignore' });
+        expect(await new Promise((resolve) => job.on('exit', resolve))).toBe(0);
+      } finally {
+        for (const hog of hogs) hog.kill('SIGKILL');
+      }
+    };
+    const db = join(tempDir(), 'baton.db');
+    // Twice: one run on a busy core does not always make a retry wait that long.
+    for (const jobId of ['busy-core-1', 'busy-core-2']) await runOnBusyCore(jobId, db, join(tempDir(), 'failed.txt'));
+    baton = await Baton.open({ db });
+    for (const jobId of ['busy-core-1', 'busy-core-2']) {
+      for (const cursor of ['busy-0', 'busy-1']) {
+        const ends = (await attemptsAt(jobId, cursor)).filter((a) => a.outcome === 'stuck').map((a) => a.error!.message);
+        expect(ends).toHaveLength(2);
+        for (const message of ends) expect(message).toMatch(/its worker thread was terminated/);
+      }
     }
   });
 
