@@ -4,26 +4,53 @@
  * Inline buttons pause, resume and open the panel; the context menu retries and cancels.
  */
 import * as vscode from 'vscode';
-import { jobContextValue, jobDescription, jobIcon, jobTooltip, newestFirst, startedLabel, type JobView } from './job-format.js';
+import { jobContextValue, jobDescription, jobIcon, jobTooltip, newestFirst, startedLabel } from './job-format.js';
 import type { RunnerClient } from './runner-client.js';
 
 export const JOBS_VIEW = 'baton.jobs';
 
-class JobsTreeProvider implements vscode.TreeDataProvider<JobView> {
-  private readonly changed = new vscode.EventEmitter<void>();
+/**
+ * A row of the view: the same object for a job as long as the view shows it. VS Code finds the
+ * element a row's buttons act on by that object; a whole-tree refresh (four a second while jobs
+ * run) drops them until it has asked for the rows again, and a click in between came to the
+ * command with no job, which then asked which one (seen on a loaded machine).
+ */
+export interface JobRow {
+  readonly jobId: string;
+}
+
+class JobsTreeProvider implements vscode.TreeDataProvider<JobRow> {
+  private readonly changed = new vscode.EventEmitter<JobRow | JobRow[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  private rows = new Map<string, JobRow>();
+  /** The rows' order as last shown. */
+  private order: string[] = [];
 
   constructor(private readonly runner: RunnerClient) {}
 
+  /** Shows the runner's jobs: the rows that are there change in place, unless jobs came, went or moved. */
   refresh(): void {
-    this.changed.fire();
+    const order = newestFirst(this.runner.jobs).map((job) => job.jobId);
+    if (order.length === this.order.length && order.every((jobId, i) => jobId === this.order[i])) {
+      this.changed.fire([...this.rows.values()]);
+      return;
+    }
+    this.changed.fire(undefined);
   }
 
-  getChildren(element?: JobView): JobView[] {
-    return element ? [] : newestFirst(this.runner.jobs);
+  getChildren(element?: JobRow): JobRow[] {
+    if (element) return [];
+    const jobs = newestFirst(this.runner.jobs);
+    const rows = new Map<string, JobRow>();
+    for (const job of jobs) rows.set(job.jobId, this.rows.get(job.jobId) ?? { jobId: job.jobId });
+    this.rows = rows;
+    this.order = jobs.map((job) => job.jobId);
+    return [...rows.values()];
   }
 
-  getTreeItem(job: JobView): vscode.TreeItem {
+  getTreeItem(row: JobRow): vscode.TreeItem {
+    const job = this.runner.jobs.find((candidate) => candidate.jobId === row.jobId);
+    if (!job) return new vscode.TreeItem(row.jobId);
     // The processor's name first (job ids are long); the id is in the tooltip and the panel.
     const item = new vscode.TreeItem(job.name, vscode.TreeItemCollapsibleState.None);
     item.id = job.jobId;
