@@ -84,9 +84,14 @@ export function jobTooltip(job: JobView, runner?: JobProcess): string {
   return lines.join('  \n');
 }
 
+/** Whether two processes are one (JobSummary.runBy names one by pid and host). */
+export function sameProcess(a: JobProcess | undefined, b: JobProcess | undefined): boolean {
+  return a !== undefined && b !== undefined && a.pid === b.pid && a.host === b.host;
+}
+
 /** Who runs a job: this window's runner, or another process (a terminal's `baton run`, another window). */
 export function runByLabel(runBy: JobProcess, runner?: JobProcess): string {
-  if (runner && runBy.pid === runner.pid && runBy.host === runner.host) return "this window's Baton runner";
+  if (sameProcess(runBy, runner)) return "this window's Baton runner";
   return `process ${runBy.pid} on ${runBy.host} (a terminal's \`baton run\`, or another window)`;
 }
 

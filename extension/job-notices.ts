@@ -24,8 +24,9 @@ export function registerJobNotices(runner: RunnerClient): vscode.Disposable {
     // A runner stopped on purpose (Restart Runner, a setting) stops its jobs too: they are not ending.
     runner.onDidChangeStatus((status) => status.state !== 'running' && ends.forget()),
     runner.onDidDie(({ stopped, restarting }) => {
-      runner.output.warn(runnerDiedMessage(stopped, restarting));
-      void vscode.window.showWarningMessage(runnerDiedMessage(stopped, restarting), 'Show Output').then((chosen) => chosen && runner.output.show(true));
+      const message = runnerDiedMessage(stopped, restarting);
+      runner.output.warn(message);
+      void vscode.window.showWarningMessage(message, 'Show Output').then((chosen) => chosen && runner.output.show(true));
     }),
   );
 }

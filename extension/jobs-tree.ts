@@ -4,7 +4,7 @@
  * Inline buttons pause, resume and open the panel; the context menu retries and cancels.
  */
 import * as vscode from 'vscode';
-import { jobContextValue, jobDescription, jobIcon, jobTooltip, newestFirst, startedLabel } from './job-format.js';
+import { jobContextValue, jobDescription, jobIcon, jobTooltip, newestFirst, startedLabel, type JobView } from './job-format.js';
 import type { RunnerClient } from './runner-client.js';
 
 export const JOBS_VIEW = 'baton.jobs';
@@ -22,16 +22,25 @@ export interface JobRow {
 class JobsTreeProvider implements vscode.TreeDataProvider<JobRow> {
   private readonly changed = new vscode.EventEmitter<JobRow | JobRow[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  /** The rows shown, in their order. */
   private rows = new Map<string, JobRow>();
-  /** The rows' order as last shown. */
-  private order: string[] = [];
+  /** The runner's jobs, newest first, by id. */
+  private jobs = new Map<string, JobView>();
 
-  constructor(private readonly runner: RunnerClient) {}
+  constructor(private readonly runner: RunnerClient) {
+    this.readJobs();
+  }
+
+  private readJobs(): void {
+    this.jobs = new Map(newestFirst(this.runner.jobs).map((job) => [job.jobId, job]));
+  }
 
   /** Shows the runner's jobs: the rows that are there change in place, unless jobs came, went or moved. */
   refresh(): void {
-    const order = newestFirst(this.runner.jobs).map((job) => job.jobId);
-    if (order.length === this.order.length && order.every((jobId, i) => jobId === this.order[i])) {
+    this.readJobs();
+    const shown = [...this.rows.keys()];
+    const order = [...this.jobs.keys()];
+    if (order.length === shown.length && order.every((jobId, i) => jobId === shown[i])) {
       this.changed.fire([...this.rows.values()]);
       return;
     }
@@ -40,16 +49,14 @@ class JobsTreeProvider implements vscode.TreeDataProvider<JobRow> {
 
   getChildren(element?: JobRow): JobRow[] {
     if (element) return [];
-    const jobs = newestFirst(this.runner.jobs);
     const rows = new Map<string, JobRow>();
-    for (const job of jobs) rows.set(job.jobId, this.rows.get(job.jobId) ?? { jobId: job.jobId });
+    for (const jobId of this.jobs.keys()) rows.set(jobId, this.rows.get(jobId) ?? { jobId });
     this.rows = rows;
-    this.order = jobs.map((job) => job.jobId);
     return [...rows.values()];
   }
 
   getTreeItem(row: JobRow): vscode.TreeItem {
-    const job = this.runner.jobs.find((candidate) => candidate.jobId === row.jobId);
+    const job = this.jobs.get(row.jobId);
     if (!job) return new vscode.TreeItem(row.jobId);
     // The processor's name first (job ids are long); the id is in the tooltip and the panel.
     const item = new vscode.TreeItem(job.name, vscode.TreeItemCollapsibleState.None);

@@ -107,8 +107,7 @@ export class RunnerClient implements vscode.Disposable {
 
   /** The server process while it runs, as jobs name the process that runs them (JobSummary.runBy). */
   get process(): JobProcess | undefined {
-    const pid = this.pid;
-    return pid !== undefined ? { pid, host: hostname() } : undefined;
+    return processHere(this.pid);
   }
 
   /**
@@ -265,7 +264,7 @@ export class RunnerClient implements vscode.Disposable {
       if (newState === State.Running) {
         ran = true;
         const pid = client.serverProcess?.pid;
-        serverProcess = pid !== undefined ? { pid, host: hostname() } : undefined;
+        serverProcess = processHere(pid);
         this.output.info(`the Baton runner runs as process ${pid ?? '?'}`);
         this.setStatus({ state: 'running', location });
         return;
@@ -339,6 +338,11 @@ class RunnerLanguageClient extends LanguageClient {
   override error(message: string, data?: unknown, showNotification?: boolean | 'force'): void {
     super.error(message, data, message.endsWith("couldn't create connection to server.") ? false : showNotification);
   }
+}
+
+/** A process of this machine, named as a job's runBy names it. */
+function processHere(pid: number | undefined): JobProcess | undefined {
+  return pid !== undefined ? { pid, host: hostname() } : undefined;
 }
 
 /** An error's message; vscode-languageclient rejects a failed spawn with a bare string. */

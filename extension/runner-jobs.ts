@@ -4,12 +4,12 @@
  * job-notices.ts and commands.ts show the messages.
  */
 import type { JobProcess } from '../runner/protocol.js';
-import { formatCount, isEnded, type JobView } from './job-format.js';
+import { formatCount, isEnded, sameProcess, type JobView } from './job-format.js';
 
 /** Jobs that `runner` runs now. */
 export function jobsRunBy(jobs: readonly JobView[], runner: JobProcess | undefined): JobView[] {
   if (!runner) return [];
-  return jobs.filter((job) => job.live && job.runBy?.pid === runner.pid && job.runBy.host === runner.host);
+  return jobs.filter((job) => job.live && sameProcess(job.runBy, runner));
 }
 
 /** "job a", "jobs a and b", "jobs a, b, c and 2 more". */

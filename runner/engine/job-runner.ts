@@ -424,7 +424,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
             run.timedFrom = now;
             // Aborted while its task was on the way: the thread has not heard of it yet.
             if (run.abortedAs) this.pool.send(threadId, { t: 'abort', targets: [[run.no, run.attempt]], reason: run.abortReason });
-          } else {
+          } else if (this.zombies.size > 0) {
             this.zombieStarted(no, threadId, now);
           }
         }
@@ -1180,7 +1180,16 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   /** Attempts running past the timeout, and the attempts running threads noted as ended (by attemptKey). */
   private stuckAttempts(now: number, timeout: number): { stuck: RunningAttempt[]; ended: Set<string> } {
     const late: RunningAttempt[] = [];
-    for (const run of this.running.values()) if (now - run.timedFrom > timeout && !run.abortedAs) late.push(run);
+    let anyBlocked: boolean | undefined;
+    for (const run of this.running.values()) {
+      if (now - run.timedFrom <= timeout || run.abortedAs) continue;
+      // Never started (a thread tells of a task before any of its pages' code runs): its task
+      // waits behind a page that blocks a thread (see sortBlame), or for a thread that is
+      // starting. Called stuck then, it would start later with nobody to stop it if it ignored
+      // its signal: unless a thread is blocked, its time limit begins when its thread tells of it.
+      if (run.threadId === null && !(anyBlocked ??= this.pool.threadIds().some((threadId) => this.isBlocked(threadId, now)))) continue;
+      late.push(run);
+    }
     if (late.length === 0) return { stuck: [], ended: new Set() };
     const { ended, unread } = this.readRunningThreads(now);
     const stuck: RunningAttempt[] = [];
@@ -1213,16 +1222,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     const blamed: RunningAttempt[] = [];
     const frozen: RunningAttempt[] = [];
     const blocked = new Set<number>();
-    const anyBlocked = this.pool.threadIds().some((threadId) => this.isBlocked(threadId, now));
     for (const run of stuck) {
       if (run.threadId !== null && this.isBlocked(run.threadId, now)) blocked.add(run.threadId);
-      else if (run.threadId === null) {
-        // Never started (a thread tells of a task before any of its pages' code runs): its task
-        // waits behind a page that blocks a thread, or for a thread that is starting. Called
-        // stuck now, it would start later with nobody to stop it if it ignored its signal:
-        // unless a thread is blocked, its time limit begins when its thread tells of it.
-        if (anyBlocked) frozen.push(run);
-      } else blamed.push(run);
+      // Never started, and a thread is blocked (stuckAttempts): its task waits behind that thread.
+      else if (run.threadId === null) frozen.push(run);
+      else blamed.push(run);
     }
     for (const threadId of blocked) {
       const onThread = [...this.running.values()].filter((run) => run.threadId === threadId && !run.abortedAs && !ended.has(attemptKey(run.no, run.attempt)));
