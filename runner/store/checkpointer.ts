@@ -19,18 +19,29 @@ export interface CheckpointerData {
 
 export type CheckpointerRequest = 'checkpoint' | 'close';
 
+/** The thread's answer to a checkpoint: whether it also tried to let the WAL start over, and got the lock for it. */
+export interface CheckpointDone {
+  restart: 'not-tried' | 'done' | 'missed';
+}
+
 export class Checkpointer {
   private readonly worker: Worker;
   private running = false;
   private failed = false;
   private idleWaiters: (() => void)[] = [];
   private readonly exited: Promise<void>;
+  /** Checkpoints that tried to let the WAL start over, and those of them that got the lock. */
+  readonly restarts = { tried: 0, done: 0 };
 
   constructor(data: CheckpointerData) {
     this.worker = new Worker(compiledEntry(import.meta.url, 'checkpoint-worker.js'), { workerData: data });
     // It never keeps the process alive: a checkpoint cut short loses nothing.
     this.worker.unref();
-    this.worker.on('message', () => this.settle());
+    this.worker.on('message', ({ restart }: CheckpointDone) => {
+      if (restart !== 'not-tried') this.restarts.tried++;
+      if (restart === 'done') this.restarts.done++;
+      this.settle();
+    });
     // A thread that cannot open the file: checkpoints go back to the caller (see `usable`).
     this.worker.on('error', () => {
       this.failed = true;
