@@ -1102,8 +1102,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       this.paused = paused;
       if (!this.cancelling) this.setState(paused ? 'paused' : 'running');
     }
+    const rateLimit = rateFromColumns(control.rate_items, control.rate_pages);
+    // The pace shown (and the ETA) follows new limits from now on, not over the last 5 s.
+    if (control.max_parallel !== this.maxParallel || !sameRate(rateLimit, this.rateLimit)) this.window.restart(Date.now());
     this.maxParallel = control.max_parallel;
-    this.rateLimit = rateFromColumns(control.rate_items, control.rate_pages);
+    this.rateLimit = rateLimit;
     this.rate.set(this.rateLimit ?? undefined, Date.now());
     if (control.cancel_requested === 1 && !this.cancelling) void this.cancel();
     if (control.retry_requested > this.retryRequested) {

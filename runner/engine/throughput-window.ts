@@ -8,7 +8,7 @@ export class ThroughputWindow {
   private readonly bucketMs: number;
   private head = 0;
   private headStart: number;
-  private readonly startedAt: number;
+  private startedAt: number;
 
   /** @param windowMs span the rates are averaged over @param buckets resolution of the window */
   constructor(
@@ -34,6 +34,20 @@ export class ThroughputWindow {
     }
     this.head = (this.head + steps) % n;
     this.headStart += steps * this.bucketMs;
+  }
+
+  /**
+   * Forgets what came before `now`: the rates then cover the time since, as after the start. For
+   * a change of limits, after which the old pace says nothing of the new one (a 5 s window took
+   * 5 s to show it). An attempt's progress recorded before and withdrawn after takes from what
+   * came since, never below zero.
+   */
+  restart(now: number): void {
+    this.items.fill(0);
+    this.pages.fill(0);
+    this.head = 0;
+    this.headStart = now;
+    this.startedAt = now;
   }
 
   record(now: number, items: number, pages: number): void {

@@ -285,6 +285,24 @@ describe('progress', () => {
   });
 });
 
+describe('progress after a change of limits', () => {
+  it('shows the pace under new limits at once, not averaged with the old pace over the 5 s window', async () => {
+    const baton = await openBaton();
+    const job = await baton.start({ processor: fixture('counts-to.ts'), args: { total: 1_000_000, chains: 10 }, maxParallel: 10, rateLimit: { itemsPerSecond: 2_000 }, jobId: 'pace' });
+    let last: JobSnapshot | undefined;
+    job.on('update', (snapshot) => (last = snapshot));
+    await sleep(2_500);
+    const before = last!.throughput.itemsPerSecond;
+    expect(before).toBeGreaterThan(400);
+    await job.setLimits({ rateLimit: { itemsPerSecond: 50 } });
+    await sleep(1_500);
+    // Averaged over 5 s, the old pace would still be most of the figure (about 0.7 of it).
+    expect(last!.throughput.itemsPerSecond).toBeLessThan(before / 4);
+    expect(last!.etaSeconds).toBeGreaterThan((1_000_000 - last!.itemsLive) / (before / 4));
+    await job.cancel();
+  });
+});
+
 describe('a process that runs job after job', () => {
   // Collected on demand: the handle is gone only once nothing holds it.
   setFlagsFromString('--expose-gc');

@@ -32,6 +32,18 @@ describe('ThroughputWindow', () => {
     expect(window.rates(4_000)).toEqual({ itemsPerSecond: 10, pagesPerSecond: 0.25 });
   });
 
+  it('forgets the pace before a restart (a change of limits) and averages over the time since', () => {
+    const window = new ThroughputWindow(5_000, 0);
+    window.record(1_000, 10_000, 100);
+    window.record(3_000, 10_000, 100);
+    window.restart(3_200);
+    window.record(3_500, 20, 1);
+    expect(window.rates(4_200)).toEqual({ itemsPerSecond: 20, pagesPerSecond: 1 });
+    // An attempt that reported before the restart and failed after it: nothing goes below zero.
+    window.withdraw(4_300, 500, 2_900);
+    expect(window.rates(4_700)).toEqual({ itemsPerSecond: 0, pagesPerSecond: 1_000 / 1_500 });
+  });
+
   it('keeps constant memory however long it runs', () => {
     const window = new ThroughputWindow(1_000, 0, 10);
     for (let t = 0; t < 1_000_000; t += 7) window.record(t, 1, 0);
