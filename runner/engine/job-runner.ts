@@ -1657,6 +1657,10 @@ function rateFromColumns(items: number | null, pages: number | null): RateLimitS
   return { ...(items !== null ? { itemsPerSecond: items } : {}), ...(pages !== null ? { pagesPerSecond: pages } : {}) };
 }
 
+function sameRate(a: RateLimitSetting | null, b: RateLimitSetting | null): boolean {
+  return a?.itemsPerSecond === b?.itemsPerSecond && a?.pagesPerSecond === b?.pagesPerSecond;
+}
+
 function truncate(text: string, max = 200): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
