@@ -55,6 +55,15 @@ export interface JobLimits {
   rateLimit?: RateLimitSetting;
 }
 
+/** Whether two sets of limits are the same (no rate limit and an absent one alike). */
+export function sameLimits(a: JobLimits, b: JobLimits): boolean {
+  return (
+    a.maxParallel === b.maxParallel &&
+    a.rateLimit?.itemsPerSecond === b.rateLimit?.itemsPerSecond &&
+    a.rateLimit?.pagesPerSecond === b.rateLimit?.pagesPerSecond
+  );
+}
+
 export interface PageCounts {
   total: number;
   queued: number;

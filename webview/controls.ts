@@ -4,7 +4,7 @@
  * shows the host's answer; the job's next activity shows the effect. The fields show the job's
  * limits unless the user is editing them.
  */
-import { jobHasEnded, type JobLimits, type JobSnapshot, type JobSummary, type PanelRequest, type PanelResult, type RateLimitSetting } from '../runner/protocol.js';
+import { jobHasEnded, sameLimits, type JobLimits, type JobSnapshot, type JobSummary, type PanelRequest, type PanelResult, type RateLimitSetting } from '../runner/protocol.js';
 import { byId, setText } from './dom.js';
 import { parseLimitField } from './limits-input.js';
 
@@ -194,14 +194,6 @@ export class Controls {
 /** Paused, or stopped with no process running it (Resume then runs it in the host). */
 function wantsResume(job: JobSummary): boolean {
   return job.paused || (!job.live && !jobHasEnded(job.state));
-}
-
-function sameLimits(a: JobLimits, b: JobLimits): boolean {
-  return (
-    a.maxParallel === b.maxParallel &&
-    a.rateLimit?.itemsPerSecond === b.rateLimit?.itemsPerSecond &&
-    a.rateLimit?.pagesPerSecond === b.rateLimit?.pagesPerSecond
-  );
 }
 
 function describeRate(rate: RateLimitSetting): string {

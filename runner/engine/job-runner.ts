@@ -11,7 +11,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { BatonError, serializeError, type SerializedError } from '../errors.js';
-import type { AttemptInfo, AttemptOutcome, JobActivity, JobSnapshot, JobState, JobSummary, RateLimitSetting } from '../protocol.js';
+import { sameLimits, type AttemptInfo, type AttemptOutcome, type JobActivity, type JobSnapshot, type JobState, type JobSummary, type RateLimitSetting } from '../protocol.js';
 import { cursorHash } from '../pool/cursor-filter.js';
 import { ProcessorLoadError, type PagePool } from '../pool/page-pool.js';
 import type { UnsentMessage } from '../pool/unsent-messages.js';
@@ -1104,7 +1104,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     }
     const rateLimit = rateFromColumns(control.rate_items, control.rate_pages);
     // The pace shown (and the ETA) follows new limits from now on, not over the last 5 s.
-    if (control.max_parallel !== this.maxParallel || !sameRate(rateLimit, this.rateLimit)) this.window.restart(Date.now());
+    const was = { maxParallel: this.maxParallel, rateLimit: this.rateLimit ?? undefined };
+    if (!sameLimits({ maxParallel: control.max_parallel, rateLimit: rateLimit ?? undefined }, was)) this.window.restart(Date.now());
     this.maxParallel = control.max_parallel;
     this.rateLimit = rateLimit;
     this.rate.set(this.rateLimit ?? undefined, Date.now());
@@ -1655,10 +1656,6 @@ function neverStarted(cause: string): AttemptEnd {
 function rateFromColumns(items: number | null, pages: number | null): RateLimitSetting | null {
   if (items === null && pages === null) return null;
   return { ...(items !== null ? { itemsPerSecond: items } : {}), ...(pages !== null ? { pagesPerSecond: pages } : {}) };
-}
-
-function sameRate(a: RateLimitSetting | null, b: RateLimitSetting | null): boolean {
-  return a?.itemsPerSecond === b?.itemsPerSecond && a?.pagesPerSecond === b?.pagesPerSecond;
 }
 
 function truncate(text: string, max = 200): string {
