@@ -13,7 +13,7 @@ import type { JobView } from './job-format.js';
 import { nodeCommand, probeNode, type NodeCheckAction } from './node-check.js';
 import { jobsRunBy } from './runner-jobs.js';
 import { locateRunner, type RunnerLocation } from './runner-location.js';
-import { databaseFixForSetting, databasePath, fillSettings, runnerFolder, type BatonSettings } from './settings.js';
+import { databasePath, fillSettings, runnerFolder, type BatonSettings } from './settings.js';
 
 /** How many times the server may die in three minutes before the client stops restarting it. */
 const MAX_RESTARTS = 4;
@@ -235,7 +235,7 @@ export class RunnerClient implements vscode.Disposable {
       outputChannel: this.output,
       // The server fails its initialize only when it cannot open the database.
       initializationFailedHandler: (error) => {
-        this.fail(`The Baton runner did not start: ${databaseFixForSetting(errorText(error))}`, ['openDatabaseSetting']);
+        this.fail(`The Baton runner did not start: ${errorText(error)}`, ['openDatabaseSetting']);
         return false;
       },
       errorHandler: {

@@ -52,14 +52,6 @@ export function runnerFolder(folder: string | undefined, database: string, exist
   return exists(dirname(database)) ? dirname(database) : homedir();
 }
 
-/**
- * A database error as the runner words it for the CLI ("pass --db with another file"), with the
- * fix as VS Code has it: the extension passes --db from baton.database.
- */
-export function databaseFixForSetting(message: string): string {
-  return message.replace(/pass --db with\b/g, 'set baton.database to').replace(/pass --db\b/g, 'set baton.database');
-}
-
 /** The `threads` of a job started from VS Code: undefined lets the runner choose. */
 export function threadsOption(settings: BatonSettings): number | undefined {
   return settings.threads > 0 ? settings.threads : undefined;

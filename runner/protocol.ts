@@ -64,6 +64,26 @@ export function sameLimits(a: JobLimits, b: JobLimits): boolean {
   );
 }
 
+/**
+ * Who reads a message about the database file, which decides how its fix names the file to use:
+ * Baton.open's `db` option, the CLI's `--db`, or the extension's `baton.database` setting.
+ */
+export type DatabaseAudience = 'api' | 'cli' | 'vscode';
+
+/** How the runner words the fix "use another file": for the API, since that is where it is thrown. */
+export const OTHER_DATABASE_FIX = "set Baton.open's db to";
+
+const DATABASE_FIX: Record<DatabaseAudience, string> = {
+  api: OTHER_DATABASE_FIX,
+  cli: 'pass --db with',
+  vscode: 'set baton.database to',
+};
+
+/** A database error's fix as its reader gives the file: "pass --db with another file" on the command line. */
+export function wordDatabaseFix(message: string, audience: DatabaseAudience): string {
+  return message.replaceAll(OTHER_DATABASE_FIX, DATABASE_FIX[audience]);
+}
+
 export interface PageCounts {
   total: number;
   queued: number;

@@ -1,5 +1,6 @@
 /** How the CLI reports an error: one line for Baton's own, message and stack for the rest. */
 import { isBatonError } from '../errors.js';
+import { wordDatabaseFix } from '../protocol.js';
 
 /** Exit code for input errors: a bad option, a missing or broken processor, an unknown job. */
 export const EXIT_INPUT_ERROR = 2;
@@ -9,7 +10,7 @@ export const EXIT_UNEXPECTED = 1;
 /** Prints the error on stderr and returns the exit code. */
 export function reportError(error: unknown): number {
   if (isBatonError(error)) {
-    process.stderr.write(`baton: ${error.message.replace(/\n+/g, ' ')}\n`);
+    process.stderr.write(`baton: ${wordDatabaseFix(error.message, 'cli').replace(/\n+/g, ' ')}\n`);
     return EXIT_INPUT_ERROR;
   }
   const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);

@@ -51,7 +51,7 @@ export async function uiCommand(options: UiOptions): Promise<number> {
   const baton = await Baton.open({ db });
   let server: UiServer;
   try {
-    server = await UiServer.start({ port, token: tokenFor(db), openSession: (send) => new PanelSession(baton, send) });
+    server = await UiServer.start({ port, token: tokenFor(db), openSession: (send) => new PanelSession(baton, send, 'cli') });
   } catch (error) {
     await baton.close();
     if (error instanceof PortInUseError) {

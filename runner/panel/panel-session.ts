@@ -7,7 +7,7 @@ import type { Baton } from '../engine/baton.js';
 import type { Unsubscribe } from '../engine/job-feed.js';
 import { checkRateLimit } from '../engine/options.js';
 import { isBatonError } from '../errors.js';
-import type { AttemptInfo, JobActivity, JobSummary, PanelMessage, PanelRequest } from '../protocol.js';
+import { wordDatabaseFix, type AttemptInfo, type DatabaseAudience, type JobActivity, type JobSummary, type PanelMessage, type PanelRequest } from '../protocol.js';
 import { attemptsBefore } from './attempt-history.js';
 import { requestIdOfInvalid, validatePanelRequest } from './validate-panel-request.js';
 
@@ -44,6 +44,8 @@ export class PanelSession {
   constructor(
     private readonly baton: Baton,
     private readonly send: (message: PanelMessage) => void,
+    /** Who opened the panel: a problem with the database names the fix as they give the file. */
+    private readonly audience: DatabaseAudience,
   ) {}
 
   /**
@@ -202,7 +204,7 @@ export class PanelSession {
 
   /** Both feeds read the same file: the panel shows a problem while either has one. */
   private onProblem(feed: 'jobs' | 'job', problem: Error | null): void {
-    this.problems[feed] = problem?.message ?? null;
+    this.problems[feed] = problem ? wordDatabaseFix(problem.message, this.audience) : null;
     const message = this.problems.job ?? this.problems.jobs;
     if (message === this.shownProblem) return;
     this.shownProblem = message;

@@ -14,6 +14,7 @@ import { packageVersion } from '../cli/package-version.js';
 import { Baton } from '../engine/baton.js';
 import { DEFAULT_DB } from '../engine/options.js';
 import { PanelSession } from '../panel/panel-session.js';
+import { wordDatabaseFix } from '../protocol.js';
 import { RunnerServer } from './runner-server.js';
 
 // stdout carries the protocol, and nothing else may write to it: user processors' console.log
@@ -40,10 +41,10 @@ connection.onInitialize(async () => {
   try {
     baton = await Baton.open({ db });
   } catch (error) {
-    const message = `Baton could not open its database ${db}: ${(error as Error).message}`;
+    const message = `Baton could not open its database ${db}: ${wordDatabaseFix((error as Error).message, 'vscode')}`;
     return new ResponseError<InitializeError>(1, message, { retry: false });
   }
-  server = new RunnerServer({ baton, connection, log, createPanelSession: (b, send) => new PanelSession(b, send) });
+  server = new RunnerServer({ baton, connection, log, createPanelSession: (b, send) => new PanelSession(b, send, 'vscode') });
   return { capabilities: {}, serverInfo: { name: 'baton-runner', version: packageVersion() } };
 });
 

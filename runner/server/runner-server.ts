@@ -8,7 +8,7 @@ import { isBatonError } from '../errors.js';
 import type { Baton } from '../engine/baton.js';
 import type { Job } from '../engine/job.js';
 import { checkRateLimit } from '../engine/options.js';
-import { jobHasEnded, type PanelMessage, type RunnerErrorData, type RunnerNotifications, type RunnerRequests } from '../protocol.js';
+import { jobHasEnded, wordDatabaseFix, type PanelMessage, type RunnerErrorData, type RunnerNotifications, type RunnerRequests } from '../protocol.js';
 
 /** The part of a vscode-languageserver (or vscode-jsonrpc) connection the server uses. */
 export interface RunnerConnection {
@@ -159,7 +159,8 @@ export class RunnerServer {
         return await handler(params ?? ({} as RunnerRequests[M]['params']));
       } catch (error) {
         if (error instanceof ResponseError) throw error;
-        const message = error instanceof Error ? error.message : String(error);
+        // Its client is the extension, where the database file is the baton.database setting.
+        const message = wordDatabaseFix(error instanceof Error ? error.message : String(error), 'vscode');
         // BatonErrors are the user's to fix and their message says how; anything else is a bug here.
         if (!isBatonError(error)) this.log(`${method} failed: ${error instanceof Error ? (error.stack ?? message) : message}`);
         throw isBatonError(error) ? requestError(message, error.code, error.location) : requestError(message, null);

@@ -7,6 +7,7 @@ import { mkdirSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { BatonError } from '../errors.js';
+import { OTHER_DATABASE_FIX } from '../protocol.js';
 import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.js';
 
 export type SqliteDatabase = Database.Database;
@@ -53,24 +54,24 @@ export function translateSqliteError(error: unknown, file: string): unknown {
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
     return new BatonError(
       'DB_CORRUPT',
-      `${shown} is not a usable SQLite database (${(error as Error).message}): move it aside or pass --db with another file; Baton has not changed it`,
+      `${shown} is not a usable SQLite database (${(error as Error).message}): move it aside or ${OTHER_DATABASE_FIX} another file; Baton has not changed it`,
       { cause: error },
     );
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return new BatonError(
       'DB_LOCKED',
-      `${shown} is locked by another process: close the program holding a write transaction on it, or pass --db with another file`,
+      `${shown} is locked by another process: close the program holding a write transaction on it, or ${OTHER_DATABASE_FIX} another file`,
       { cause: error },
     );
   }
   if (code.startsWith('SQLITE_IOERR')) {
-    return new BatonError('DB_CORRUPT', `${shown} cannot be read or written (${(error as Error).message}): check the disk and the file, or pass --db with another file`, {
+    return new BatonError('DB_CORRUPT', `${shown} cannot be read or written (${(error as Error).message}): check the disk and the file, or ${OTHER_DATABASE_FIX} another file`, {
       cause: error,
     });
   }
   if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_PERM')) {
-    return new BatonError('DB_CORRUPT', `${shown} cannot be opened for writing (${(error as Error).message}): check the folder exists and is writable, or pass --db`, {
+    return new BatonError('DB_CORRUPT', `${shown} cannot be opened for writing (${(error as Error).message}): check the folder exists and is writable, or ${OTHER_DATABASE_FIX} another file`, {
       cause: error,
     });
   }
@@ -119,10 +120,10 @@ function checkPlace(file: string): void {
     throw fileSystemError(error, file);
   }
   if (stat?.isDirectory()) {
-    throw new BatonError('DB_CORRUPT', `${shownPath(file)} is a folder, not a database file: pass --db with a file's path, such as ${shownPath(join(file, 'baton.db'))}`);
+    throw new BatonError('DB_CORRUPT', `${shownPath(file)} is a folder, not a database file: ${OTHER_DATABASE_FIX} a file's path, such as ${shownPath(join(file, 'baton.db'))}`);
   }
   if (stat && !stat.isFile()) {
-    throw new BatonError('DB_CORRUPT', `${shownPath(file)} is not a regular file (a device, pipe or socket): pass --db with a file's path, such as .baton/baton.db`);
+    throw new BatonError('DB_CORRUPT', `${shownPath(file)} is not a regular file (a device, pipe or socket): ${OTHER_DATABASE_FIX} a file's path, such as .baton/baton.db`);
   }
 }
 
@@ -132,9 +133,9 @@ function fileSystemError(error: unknown, file: string): unknown {
   if (typeof code !== 'string') return error;
   const blocker = fileOnPath(file);
   if (blocker !== undefined) {
-    return new BatonError('DB_CORRUPT', `${shownPath(file)} cannot be created: ${shownPath(blocker)} is a file, not a folder; pass --db with a path under a folder`, { cause: error });
+    return new BatonError('DB_CORRUPT', `${shownPath(file)} cannot be created: ${shownPath(blocker)} is a file, not a folder; ${OTHER_DATABASE_FIX} a path under a folder`, { cause: error });
   }
-  return new BatonError('DB_CORRUPT', `${shownPath(file)} cannot be opened (${(error as Error).message}): check its folder exists and is writable, or pass --db with another file`, {
+  return new BatonError('DB_CORRUPT', `${shownPath(file)} cannot be opened (${(error as Error).message}): check its folder exists and is writable, or ${OTHER_DATABASE_FIX} another file`, {
     cause: error,
   });
 }
@@ -158,7 +159,7 @@ function checkOwnership(db: SqliteDatabase, file: string): number {
   if (!tables.includes('baton_meta')) {
     throw new BatonError(
       'DB_CORRUPT',
-      `${shownPath(file)} is a SQLite database of another program (tables: ${tables.slice(0, 5).join(', ')}): pass --db with a file of Baton's own; Baton has not changed it`,
+      `${shownPath(file)} is a SQLite database of another program (tables: ${tables.slice(0, 5).join(', ')}): ${OTHER_DATABASE_FIX} a file of Baton's own; Baton has not changed it`,
     );
   }
   const version = Number(db.prepare("SELECT value FROM baton_meta WHERE key = 'schema_version'").pluck().get());

@@ -336,7 +336,7 @@ describe('a bad database file', () => {
     mkdirSync(folder);
     await expect(Baton.open({ db: folder })).rejects.toMatchObject({
       code: 'DB_CORRUPT',
-      message: `${folder} is a folder, not a database file: pass --db with a file's path, such as ${join(folder, 'baton.db')}`,
+      message: `${folder} is a folder, not a database file: set Baton.open's db to a file's path, such as ${join(folder, 'baton.db')}`,
     });
     expect(readdirSync(folder)).toEqual([]);
   });
@@ -348,7 +348,7 @@ describe('a bad database file', () => {
     writeFileSync(file, bytes);
     await expect(Baton.open({ db: file })).rejects.toMatchObject({
       code: 'DB_CORRUPT',
-      message: expect.stringMatching(/baton\.db is not a usable SQLite database \(file is not a database\): move it aside or pass --db with another file; Baton has not changed it$/),
+      message: expect.stringMatching(/baton\.db is not a usable SQLite database \(file is not a database\): move it aside or set Baton\.open's db to another file; Baton has not changed it$/),
     });
     expect(readFileSync(file).equals(bytes)).toBe(true);
   });
@@ -362,7 +362,7 @@ describe('a bad database file', () => {
     const before = readFileSync(file);
     await expect(Baton.open({ db: file })).rejects.toMatchObject({
       code: 'DB_CORRUPT',
-      message: expect.stringContaining('app.db is a SQLite database of another program (tables: customers): pass --db with a file of Baton\'s own'),
+      message: expect.stringContaining('app.db is a SQLite database of another program (tables: customers): set Baton.open\'s db to a file of Baton\'s own'),
     });
     expect(readFileSync(file).equals(before)).toBe(true);
   });
@@ -403,7 +403,7 @@ describe('a bad database file', () => {
       baton = await Baton.open({ db: file, busyTimeoutMs: 200 });
       await expect(baton.start({ processor: fixture('plain.js'), jobId: 'waits' })).rejects.toMatchObject({
         code: 'DB_LOCKED',
-        message: expect.stringContaining('baton.db is locked by another process: close the program holding a write transaction on it, or pass --db with another file'),
+        message: expect.stringContaining('baton.db is locked by another process: close the program holding a write transaction on it, or set Baton.open\'s db to another file'),
       });
     } finally {
       holder.kill('SIGKILL');

@@ -129,7 +129,7 @@ describe('following a job live', () => {
     await sleep(4 * FEED_POLL_MS);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ code: 'DB_CORRUPT' });
-    expect(problems[0]!.message).toMatch(/baton\.db is not a usable SQLite database \(database disk image is malformed\): move it aside or pass --db/);
+    expect(problems[0]!.message).toMatch(/baton\.db is not a usable SQLite database \(database disk image is malformed\): move it aside or set Baton\.open's db to another file/);
     damage.restore();
     await waitFor(() => problems.length > 1, 10_000, 'the all-clear');
     stop();

@@ -14,7 +14,7 @@ class RecordedPanel {
   readonly session: PanelSession;
 
   constructor(baton: Baton) {
-    this.session = new PanelSession(baton, (message) => this.messages.push(structuredClone(message)));
+    this.session = new PanelSession(baton, (message) => this.messages.push(structuredClone(message)), 'api');
   }
 
   of<T extends PanelMessage['type']>(type: T): Of<T>[] {

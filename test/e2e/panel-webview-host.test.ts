@@ -53,7 +53,7 @@ async function openWebview(b: Baton, requests: unknown[], savedState: { value: u
   const toWebview = (message: PanelMessage) => {
     delivery = delivery.then(() => p.evaluate((m) => (globalThis as unknown as PageGlobals).postMessage(m, '*'), message).then(() => undefined, () => undefined));
   };
-  session = new PanelSession(b, toWebview);
+  session = new PanelSession(b, toWebview, 'vscode');
   // Whatever session is current: the test swaps it as a restarted runner would.
   await p.exposeFunction('batonToHost', (request: unknown) => {
     requests.push(request);
@@ -115,7 +115,7 @@ describe('the panel in a VS Code-like webview', () => {
     await expect.poll(() => page!.locator('#pause-resume').getAttribute('disabled')).not.toBeNull();
     const readies = () => requests.filter((request) => (request as { type: string }).type === 'ready');
     const before = readies().length;
-    session = new PanelSession(baton, (message) => void page!.evaluate((m) => (globalThis as unknown as PageGlobals).postMessage(m, '*'), message).catch(() => {}));
+    session = new PanelSession(baton, (message) => void page!.evaluate((m) => (globalThis as unknown as PageGlobals).postMessage(m, '*'), message).catch(() => {}), 'vscode');
     await page.evaluate(() => (globalThis as unknown as PageGlobals).postMessage({ type: 'connection', state: 'connected' }, '*'));
     await expect.poll(() => readies().length).toBe(before + 1);
     expect(readies().at(-1)).toEqual({ type: 'ready', jobId: 'in-vscode' });
@@ -134,7 +134,7 @@ describe('the panel in a VS Code-like webview', () => {
     const damage = damageTable(db, 'job_live');
     const problem = page.locator('#host-problem');
     await expect.poll(() => problem.isVisible(), { timeout: 10_000 }).toBe(true);
-    expect(await problem.textContent()).toMatch(/^Cannot read the database: .*baton\.db is not a usable SQLite database .*: move it aside or pass --db with another file/);
+    expect(await problem.textContent()).toMatch(/^Cannot read the database: .*baton\.db is not a usable SQLite database .*: move it aside or set baton\.database to another file/);
     // What it last read stays on screen.
     expect(await page.locator('#job-id').textContent()).toBe('shown');
 

@@ -1,6 +1,6 @@
 // The runner server as the extension sees it: the real process (dist/runner/server/main.js) on
 // this Node, spoken to in JSON-RPC over its stdio, as vscode-languageclient does.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -224,6 +224,38 @@ describe('the runner server', () => {
     expect(noProcessor.message).toBe('processor must be the path of a page processor file');
 
     expect(await runner.request('baton/listJobs', {})).toEqual([]);
+  });
+
+  it('words a database error\'s fix as the extension gives the file: the baton.database setting', async () => {
+    const dir = tempDir();
+    const db = join(dir, '.baton', 'baton.db');
+    const runner = await startRunner(dir, db);
+    const holder = fork(join(root, 'test/support/hold-lock.mjs'), [db], { stdio: 'ignore' });
+    await new Promise((resolve) => holder.once('message', resolve));
+    try {
+      // After the runner's busy wait of 5 s.
+      const locked = await failure(runner.request('baton/startJob', { processor: fixture('plain.js'), jobId: 'waits' }));
+      expect(locked.data).toEqual({ code: 'DB_LOCKED' });
+      // The file as the user would type it, from the runner's folder.
+      expect(locked.message).toBe(`.baton/baton.db is locked by another process: close the program holding a write transaction on it, or set baton.database to another file`);
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((resolve) => holder.once('exit', resolve));
+    }
+  }, 30_000);
+
+  it('refuses to start on a folder, with the baton.database setting as the fix', async () => {
+    const dir = tempDir();
+    const child = spawn(process.execPath, [serverMain, '--stdio', '--db', dir], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+    connection.listen();
+    try {
+      const refused = await failure(connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} }));
+      expect(refused.message).toBe(`Baton could not open its database ${dir}: ${dir} is a folder, not a database file: set baton.database to a file's path, such as baton.db`);
+    } finally {
+      connection.dispose();
+      child.kill('SIGKILL');
+    }
   });
 
   it('keeps stdout for the protocol: what processors print goes to stderr, for the output channel', async () => {

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { argsProblem, databaseFixForSetting, databasePath, DEFAULT_SETTINGS, fillSettings, maxParallelProblem, parseArgsInput, runnerFolder, threadsOption } from '../../extension/settings.js';
+import { argsProblem, databasePath, DEFAULT_SETTINGS, fillSettings, maxParallelProblem, parseArgsInput, runnerFolder, threadsOption } from '../../extension/settings.js';
 
 describe('the baton.* settings', () => {
   it('default to node on the PATH, .baton/baton.db, max parallel 8 and threads chosen by the runner', () => {
@@ -18,15 +18,6 @@ describe('the baton.* settings', () => {
     expect(runnerFolder('/work/shop', '/var/baton.db', () => false)).toBe('/work/shop');
     expect(runnerFolder(undefined, '/var/jobs/baton.db', (path) => path === '/var/jobs')).toBe('/var/jobs');
     expect(runnerFolder(undefined, join(homedir(), '.baton', 'baton.db'), () => false)).toBe(homedir());
-  });
-
-  it('turn the runner\'s database fixes, worded for the CLI\'s --db, into the baton.database setting', () => {
-    expect(databaseFixForSetting("/tmp is a folder, not a database file: pass --db with a file's path, such as /tmp/baton.db")).toBe(
-      "/tmp is a folder, not a database file: set baton.database to a file's path, such as /tmp/baton.db",
-    );
-    expect(databaseFixForSetting('x.db cannot be opened for writing (EACCES): check the folder exists and is writable, or pass --db')).toBe(
-      'x.db cannot be opened for writing (EACCES): check the folder exists and is writable, or set baton.database',
-    );
   });
 
   it('put the database in the first workspace folder, relative paths from there', () => {
