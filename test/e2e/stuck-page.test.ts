@@ -161,6 +161,31 @@ describe('stuck pages', () => {
     expect(readFileSync(log, 'utf8')).toBe('0 PageTimeoutError\n');
   });
 
+  it('stops the thread of a page given up on as never started that starts after all, once the thread it waited behind lets go, and blocks it', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    const log = join(tempDir(), 'runs.log');
+    // Page 0 blocks the thread past the time limit but less than the grace before its thread is
+    // terminated, so the pages frozen behind it reach the thread once it lets go. The first of
+    // them to start blocks the thread for good: its thread must be stopped for the retries to run.
+    const job = await baton.start({ processor: fixture('starts-after-freeze.ts'), args: { log, spinMs: 1_700 }, jobId: 'late-start', threads: 1, maxParallel: 1 });
+    await waitFor(() => existsSync(`${log}.spins`), 20_000, 'page 0 to block its thread');
+    await job.setLimits({ maxParallel: 8 });
+    const ended = await Promise.race([job.done, new Promise<null>((resolve) => setTimeout(() => resolve(null), 20_000))]);
+    expect(ended, 'the job to end (a late starter nobody stops keeps its thread blocked)').toMatchObject({ state: 'succeeded', items: 6, pages: { total: 6, succeeded: 6, failed: 0 } });
+    // Its retry may wait behind the late starter too, and be cut off with its thread (interrupted).
+    const first = await outcomesAt('late-start', 0);
+    expect([first[0], first.at(-1)]).toEqual(['stuck', 'succeeded']);
+    const started = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    expect(started).toHaveLength(1);
+    expect(started[0]).toMatch(/^[1-5] attempt 1 started$/);
+    for (const cursor of [1, 2, 3, 4, 5]) {
+      const attempts = await attemptsAt('late-start', cursor);
+      expect(attempts[0]!.outcome).toBe('interrupted');
+      expect(attempts[0]!.error!.message).toMatch(/^it never started: /);
+      expect(attempts.at(-1)!.outcome).toBe('succeeded');
+    }
+  }, 40_000);
+
   it('at-most-once: runs again the pages sent to a thread that exited before they could start, and fails the one it ran', async () => {
     baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
     const log = join(tempDir(), 'failed.log');
