@@ -14,14 +14,19 @@ import { checkSourceOptions, SourceError } from './source-error.js';
 export type RecordFormat = 'lines' | 'jsonl' | 'csv';
 
 export interface ReadPageOptions {
-  /** Byte offset of the first record: 0, `csvHeader(...).next`, a shard's offset, or a previous page's `next`. */
+  /**
+   * Byte offset of the first record: 0, `csvHeader(...).next`, a shard's offset, or a previous
+   * page's `next`. An offset inside a record (the byte before it is not a line end) fails the page
+   * (INVALID_OPTION) rather than read the record's tail as a record.
+   */
   offset: number;
   /** Records to return at most. */
   size: number;
   format: RecordFormat;
   /**
    * Stop before this byte offset, a shard's end. It must be a record start, as byteShards gives:
-   * a record that runs past it is cut there. Default: the end of the file.
+   * an end inside a record fails the page (INVALID_OPTION) rather than cut the record there.
+   * Default: the end of the file.
    */
   end?: number;
   /** CSV: field names; records are then objects rather than arrays of strings. */
@@ -122,6 +127,18 @@ function notAFile(path: string): SourceError {
   return new SourceError('SOURCE_NOT_FOUND', `${path} is a folder: give the path of a file in it`);
 }
 
+/**
+ * Fails unless the byte before `offset` ends a line, or `offset` is just past the file's byte
+ * order mark. It cannot see a newline inside a CSV quote, which passes; a chain's own offsets
+ * (each page's `next`) always pass.
+ */
+async function checkRecordStart(file: FileHandle, path: string, offset: number): Promise<void> {
+  const before = Buffer.alloc(Math.min(offset, BOM.length));
+  await file.read(before, 0, before.length, offset - before.length);
+  if (before[before.length - 1] === NEWLINE || (offset === BOM.length && before.equals(BOM))) return;
+  invalid(`${path}: offset ${offset} is inside a record (the byte before it does not end a line): start at 0, at csvHeader(...).next, at an offset byteShards(...) gives or at a page's next`);
+}
+
 /** True when bytes [from, to) hold only a line end or nothing. */
 function isBlank(buffer: Buffer, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
@@ -149,6 +166,7 @@ export async function readPage<R = unknown>(path: string, options: ReadPageOptio
   const { file, size: fileSize } = await openFile(path);
   try {
     const limit = Math.min(options.end ?? fileSize, fileSize);
+    if (offset > 0 && offset < limit) await checkRecordStart(file, path, offset);
     let buffer = Buffer.alloc(0);
     let position = offset;
     let chunk = Math.max(1, options.chunkBytes ?? 65_536);
@@ -187,6 +205,10 @@ export async function readPage<R = unknown>(path: string, options: ReadPageOptio
     }
     // The last record of the file (or range) needs no line end.
     if (records.length < size && position >= limit && start < buffer.length) {
+      // Only the file's last record: one that runs on past a shard's end would be cut there.
+      if (limit < fileSize && (buffer[buffer.length - 1] !== NEWLINE || inQuotes)) {
+        invalid(`${path}: end ${limit} is inside the record that starts at byte offset ${offset + start}: end a range at a record start, as byteShards(...) gives`);
+      }
       if (format === 'lines' || !isBlank(buffer, start, buffer.length)) records.push([start, buffer.length]);
       start = buffer.length;
     }

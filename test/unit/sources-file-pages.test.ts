@@ -92,6 +92,32 @@ describe('readPage: lines', () => {
     expect(await readPage(path, { offset: 2, size: 1, format: 'lines', end: 6 })).toEqual({ records: ['b'], next: 4, bytes: 2 });
   });
 
+  it('refuses an offset or an end inside a record rather than read part of one as a record', async () => {
+    const path = file('alpha\nbeta\ngamma\n');
+    await expect(readPage(path, { offset: 2, size: 1, format: 'lines' })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: `${path}: offset 2 is inside a record (the byte before it does not end a line): start at 0, at csvHeader(...).next, at an offset byteShards(...) gives or at a page's next`,
+    });
+    await expect(readPage(path, { offset: 0, size: 10, format: 'lines', end: 8 })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: `${path}: end 8 is inside the record that starts at byte offset 6: end a range at a record start, as byteShards(...) gives`,
+    });
+    // A page that stops before the cut record is fine; the next one finds it.
+    expect(await readPage(path, { offset: 0, size: 1, format: 'lines', end: 8 })).toEqual({ records: ['alpha'], next: 6, bytes: 6 });
+    await expect(readPage(path, { offset: 6, size: 1, format: 'lines', end: 8 })).rejects.toThrow('end 8 is inside the record that starts at byte offset 6');
+    // Ends and offsets at record starts, the file's end, and the start after a byte order mark.
+    expect((await readPage(path, { offset: 6, size: 10, format: 'lines', end: 11 })).records).toEqual(['beta']);
+    expect(await readPage(path, { offset: 17, size: 1, format: 'lines' })).toEqual({ records: [], next: null, bytes: 0 });
+    const marked = file(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('a\nb\n')]));
+    expect((await readPage(marked, { offset: 3, size: 5, format: 'lines' })).records).toEqual(['a', 'b']);
+  });
+
+  it('refuses a CSV range that ends inside a quoted field, after a newline in it', async () => {
+    const path = file('id,note\n1,"two\nlines"\n2,one\n');
+    await expect(readPage(path, { offset: 8, size: 5, format: 'csv', end: 15 })).rejects.toThrow(`${path}: end 15 is inside the record that starts at byte offset 8`);
+    expect((await readPage(path, { offset: 8, size: 5, format: 'csv', end: 22 })).records).toEqual([['1', 'two\nlines']]);
+  });
+
   it('checks its options and names a missing file', async () => {
     const path = file('a\n');
     await expect(readPage(path, { offset: -1, size: 1, format: 'lines' })).rejects.toThrow('offset must be an integer >= 0, got -1');
