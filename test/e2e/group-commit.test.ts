@@ -134,6 +134,23 @@ describe('GroupCommit', () => {
     expect(group.lock.tryAcquire()).toBe(true);
   });
 
+  it('lets worker threads write until it is busy more than 80% of its time, and again only below 50%', () => {
+    let load = 0;
+    const group = track(new GroupCommit(db, () => load));
+    const threadsMayWriteAt = (share: number, key: string): boolean => {
+      load = share;
+      write(group, key);
+      group.commit();
+      return group.lock.threadsMayWrite;
+    };
+    expect(threadsMayWriteAt(0.75, 'test-1')).toBe(true);
+    expect(threadsMayWriteAt(0.85, 'test-2')).toBe(false);
+    // Between the bars it keeps what it said: the switch itself moves the load.
+    expect(threadsMayWriteAt(0.6, 'test-3')).toBe(false);
+    expect(threadsMayWriteAt(0.45, 'test-4')).toBe(true);
+    expect(threadsMayWriteAt(0.75, 'test-5')).toBe(true);
+  });
+
   it.each([
     ['while worker threads write', 0],
     ['while the scheduler is saturated and they do not', 0.9],
