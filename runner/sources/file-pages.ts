@@ -128,14 +128,17 @@ function notAFile(path: string): SourceError {
 }
 
 /**
- * Fails unless the byte before `offset` ends a line, or `offset` is just past the file's byte
- * order mark. It cannot see a newline inside a CSV quote, which passes; a chain's own offsets
- * (each page's `next`) always pass.
+ * Fails unless `before`, the byte before `offset`, ends a line, or `offset` is just past the
+ * file's byte order mark. It cannot see a newline inside a CSV quote, which passes; a chain's own
+ * offsets (each page's `next`) always pass.
  */
-async function checkRecordStart(file: FileHandle, path: string, offset: number): Promise<void> {
-  const before = Buffer.alloc(Math.min(offset, BOM.length));
-  await file.read(before, 0, before.length, offset - before.length);
-  if (before[before.length - 1] === NEWLINE || (offset === BOM.length && before.equals(BOM))) return;
+async function checkRecordStart(file: FileHandle, path: string, offset: number, before: number | undefined): Promise<void> {
+  if (before === NEWLINE) return;
+  if (offset === BOM.length) {
+    const head = Buffer.alloc(BOM.length);
+    await file.read(head, 0, head.length, 0);
+    if (head.equals(BOM)) return;
+  }
   invalid(`${path}: offset ${offset} is inside a record (the byte before it does not end a line): start at 0, at csvHeader(...).next, at an offset byteShards(...) gives or at a page's next`);
 }
 
@@ -166,7 +169,8 @@ export async function readPage<R = unknown>(path: string, options: ReadPageOptio
   const { file, size: fileSize } = await openFile(path);
   try {
     const limit = Math.min(options.end ?? fileSize, fileSize);
-    if (offset > 0 && offset < limit) await checkRecordStart(file, path, offset);
+    // The first read takes the byte before a non-zero offset too, to check that it ends a line.
+    let lead = offset > 0 && offset < limit ? 1 : 0;
     let buffer = Buffer.alloc(0);
     let position = offset;
     let chunk = Math.max(1, options.chunkBytes ?? 65_536);
@@ -177,11 +181,14 @@ export async function readPage<R = unknown>(path: string, options: ReadPageOptio
     let bomChecked = offset !== 0;
     const records: [number, number][] = [];
     while (records.length < size && position < limit) {
-      const piece = Buffer.allocUnsafe(Math.min(chunk, limit - position));
-      const { bytesRead } = await file.read(piece, 0, piece.length, position);
-      if (bytesRead === 0) break;
-      buffer = buffer.length === 0 ? piece.subarray(0, bytesRead) : Buffer.concat([buffer, piece.subarray(0, bytesRead)]);
-      position += bytesRead;
+      const piece = Buffer.allocUnsafe(Math.min(chunk, limit - position) + lead);
+      const { bytesRead } = await file.read(piece, 0, piece.length, position - lead);
+      if (lead === 1) await checkRecordStart(file, path, offset, bytesRead > 0 ? piece[0] : undefined);
+      const read = piece.subarray(lead, Math.max(lead, bytesRead));
+      lead = 0;
+      if (read.length === 0) break;
+      buffer = buffer.length === 0 ? read : Buffer.concat([buffer, read]);
+      position += read.length;
       chunk = Math.min(chunk * 2, MAX_CHUNK);
       // A BOM holds no newline or quote, so the scan so far cannot have moved `start` past it.
       if (!bomChecked && (buffer.length >= 3 || position >= limit)) {
