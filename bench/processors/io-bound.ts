@@ -11,6 +11,11 @@ export interface IoArgs {
   processMs: number;
   /** Process while the enqueue is being committed, and await it at the end (see docs/performance.md). */
   overlap?: boolean;
+  /**
+   * Microseconds of CPU to spend on each page once it has handed over, standing in for a
+   * runner's own work on the page's thread (docs/performance.md, "What 95% at P = 128 leaves").
+   */
+  busyUs?: number;
 }
 
 let db: Database.Database | undefined;
@@ -31,7 +36,7 @@ export default definePageProcessor<number, IoArgs>({
     const ids = fetchPage(ctx.args.table, ctx.page.cursor, ctx.args.size);
     const last = ids.at(-1);
     const next = last !== undefined && last < ctx.args.pages * ctx.args.size ? last : undefined;
-    await handOverAndProcess(ctx, next, ctx.args.processMs, ctx.args.overlap);
+    await handOverAndProcess(ctx, next, ctx.args.processMs, ctx.args.overlap, ctx.args.busyUs);
     return { items: ids.length };
   },
 });
