@@ -28,6 +28,7 @@ import type { GaveUpPage } from './recover-job.js';
 import { decideRetry, type RetryPolicy } from './retry-policy.js';
 import type { RetryMode } from '../processor-api.js';
 import { SlotAllocator } from './slot-allocator.js';
+import { ThreadBeats } from './thread-beats.js';
 import { ThroughputWindow } from './throughput-window.js';
 
 /** How often the runner polls control changes, checks for stuck pages and heartbeats. */
@@ -36,11 +37,6 @@ const HOUSEKEEPING_MS = 100;
 const UPDATE_EVERY_MS = 250;
 /** A stuck page that ignores its aborted signal this long has its thread terminated. */
 const STUCK_GRACE_MS = 1_000;
-/**
- * A thread whose event loop has not run this long is blocked (it shows it runs every BEAT_MS):
- * its late pages may only be waiting for it (see sortBlame).
- */
-const BLOCKED_AFTER_MS = 250;
 /** A suspect due while another runs waits this long before it is looked at again. */
 const SUSPECT_WAIT_MS = 100;
 /** On cancel, running pages get this long to notice their signal before threads are stopped. */
@@ -228,8 +224,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private readonly enqueuesReadEarly = new Set<number>();
   /** While starts are read from a thread's memory: how many of its running pages have ended there, unheard. */
   private endsReadEarly = 0;
-  /** Per thread: its beat count when last read, and when that count was first seen. */
-  private readonly beatSeen = new Map<number, { beats: number; since: number }>();
+  /** Which threads' event loops have stopped showing that they run (thread-beats.ts). */
+  private readonly beats = new ThreadBeats();
   /**
    * Pages that were running on a thread one of its pages blocked, when which one was not known
    * (see sortBlame). They run one at a time until each has ended by itself or been called stuck.
@@ -674,7 +670,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     this.sayWhyTerminated(threadId);
     this.takeCredits(threadId, this.credits.get(threadId) ?? 0);
     this.credits.delete(threadId);
-    this.beatSeen.delete(threadId);
+    this.beats.forget(threadId);
     this.numbersHeld.delete(threadId);
     this.revoking.delete(threadId);
     this.runningOn.delete(threadId);
@@ -1213,8 +1209,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
 
   /**
    * Splits the stuck attempts into those to call stuck and those only frozen behind another
-   * page. On a blocked thread (its event loop still for BLOCKED_AFTER_MS) that runs several
-   * pages, every page is late because one of them holds the thread, and nothing tells which: all
+   * page. On a blocked thread (see thread-beats.ts) that runs several pages, every page is late
+   * because one of them holds the thread, and nothing tells which: all
    * of them run again without counting the attempt, as suspects, one at a time (holdSuspects).
    * When such a thread runs exactly one suspect, or one page, that one is called stuck and the
    * others run again; on a thread that is not blocked, each late page is stuck on its own. A
@@ -1258,15 +1254,12 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private readBeats(now: number): void {
     for (const threadId of this.pool.threadIds()) {
       const beats = this.pool.beatsOf(threadId);
-      if (beats === null) continue;
-      const seen = this.beatSeen.get(threadId);
-      if (seen?.beats !== beats) this.beatSeen.set(threadId, { beats, since: now });
+      if (beats !== null) this.beats.note(threadId, beats, now);
     }
   }
 
   private isBlocked(threadId: number, now: number): boolean {
-    const seen = this.beatSeen.get(threadId);
-    return seen !== undefined && now - seen.since >= BLOCKED_AFTER_MS;
+    return this.beats.isBlocked(threadId, now);
   }
 
   /** Lets one suspect start at a time (see sortBlame); the others wait, in memory. */

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PagePool } from '../../runner/pool/page-pool.js';
-import { root, waitFor } from '../helpers.js';
+import { root, sleep, waitFor } from '../helpers.js';
 import { firstAttempt, startPagePool } from './pool-helpers.js';
 
 const PROCESSOR = `export default { async run() { return { items: 1 }; } };`;
@@ -41,6 +41,31 @@ describe('PagePool', () => {
     // Without the bound on flushOutput, this waits for the page's two minutes: past the test's timeout.
     await threads.destroy();
     await expect(blocked).resolves.toBe('stopped');
+  }, 30_000);
+
+  it("bumps a thread's beat count while its event loop runs, and not while a page blocks it", async () => {
+    // The page logs (the line is noted in shared memory at once), then holds the thread for 3 s.
+    const { pool: threads, bundle } = startPagePool(
+      `export default { async run(ctx) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        ctx.log.info('blocking');
+        const end = Date.now() + 3_000;
+        while (Date.now() < end);
+      } };`,
+    );
+    pool = threads;
+    const ended = threads.runPages(bundle, [firstAttempt(1)]);
+    const threadId = await waitFor(() => threads.threadIds()[0], 10_000, 'the thread');
+    const first = threads.beatsOf(threadId)!;
+    // Waiting on its timer, the thread's loop runs: the scheduler sees it is not blocked.
+    await waitFor(() => threads.beatsOf(threadId)! > first, 5_000, 'a beat while the page waits');
+    await waitFor(() => (threads.peekUnsent(threadId) ?? []).some((m) => m.t === 'log'), 5_000, 'the page to block');
+    const blocked = threads.beatsOf(threadId);
+    await sleep(400);
+    // Six beats' time, well inside the page's 3 s: not one, since its loop cannot run.
+    expect(threads.beatsOf(threadId)).toBe(blocked);
+    await ended;
+    await waitFor(() => threads.beatsOf(threadId)! > blocked!, 5_000, 'a beat once the page has ended');
   }, 30_000);
 
   it('keeps in shared memory the enqueue of a child it started on a credit while the scheduler records children, until it is sent', async () => {
