@@ -77,12 +77,14 @@ export class DirectEnqueue {
   private readonly existing;
 
   /**
-   * Whether a committed page has this cursor and size: a child that repeats one must not start
-   * before the scheduler decides. Pages still in the scheduler's open transaction are not seen.
-   * The cursor filter answers most questions; only its "maybe" reads the database.
+   * Whether a page may have this cursor and size, or a thread may have sent one with them to the
+   * scheduler: a child that repeats one must not start before the scheduler decides. Once the
+   * job's cursor filter is complete it answers alone, since it holds both, and its rare false
+   * "maybe" only sends a child the scheduler's way. Until then (a resumed job's pages still being
+   * added), the database answers, and it does not see cursors on their way to the scheduler.
    */
-  isCommittedPage(cursor: string, size: number | null, hash = cursorHash(cursor, size)): boolean {
-    if (this.cursors.complete && !this.cursors.mayHave(hash)) return false;
+  mayBeTaken(cursor: string, size: number | null, hash = cursorHash(cursor, size)): boolean {
+    if (this.cursors.complete) return this.cursors.mayHave(hash);
     if (this.broken) return false;
     try {
       return this.existing.get(this.job, cursor, size ?? -1) !== undefined;
@@ -92,6 +94,11 @@ export class DirectEnqueue {
     }
   }
 
+  /** A child this thread sent to the scheduler: other threads must not start its cursor meanwhile. */
+  noteSent(hash: number): void {
+    this.cursors.add(hash);
+  }
+
   /** Whether a commit is worth trying now: the scheduler lets threads write. */
   get mayTry(): boolean {
     return !this.broken && this.lock.threadsMayWrite;
@@ -99,7 +106,12 @@ export class DirectEnqueue {
 
   /** Commits the child, or says why not: its cursor repeats a page's, or the scheduler must decide. */
   tryCommit(child: DirectChild): DirectOutcome {
-    if (!this.mayTry || !this.lock.tryAcquire()) return 'unsettled';
+    if (!this.mayTry) return 'unsettled';
+    const hash = cursorHash(child.cursor, child.size);
+    // A cursor another thread sent to the scheduler is not in the database yet: the scheduler,
+    // which will have both, decides.
+    if (this.cursors.complete && this.cursors.mayHave(hash)) return 'unsettled';
+    if (!this.lock.tryAcquire()) return 'unsettled';
     try {
       this.begin.run();
     } catch {
@@ -110,7 +122,7 @@ export class DirectEnqueue {
     let outcome: DirectOutcome = 'unsettled';
     let committed = false;
     // Before the commit: the filter holds at least every committed page.
-    this.cursors.add(cursorHash(child.cursor, child.size));
+    this.cursors.add(hash);
     try {
       const running = child.startedAt !== null;
       const { changes } = this.insert.run(this.job, child.no, child.parent, child.ordinal, child.cursor, child.size, running ? 'running' : 'queued', running ? 1 : 0, child.startedAt);

@@ -377,14 +377,12 @@ function answered(id: number): { resolve: () => void; reject: (error: Error) => 
 
 /**
  * Whether a child's cursor may already be a page's, so that it must wait for the scheduler's
- * word before it runs: one this thread sent and the scheduler has not acknowledged, or one in
- * the database. A page another thread enqueued in the last few milliseconds is not seen: two
- * threads handing on the same cursor at once can still start it, and the scheduler aborts the
- * later one (ctx.signal) when it finds the repeat.
+ * word before it runs: one this thread sent and the scheduler has not acknowledged, one another
+ * thread sent (the job's cursor filter holds those too), or one in the database.
  */
 function mayRepeat(key: number, cursor: string, size: number | null): boolean {
   if (pending.has(key)) return true;
-  return directEnqueue()?.isCommittedPage(cursor, size, key) ?? false;
+  return directEnqueue()?.mayBeTaken(cursor, size, key) ?? false;
 }
 
 function onSchedulerMessage(message: SchedulerMessage): void {
@@ -572,7 +570,11 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       const origin: ChildRecord = { committed: durable };
       const request = durable ? 0 : nextRequest++;
       const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local, started, durable };
-      if (!durable) pending.set(key, (pending.get(key) ?? 0) + 1);
+      if (!durable) {
+        pending.set(key, (pending.get(key) ?? 0) + 1);
+        // Other threads see it on its way to the scheduler, and let the scheduler decide a repeat.
+        directEnqueue()?.noteSent(key);
+      }
       const acknowledged = durable ? Promise.resolve() : new Promise<void>((resolve, reject) => requests.set(request, { resolve, reject, origin, key }));
       // Noted until its batch goes: the scheduler must learn of a child this thread committed or
       // started even if a page blocks this thread first (the child started below, say).

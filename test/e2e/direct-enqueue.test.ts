@@ -157,35 +157,54 @@ describe('DirectEnqueue', () => {
     const file = await jobFile();
     const lock = new WriteLock();
     const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: CursorFilter.create(2 ** 10).buffer });
-    expect(direct.isCommittedPage('0', 10)).toBe(true);
-    expect(direct.isCommittedPage('0', null)).toBe(false);
-    expect(direct.isCommittedPage('"new"', null)).toBe(false);
+    expect(direct.mayBeTaken('0', 10)).toBe(true);
+    expect(direct.mayBeTaken('0', null)).toBe(false);
+    expect(direct.mayBeTaken('"new"', null)).toBe(false);
     const scheduler = new Database(file);
     scheduler.exec('BEGIN IMMEDIATE');
     scheduler.prepare("INSERT INTO pages (job, no, parent, ordinal, cursor, size, state) VALUES ((SELECT no FROM jobs WHERE id = 'j'), 200, 1, 9, '\"new\"', NULL, 'queued')").run();
-    expect(direct.isCommittedPage('"new"', null)).toBe(false);
+    expect(direct.mayBeTaken('"new"', null)).toBe(false);
     scheduler.exec('COMMIT');
-    expect(direct.isCommittedPage('"new"', null)).toBe(true);
+    expect(direct.mayBeTaken('"new"', null)).toBe(true);
     scheduler.close();
     direct.close();
   });
 
-  it('asks the database only when the cursor filter, once complete, says a page may have the cursor, and adds what it commits', async () => {
+  it('asks the database only until the cursor filter is complete, and adds what it commits', async () => {
     const file = await jobFile();
     const lock = new WriteLock();
     const cursors = CursorFilter.create(2 ** 16);
     const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer });
     // Incomplete: every question goes to the database.
-    expect(direct.isCommittedPage('0', 10)).toBe(true);
+    expect(direct.mayBeTaken('0', 10)).toBe(true);
     expect(direct.tryCommit({ ...child, no: 100, cursor: '"mine"' })).toBe('committed');
     expect(cursors.mayHave(cursorHash('"mine"', null))).toBe(true);
     cursors.markComplete();
-    expect(direct.isCommittedPage('"mine"', null)).toBe(true);
+    expect(direct.mayBeTaken('"mine"', null)).toBe(true);
     // Page 0 is in the database but was never added here: the filter, trusted, says no without
     // a read. (The scheduler adds every page before it runs; this shows the read is skipped.)
-    expect(direct.isCommittedPage('0', 10)).toBe(false);
+    expect(direct.mayBeTaken('0', 10)).toBe(false);
     cursors.add(cursorHash('0', 10));
-    expect(direct.isCommittedPage('0', 10)).toBe(true);
+    expect(direct.mayBeTaken('0', 10)).toBe(true);
+    direct.close();
+  });
+
+  it('takes a cursor another thread sent to the scheduler as taken, though no page has it yet, and leaves its commit to the scheduler', async () => {
+    const file = await jobFile();
+    const lock = new WriteLock();
+    const cursors = CursorFilter.create(2 ** 16);
+    cursors.markComplete();
+    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer });
+    const other = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer });
+    expect(direct.mayBeTaken('"sent"', null)).toBe(false);
+    other.noteSent(cursorHash('"sent"', null));
+    expect(direct.mayBeTaken('"sent"', null)).toBe(true);
+    // Committed here, it would run; the scheduler, which commits the other first, refuses it.
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"sent"' })).toBe('unsettled');
+    const reader = new Database(file, { readonly: true });
+    expect(reader.prepare('SELECT count(*) FROM pages WHERE no = 100').pluck().get()).toBe(0);
+    reader.close();
+    other.close();
     direct.close();
   });
 

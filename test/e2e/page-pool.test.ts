@@ -2,8 +2,10 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
 import type { PagePool } from '../../runner/pool/page-pool.js';
-import { root, sleep, waitFor } from '../helpers.js';
+import type { WorkerMessage } from '../../runner/pool/worker-messages.js';
+import { root, sleep, tempDir, waitFor } from '../helpers.js';
 import { firstAttempt, startPagePool } from './pool-helpers.js';
 
 const PROCESSOR = `export default { async run() { return { items: 1 }; } };`;
@@ -96,6 +98,51 @@ describe('PagePool', () => {
     const unsent = new Promise((resolve) => threads.onThreadExit((thread) => resolve(threads.unsentMessages(thread))));
     threads.terminateThread(threadId);
     expect(await unsent).toEqual([expect.objectContaining({ t: 'enqueue', local: 100, started: true, durable: false })]);
+  }, 30_000);
+
+  it('does not start a child whose cursor another thread has sent to the scheduler and not yet heard committed', async () => {
+    // Pages 1 and 2 run on the two threads and both hand on the cursor "same", page 2 once page
+    // 1's enqueue has reached the scheduler (this test) and sits there unanswered. Threads may
+    // not write, so neither commits its child itself.
+    const dir = tempDir();
+    const go = (no: number) => join(dir, `go-${no}`);
+    const { pool: threads, bundle } = startPagePool(
+      `import { existsSync } from 'node:fs';
+      export default { async run(ctx) {
+        const go = ${JSON.stringify(join(dir, 'go-'))} + ctx.page.id;
+        while (!existsSync(go)) await new Promise((resolve) => setTimeout(resolve, 5));
+        // Past any message the scheduler sent before the file appeared.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await ctx.enqueueNextPage({ cursor: 'same' });
+      } };`,
+      false,
+      { threads: 2, cursorsComplete: true },
+    );
+    pool = threads;
+    const startedOn = new Map<number, number>();
+    const enqueues: { thread: number; message: WorkerMessage }[] = [];
+    threads.onMessages((messages, thread) => {
+      for (const message of messages) {
+        if (message.t === 'started') for (const page of message.pages) startedOn.set(page, thread);
+        if (message.t === 'enqueue') enqueues.push({ thread, message });
+      }
+    });
+    await waitFor(() => threads.threadIds().length === 2, 10_000, 'both threads');
+    // Each thread gets a page number for a child and a slot to start it in at once.
+    for (const [page, number] of [[1, 100], [2, 200]] as const) {
+      void threads.runPages(bundle, [firstAttempt(page)]).catch(() => {});
+      const thread = await waitFor(() => startedOn.get(page), 10_000, `page ${page} to start`);
+      threads.send(thread, { t: 'grant', numbers: [number], credits: 1 });
+    }
+    expect(startedOn.get(1)).not.toBe(startedOn.get(2));
+    writeFileSync(go(1), '');
+    await waitFor(() => enqueues.length === 1, 10_000, "page 1's enqueue");
+    writeFileSync(go(2), '');
+    await waitFor(() => enqueues.length === 2, 10_000, "page 2's enqueue");
+    // Page 1's child started on its thread's slot; page 2's, the same cursor, is left to the
+    // scheduler, which refuses it as a repeat. Without the shared note, both would run.
+    expect(enqueues[0]!.message).toMatchObject({ page: 1, cursor: '"same"', local: 100, started: true, durable: false });
+    expect(enqueues[1]!.message).toMatchObject({ page: 2, cursor: '"same"', local: null, started: false, durable: false });
   }, 30_000);
 
   // On Node 20, a thread terminated while require() loads an ES module aborts the whole process

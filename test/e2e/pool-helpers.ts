@@ -9,10 +9,12 @@ import { WriteLock } from '../../runner/store/write-lock.js';
 import { tempDir } from '../helpers.js';
 
 /**
- * A pool of one worker thread for job 'j' of a fresh database (its threads open the file to
- * commit children), with `source` written as the processor bundle the pages run.
+ * A pool of worker threads (one unless told) for job 'j' of a fresh database (its threads open
+ * the file to commit children), with `source` written as the processor bundle the pages run.
+ * `cursorsComplete`: the job's cursor filter is trusted, as a job's runner marks it once it has
+ * added the job's pages.
  */
-export function startPagePool(source: string, threadsMayWrite = true): { pool: PagePool; bundle: string } {
+export function startPagePool(source: string, threadsMayWrite = true, { threads = 1, cursorsComplete = false } = {}): { pool: PagePool; bundle: string } {
   const dir = tempDir();
   const file = join(dir, 'baton.db');
   const db = openDatabase(file);
@@ -24,7 +26,9 @@ export function startPagePool(source: string, threadsMayWrite = true): { pool: P
   writeFileSync(bundle, source);
   const lock = new WriteLock();
   lock.threadsMayWrite = threadsMayWrite;
-  const pool = new PagePool({ boot: { jobId: 'j', argsJson: '{}', threads: 1, direct: { file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: CursorFilter.create(2 ** 10).buffer } }, threads: 1 });
+  const cursors = CursorFilter.create(2 ** 10);
+  if (cursorsComplete) cursors.markComplete();
+  const pool = new PagePool({ boot: { jobId: 'j', argsJson: '{}', threads, direct: { file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer } }, threads });
   return { pool, bundle };
 }
 
