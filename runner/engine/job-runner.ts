@@ -522,8 +522,9 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     // then it is recorded as running from the start.
     const startNow = message.started || (local === null && this.startsEarly && this.queue.readyCount === 0 && this.room(now) > 0 && this.admit(page, now));
     // A durable child's thread wrote its row (as running, when it started it).
-    // Before the insert commits: the filter holds at least every committed page.
-    if (!message.durable) this.pool.cursorFilter?.add(cursorHash(page.cursor, page.size));
+    // Before the insert commits: the filter holds at least every committed page. Its thread
+    // added it already, as a rule: on the scheduler's thread, the busiest, the add cost 0.5 µs.
+    if (!message.filtered) this.pool.cursorFilter?.add(cursorHash(page.cursor, page.size));
     const inserted = message.durable || this.pages.insert({ no: page.no, parent: message.page, ordinal: message.ordinal, cursor: page.cursor, size: page.size }, startNow ? now : null);
     if (!inserted) {
       if (startNow && local === null) this.rate.settle(page.size ?? 1, 0);

@@ -94,9 +94,10 @@ export class DirectEnqueue {
     }
   }
 
-  /** A child this thread sent to the scheduler: other threads must not start its cursor meanwhile. */
-  noteSent(hash: number): void {
+  /** A child this thread sent to the scheduler: other threads must not start its cursor meanwhile. True: added. */
+  noteSent(hash: number): boolean {
     this.cursors.add(hash);
+    return true;
   }
 
   /** Whether a commit is worth trying now: the scheduler lets threads write. */

@@ -24,6 +24,7 @@ type EnqueueWire = [
   local: number | null,
   started: boolean,
   durable: boolean,
+  filtered: boolean,
 ];
 type DoneWire = [tag: typeof DONE, page: number, attempt: number, items: number, aborted: boolean, kept: boolean, startedAt: number, endedAt: number];
 
@@ -32,7 +33,7 @@ export type WireMessage = EnqueueWire | DoneWire | Exclude<WorkerMessage, Enqueu
 export function encode(message: WorkerMessage): WireMessage {
   switch (message.t) {
     case 'enqueue':
-      return [ENQUEUE, message.page, message.attempt, message.ordinal, message.cursor, message.size, message.request, message.local, message.started, message.durable];
+      return [ENQUEUE, message.page, message.attempt, message.ordinal, message.cursor, message.size, message.request, message.local, message.started, message.durable, message.filtered];
     case 'done':
       return [DONE, message.page, message.attempt, message.items, message.aborted, message.kept, message.startedAt, message.endedAt];
     default:
@@ -43,8 +44,8 @@ export function encode(message: WorkerMessage): WireMessage {
 export function decode(wire: WireMessage): WorkerMessage {
   if (!Array.isArray(wire)) return wire;
   if (wire[0] === ENQUEUE) {
-    const [, page, attempt, ordinal, cursor, size, request, local, started, durable] = wire;
-    return { t: 'enqueue', page, attempt, ordinal, cursor, size, request, local, started, durable };
+    const [, page, attempt, ordinal, cursor, size, request, local, started, durable, filtered] = wire;
+    return { t: 'enqueue', page, attempt, ordinal, cursor, size, request, local, started, durable, filtered };
   }
   const [, page, attempt, items, aborted, kept, startedAt, endedAt] = wire;
   return { t: 'done', page, attempt, items, aborted, kept, startedAt, endedAt };

@@ -82,8 +82,9 @@ export type WorkerMessage =
    * number, `started` says the thread started it at once on a credit; otherwise the thread
    * holds it (deferred) and starts it when one of its own pages ends. `durable`: the thread
    * committed the child's row itself (with a local number only), and nothing waits for an answer.
+   * `filtered`: the thread added the cursor to the job's cursor filter (a durable child's always is).
    */
-  | { t: 'enqueue'; page: number; attempt: number; ordinal: number; cursor: string; size: number | null; request: number; local: number | null; started: boolean; durable: boolean }
+  | { t: 'enqueue'; page: number; attempt: number; ordinal: number; cursor: string; size: number | null; request: number; local: number | null; started: boolean; durable: boolean; filtered: boolean }
   /** A held child started on the credit a page of this thread just gave back (sent right after that page's end). */
   | { t: 'deferred-start'; page: number }
   /** Answer to a revoke: the credits this thread had not used, and the deferred children it gives back. */

@@ -569,12 +569,13 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       const child: TaskPage | null = local !== null ? [local, 1, cursor, nextSize, 0] : null;
       const origin: ChildRecord = { committed: durable };
       const request = durable ? 0 : nextRequest++;
-      const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local, started, durable };
+      let filtered = durable;
       if (!durable) {
         pending.set(key, (pending.get(key) ?? 0) + 1);
         // Other threads see it on its way to the scheduler, and let the scheduler decide a repeat.
-        directEnqueue()?.noteSent(key);
+        filtered = directEnqueue()?.noteSent(key) ?? false;
       }
+      const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local, started, durable, filtered };
       const acknowledged = durable ? Promise.resolve() : new Promise<void>((resolve, reject) => requests.set(request, { resolve, reject, origin, key }));
       // Noted until its batch goes: the scheduler must learn of a child this thread committed or
       // started even if a page blocks this thread first (the child started below, say).

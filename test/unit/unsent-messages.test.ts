@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { createUnsentBuffer, peekUnsentMessages, readUnsentMessages, UnsentMessages, type UnsentEnqueue, type UnsentMessage } from '../../runner/pool/unsent-messages.js';
 
-const enqueue = (page: number, cursor = '"next"'): UnsentEnqueue => ({ t: 'enqueue', page, attempt: 1, ordinal: 0, cursor, size: null, request: 0, local: 100 + page, started: true, durable: false });
+const enqueue = (page: number, cursor = '"next"'): UnsentEnqueue => ({ t: 'enqueue', page, attempt: 1, ordinal: 0, cursor, size: null, request: 0, local: 100 + page, started: true, durable: false, filtered: true });
 
 describe('unsent messages in shared memory', () => {
   it('shows the reader what the writer has not sent, as last decided, and nothing once all is sent', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { WorkerMessage } from '../../runner/pool/worker-messages.js';
 import { decode, decodeBatch, encode } from '../../runner/pool/wire.js';
 
-const enqueue: WorkerMessage = { t: 'enqueue', page: 12, attempt: 2, ordinal: 0, cursor: '{"after":41}', size: 100, request: 7, local: null, started: false, durable: false };
+const enqueue: WorkerMessage = { t: 'enqueue', page: 12, attempt: 2, ordinal: 0, cursor: '{"after":41}', size: 100, request: 7, local: null, started: false, durable: false, filtered: false };
 const done: WorkerMessage = { t: 'done', page: 12, attempt: 2, items: 100, aborted: false, kept: true, startedAt: 1_764_480_000_000, endedAt: 1_764_480_000_020 };
 const log: WorkerMessage = { t: 'log', page: 12, attempt: 2, level: 'warn', message: 'slow page', at: 1_764_480_000_010 };
 
@@ -16,7 +16,7 @@ describe('the channel wire format', () => {
   });
 
   it('gives back the message that was sent', () => {
-    const started: WorkerMessage = { ...enqueue, local: 40, started: true, size: null, durable: true };
+    const started: WorkerMessage = { ...enqueue, local: 40, started: true, size: null, durable: true, filtered: true };
     for (const message of [enqueue, started, done, { ...done, aborted: true, kept: false }, log]) expect(decode(encode(message))).toEqual(message);
   });
 
