@@ -1211,8 +1211,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   /**
    * Splits the stuck attempts into those to call stuck and those only frozen behind another
    * page. On a blocked thread (see thread-beats.ts) that runs several pages, every page is late
-   * because one of them holds the thread, and nothing tells which: all
-   * of them run again without counting the attempt, as suspects, one at a time (holdSuspects).
+   * because one of them holds the thread, and nothing tells which: all of them run again
+   * without counting the attempt, as suspects, one at a time (holdSuspects).
    * When such a thread runs exactly one suspect, or one page, that one is called stuck and the
    * others run again; on a thread that is not blocked, each late page is stuck on its own. A
    * suspect stops being one when an attempt of it ends by itself. (A page that blocks its thread

@@ -94,10 +94,9 @@ export class DirectEnqueue {
     }
   }
 
-  /** A child this thread sent to the scheduler: other threads must not start its cursor meanwhile. True: added. */
-  noteSent(hash: number): boolean {
+  /** A child this thread sent to the scheduler: other threads must not start its cursor meanwhile. */
+  noteSent(hash: number): void {
     this.cursors.add(hash);
-    return true;
   }
 
   /** Whether a commit is worth trying now: the scheduler lets threads write. */
@@ -105,10 +104,12 @@ export class DirectEnqueue {
     return !this.broken && this.lock.threadsMayWrite;
   }
 
-  /** Commits the child, or says why not: its cursor repeats a page's, or the scheduler must decide. */
-  tryCommit(child: DirectChild): DirectOutcome {
+  /**
+   * Commits the child, or says why not: its cursor repeats a page's, or the scheduler must
+   * decide. `hash`: its cursorHash, when the caller has it already.
+   */
+  tryCommit(child: DirectChild, hash = cursorHash(child.cursor, child.size)): DirectOutcome {
     if (!this.mayTry) return 'unsettled';
-    const hash = cursorHash(child.cursor, child.size);
     // A cursor another thread sent to the scheduler is not in the database yet: the scheduler,
     // which will have both, decides.
     if (this.cursors.complete && this.cursors.mayHave(hash)) return 'unsettled';

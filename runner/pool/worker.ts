@@ -557,9 +557,10 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       // Committed here when it can be: the page need not wait for the scheduler's round trip.
       // Before the child starts, so that one repeating a page's cursor never runs (the commit
       // also comes before anything the child sends: an HTTP request goes out on the next tick).
-      const outcome = local !== null && isRecorded(run) ? (directEnqueue()?.tryCommit({ no: local, parent: run.no, ordinal, cursor, size: nextSize, startedAt }) ?? 'unsettled') : 'unsettled';
-      const durable = outcome === 'committed';
       const key = cursorHash(cursor, nextSize);
+      const direct = directEnqueue();
+      const outcome = local !== null && isRecorded(run) ? (direct?.tryCommit({ no: local, parent: run.no, ordinal, cursor, size: nextSize, startedAt }, key) ?? 'unsettled') : 'unsettled';
+      const durable = outcome === 'committed';
       if (local !== null && (outcome === 'duplicate' || (!durable && mayRepeat(key, cursor, nextSize)))) {
         // It may repeat a page: the scheduler decides (and words the warning) before it runs.
         numbers.unshift(local);
@@ -569,12 +570,13 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       const child: TaskPage | null = local !== null ? [local, 1, cursor, nextSize, 0] : null;
       const origin: ChildRecord = { committed: durable };
       const request = durable ? 0 : nextRequest++;
-      let filtered = durable;
       if (!durable) {
         pending.set(key, (pending.get(key) ?? 0) + 1);
         // Other threads see it on its way to the scheduler, and let the scheduler decide a repeat.
-        filtered = directEnqueue()?.noteSent(key) ?? false;
+        direct?.noteSent(key);
       }
+      // In the filter now: committed here (tryCommit adds it), or noted just above.
+      const filtered = direct !== null;
       const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local, started, durable, filtered };
       const acknowledged = durable ? Promise.resolve() : new Promise<void>((resolve, reject) => requests.set(request, { resolve, reject, origin, key }));
       // Noted until its batch goes: the scheduler must learn of a child this thread committed or
