@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pLimit from 'p-limit';
 import { buildProcessor } from '../../dist/runner/build/build-processor.js';
+import { openDatabase } from '../../dist/runner/store/database.js';
 
 export async function loadProcessor(source, tmp) {
   mkdirSync(tmp, { recursive: true });
@@ -37,14 +38,45 @@ export async function runSerial(processor, args) {
   return { pages, seconds: (performance.now() - started) / 1000 };
 }
 
-/** Pipelined in memory: each enqueued page starts at once under p-limit(concurrency). */
-export async function runPLimit(processor, args, concurrency) {
+/**
+ * Each child's row committed to a Baton database before `enqueueNextPage` resolves, in one small
+ * transaction on the chain's own thread, as Baton's worker thread commits it (direct-enqueue.ts),
+ * and nothing else of Baton's: the least that this guarantee costs, with no scheduler, no
+ * threads and no messages.
+ */
+function durableChildren(file) {
+  const db = openDatabase(file);
+  // Baton's checkpoints run on a thread of their own; here SQLite's own, inside the commit that
+  // crosses the mark, would stall the chain for milliseconds.
+  db.pragma('wal_autocheckpoint = 0');
+  const begin = db.prepare('BEGIN IMMEDIATE');
+  const insert = db.prepare("INSERT OR IGNORE INTO pages (job, no, parent, ordinal, cursor, size, state, attempts, started_at) VALUES (1, ?, ?, 0, ?, ?, 'running', 1, ?)");
+  const commit = db.prepare('COMMIT');
+  return (no, parent, spec) => {
+    begin.run();
+    insert.run(no, parent, JSON.stringify(spec.cursor), spec.size ?? null, Date.now());
+    commit.run();
+  };
+}
+
+/**
+ * Pipelined in memory: each enqueued page starts at once under p-limit(concurrency). With
+ * `durableAt` (a database file), each child is committed first (see durableChildren).
+ */
+export async function runPLimit(processor, args, concurrency, durableAt) {
+  const record = durableAt ? durableChildren(durableAt) : null;
   const limit = pLimit(concurrency);
   const initial = typeof processor.initialPages === 'function' ? await processor.initialPages(args) : processor.initialPages;
   let pages = 0;
   const running = new Set();
   const schedule = (spec) => {
-    const task = limit(() => processor.run(context({ id: ++pages, cursor: spec.cursor, size: spec.size, attempt: 1 }, args, schedule)));
+    const id = ++pages;
+    const enqueue = (next) => {
+      // The child's number is the next one schedule gives out.
+      record?.(pages + 1, id, next);
+      schedule(next);
+    };
+    const task = limit(() => processor.run(context({ id, cursor: spec.cursor, size: spec.size, attempt: 1 }, args, enqueue)));
     running.add(task);
     task.finally(() => running.delete(task));
   };

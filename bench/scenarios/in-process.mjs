@@ -1,4 +1,5 @@
-// The same processor without Baton: a serial loop or p-limit. argv: processor mode argsJson [concurrency]
+// The same processor without Baton: a serial loop, p-limit, or p-limit committing each child to
+// SQLite before its enqueue resolves (plimit-durable). argv: processor mode argsJson [concurrency]
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadProcessor, runPLimit, runSerial } from '../lib/in-process.mjs';
@@ -9,7 +10,8 @@ const dir = join(import.meta.dirname, '..', '.tmp', `inproc-${process.pid}`);
 try {
   const processor = await loadProcessor(join(import.meta.dirname, '..', 'processors', `${name}.ts`), dir);
   const args = JSON.parse(argsJson);
-  const result = mode === 'serial' ? await runSerial(processor, args) : await runPLimit(processor, args, Number(concurrency));
+  const durableAt = mode === 'plimit-durable' ? join(dir, 'durable.db') : undefined;
+  const result = mode === 'serial' ? await runSerial(processor, args) : await runPLimit(processor, args, Number(concurrency), durableAt);
   report({ scenario: `${mode}-${name}`, concurrency: mode === 'serial' ? 1 : Number(concurrency), ...result, pagesPerSecond: result.pages / result.seconds });
 } finally {
   // Run alone (not from bench/run.mjs, which clears .tmp), it leaves nothing behind.
