@@ -1,5 +1,6 @@
 // Runs a page processor in this process without Baton: serially, or pipelined under p-limit.
-// These are the baselines: the same processor code, no durability, no threads.
+// These are the baselines: the same processor code, no threads, and no durability but the
+// commit of each child that p-limit can be given (durableChildren).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
