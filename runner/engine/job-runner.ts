@@ -427,8 +427,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         break;
       }
       case 'enqueue':
-        // Heard of already, from the thread's memory.
-        if (message.local !== null && this.enqueuesReadEarly.delete(message.local)) break;
+        // Heard of already, from the thread's memory: only its parent's wait is left to answer.
+        if (message.local !== null && this.enqueuesReadEarly.delete(message.local)) {
+          if (!message.durable) this.ack(threadId, message.request);
+          break;
+        }
         this.onEnqueue(message, threadId, now, unsent);
         break;
       case 'revoked':
@@ -1284,7 +1287,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
 
   /**
    * Reads what running threads have noted but not sent yet: takes the children they committed
-   * and the starts of their held children as heard, and returns the attempts that ended there
+   * or started and the starts of their held children as heard, and returns the attempts that ended there
    * (by attemptKey) and the threads that kept changing their buffer while it was read.
    */
   private readRunningThreads(now: number): { ended: Set<string>; unread: Set<number> } {
@@ -1314,7 +1317,9 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
               if ((message.t === 'done' || message.t === 'failed') && this.current(message.page, message.attempt) !== undefined) endsBefore++;
               if (!starts.has(message) || !this.unheardStart(message, threadId)) continue;
               this.endsReadEarly = endsBefore;
-              this.onWorkerMessage(message, threadId, now);
+              // As from a stopped thread's memory: a child not committed yet is recorded here,
+              // and its parent's wait is answered when the enqueue itself comes.
+              this.onWorkerMessage(message, threadId, now, true);
               if (message.t === 'enqueue') this.enqueuesReadEarly.add(message.local!);
             }
           } finally {
@@ -1328,13 +1333,14 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
 
   /**
    * Whether a message read from a running thread's memory tells of a child's start that the
-   * scheduler has not heard of: a child the thread committed itself (nothing waits for an
-   * answer; an enqueue already heard has moved its parent's count of children past it), or the
-   * start of one it held.
+   * scheduler has not heard of: a child the thread committed or started itself (an enqueue
+   * already heard has moved its parent's count of children past it), or the start of one it
+   * held. A child started before its commit is recorded here then (see startThenCommit in
+   * worker.ts): a thread it blocks must be known to run it, or its parent is blamed.
    */
   private unheardStart(message: UnsentMessage, threadId: number): boolean {
     if (message.t === 'deferred-start') return this.deferred.get(message.page)?.threadId === threadId;
-    if (message.t !== 'enqueue' || !message.durable || message.local === null) return false;
+    if (message.t !== 'enqueue' || !(message.durable || message.started) || message.local === null) return false;
     const parent = this.current(message.page, message.attempt);
     return parent !== undefined && parent.threadId === threadId && message.ordinal >= parent.children;
   }

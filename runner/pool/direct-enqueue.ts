@@ -72,9 +72,15 @@ export class DirectEnqueue {
     this.commit = this.db.prepare('COMMIT');
     this.rollback = this.db.prepare('ROLLBACK');
     this.existing = this.db.prepare<[number, string, number], number>('SELECT 1 FROM pages WHERE job = ? AND cursor = ? AND ifnull(size, -1) = ?').pluck();
+    this.same = this.db.prepare<[number, number, number, number], number>('SELECT 1 FROM pages WHERE job = ? AND no = ? AND parent = ? AND ordinal = ?').pluck();
   }
 
   private readonly existing;
+  private readonly same;
+
+  private isRecorded(child: DirectChild): boolean {
+    return this.same.get(this.job, child.no, child.parent, child.ordinal) !== undefined;
+  }
 
   /**
    * Whether a page may have this cursor and size, or a thread may have sent one with them to the
@@ -105,14 +111,23 @@ export class DirectEnqueue {
   }
 
   /**
-   * Commits the child, or says why not: its cursor repeats a page's, or the scheduler must
-   * decide. `hash`: its cursorHash, when the caller has it already.
+   * Takes a cursor the filter says no page has, for a child that starts before its commit: in the
+   * filter from now on, so that no other thread starts it too. `tryCommit` with `claimed` follows.
    */
-  tryCommit(child: DirectChild, hash = cursorHash(child.cursor, child.size)): DirectOutcome {
+  claim(hash: number): void {
+    this.cursors.add(hash);
+  }
+
+  /**
+   * Commits the child, or says why not: its cursor repeats a page's, or the scheduler must
+   * decide. `hash`: its cursorHash, when the caller has it already. `claimed`: the caller took
+   * the cursor (see claim), so the filter holds it now for that reason.
+   */
+  tryCommit(child: DirectChild, hash = cursorHash(child.cursor, child.size), claimed = false): DirectOutcome {
     if (!this.mayTry) return 'unsettled';
     // A cursor another thread sent to the scheduler is not in the database yet: the scheduler,
     // which will have both, decides.
-    if (this.cursors.complete && this.cursors.mayHave(hash)) return 'unsettled';
+    if (!claimed && this.cursors.complete && this.cursors.mayHave(hash)) return 'unsettled';
     if (!this.lock.tryAcquire()) return 'unsettled';
     try {
       this.begin.run();
@@ -128,8 +143,9 @@ export class DirectEnqueue {
     try {
       const running = child.startedAt !== null;
       const { changes } = this.insert.run(this.job, child.no, child.parent, child.ordinal, child.cursor, child.size, running ? 'running' : 'queued', running ? 1 : 0, child.startedAt);
-      // No change: the cursor is already a page's.
-      if (changes === 1) {
+      // No change: the cursor is already a page's; or, for a child that started before its
+      // commit, the scheduler recorded it from this thread's memory meanwhile (a stuck check).
+      if (changes === 1 || this.isRecorded(child)) {
         this.commit.run();
         committed = true;
         outcome = 'committed';

@@ -184,6 +184,7 @@ function flushSoon(): void {
 
 /** `take`: also handle what the scheduler sent meanwhile (not from inside a page's call, where it could start other pages). */
 function flush(take = true): void {
+  settleCommits(false);
   for (const run of pendingProgress) run.progressMessage = null;
   pendingProgress.clear();
   if (outbox.length === 0) return;
@@ -555,10 +556,15 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       let started = local !== null && credits > 0;
       const startedAt = started ? Date.now() : null;
       // Committed here when it can be: the page need not wait for the scheduler's round trip.
-      // Before the child starts, so that one repeating a page's cursor never runs (the commit
-      // also comes before anything the child sends: an HTTP request goes out on the next tick).
+      // A child starting at once whose cursor is certainly new starts first (startThenCommit);
+      // any other is committed before it starts, so that one repeating a page's cursor never runs.
       const key = cursorHash(cursor, nextSize);
       const direct = directEnqueue();
+      if (started && direct?.mayTry === true && isRecorded(run) && !mayRepeat(key, cursor, nextSize)) {
+        const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request: 0, local, started, durable: false, filtered: true };
+        // Not noted (its JSON too big for the buffer): committed first, below.
+        if (unsent.add(enqueue)) return startThenCommit(run, enqueue, startedAt!, key, direct);
+      }
       const outcome = local !== null && isRecorded(run) ? (direct?.tryCommit({ no: local, parent: run.no, ordinal, cursor, size: nextSize, startedAt }, key) ?? 'unsettled') : 'unsettled';
       const durable = outcome === 'committed';
       if (local !== null && (outcome === 'duplicate' || (!durable && mayRepeat(key, cursor, nextSize)))) {
@@ -615,6 +621,69 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       error: (...values) => log('error', values),
     },
   };
+}
+
+/** Commits of children that started first (see startThenCommit), in the order they started. */
+const unsettled: (() => UnsentEnqueue)[] = [];
+
+/**
+ * A child that starts at once on a credit, with a cursor no page has (the job's cursor filter, or
+ * the database while the filter loads, says so for certain), starts before its commit.
+ * At-least-once allows it (only that mode grants credits): until the commit its parent is still
+ * running in SQLite, so a crash runs both again. The commit runs on a process.nextTick queued
+ * after the child's first synchronous run, so after the ticks that run queued: Node writes an
+ * HTTP request on one, and the child's round trip then covers its commit, which took a fifth of
+ * each step of a chain bound by its fetch. Until then its enqueue keeps its place in the outbox,
+ * and nothing leaves before it is settled (the scheduler hears of the child before anything the
+ * child sends); it is noted in shared memory as one for the scheduler to record, should the child
+ * block the thread first (the scheduler then records it, and the commit here finds it recorded).
+ * A child of this child enqueued before the commit takes the scheduler's path: its parent is not
+ * recorded yet.
+ */
+function startThenCommit(run: PageRun, enqueue: UnsentEnqueue, startedAt: number, key: number, direct: DirectEnqueue): Promise<void> {
+  const { local, ordinal, cursor, size } = enqueue;
+  // Before it starts: another thread handing on the same cursor now sends it to the scheduler.
+  direct.claim(key);
+  const box = outbox;
+  const at = box.push(encode(enqueue)) - 1;
+  const origin: ChildRecord = { committed: false };
+  // The task is not over until the commit is settled.
+  run.group.open++;
+  const acknowledged = new Promise<void>((resolve, reject) => {
+    unsettled.push(() => {
+      const outcome = direct.tryCommit({ no: local!, parent: run.no, ordinal, cursor, size, startedAt }, key, true);
+      enqueue.durable = outcome === 'committed';
+      origin.committed = enqueue.durable;
+      if (enqueue.durable) resolve();
+      else {
+        // The lock was taken, or another thread started the same cursor just now: the scheduler
+        // records the child, or aborts the later of the two.
+        enqueue.request = nextRequest++;
+        pending.set(key, (pending.get(key) ?? 0) + 1);
+        requests.set(enqueue.request, { resolve, reject, origin, key });
+      }
+      unsent.update(enqueue);
+      // Nothing is sent before the commits are settled, so the outbox is still the one reserved in.
+      box[at] = encode(enqueue);
+      if (--run.group.open === 0) run.group.ended();
+      return enqueue;
+    });
+  });
+  startOnCredit([local!, 1, cursor, size, 0], run.processor!, run.group, origin);
+  process.nextTick(settleSoon);
+  return acknowledged;
+}
+
+function settleSoon(): void {
+  settleCommits(true);
+}
+
+/** `send`: arrange for the settled enqueues to go (not from flush, which sends them now). */
+function settleCommits(send: boolean): void {
+  while (unsettled.length > 0) {
+    const enqueue = unsettled.shift()!();
+    if (send) schedule(enqueue, !enqueue.durable);
+  }
 }
 
 function isNonRetryable(error: unknown, processor: LoadedProcessor): boolean {

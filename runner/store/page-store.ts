@@ -93,6 +93,7 @@ const toQueued = (row: QueuedRow): QueuedPage => ({
 export class PageStore {
   private readonly insertStmt;
   private readonly duplicateStmt;
+  private readonly sameStmt;
   private readonly startStmt;
   private readonly endStmt;
   private readonly attemptStmt;
@@ -113,6 +114,7 @@ export class PageStore {
       'INSERT OR IGNORE INTO pages (job, no, parent, ordinal, cursor, size, state, attempts, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.duplicateStmt = db.prepare<[number, string, number | null], number>('SELECT no FROM pages WHERE job = ? AND cursor = ? AND ifnull(size, -1) = ifnull(?, -1)').pluck();
+    this.sameStmt = db.prepare<[number, number, number | null, number | null], number>('SELECT 1 FROM pages WHERE job = ? AND no = ? AND parent = ? AND ordinal = ?').pluck();
     this.startStmt = db.prepare("UPDATE pages SET state = 'running', attempts = ?, started_at = ? WHERE job = ? AND no = ?");
     this.endStmt = db.prepare(
       'UPDATE pages SET state = ?, attempts = ?, retry_base = ?, children = ?, items = ?, run_after = ?, ended_at = ?, slot = ?, started_at = ifnull(?, started_at) WHERE job = ? AND no = ?',
@@ -143,12 +145,15 @@ export class PageStore {
 
   /**
    * Inserts a page, queued or, when `startedAt` is given, already running its first attempt.
-   * Returns false when its cursor and size are already in the job.
+   * Returns false when its cursor and size are already another page's. A page whose number is
+   * already this very page (same parent and ordinal) counts as inserted: the thread that started
+   * it committed it while the scheduler read of it from the thread's memory.
    */
   insert(page: NewPage, startedAt: number | null = null): boolean {
     this.now();
     const state = startedAt === null ? 'queued' : 'running';
-    return this.insertStmt.run(this.job, page.no, page.parent, page.ordinal, page.cursor, page.size, state, startedAt === null ? 0 : 1, startedAt).changes === 1;
+    if (this.insertStmt.run(this.job, page.no, page.parent, page.ordinal, page.cursor, page.size, state, startedAt === null ? 0 : 1, startedAt).changes === 1) return true;
+    return this.sameStmt.get(this.job, page.no, page.parent, page.ordinal) !== undefined;
   }
 
   /** The page that already holds this cursor and size. */

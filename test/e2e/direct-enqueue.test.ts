@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
 import { CursorFilter, cursorHash } from '../../runner/pool/cursor-filter.js';
 import { DirectEnqueue } from '../../runner/pool/direct-enqueue.js';
+import { PageStore } from '../../runner/store/page-store.js';
 import { WriteLock } from '../../runner/store/write-lock.js';
 import { fixture, runUntilCase, tempDir, waitFor } from '../helpers.js';
 
@@ -50,22 +51,24 @@ describe("a page's thread committing its child itself", () => {
     reader.close();
   });
 
-  it("commits a child it starts on one of its thread's slots before the child runs, so that a repeated cursor never runs", async () => {
+  it("starts a child on one of its thread's slots before committing it, and resolves the enqueue once the child is in the database", async () => {
     const dir = tempDir();
     const db = join(dir, 'baton.db');
     baton = await Baton.open({ db });
-    // The parent waits 200 ms for its thread's credits, which a loaded machine can outlast; and
-    // the thread commits the child only when the scheduler's lock is free. Otherwise the child
-    // starts at once through the scheduler's path, before its row. A few runs are allowed.
-    const committedBeforeStart = await runUntilCase(3, async (run) => {
+    // The parent waits 200 ms for its thread's credits, which a loaded machine can outlast: then
+    // the child waits for a slot, and is committed before it starts. A few runs are allowed.
+    const startedFirst = await runUntilCase(3, async (run) => {
       const out = join(dir, `found-${run}`);
       const job = await baton!.start({ processor: fixture('checks-own-row.ts'), jobId: `own-row-${run}`, args: { db, out }, threads: 1, maxParallel: 4 });
       expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 2, succeeded: 2 } });
-      // Committed all the same: the job's record has it.
       expect((await baton!.pages(job.id)).map((page) => page.cursor)).toEqual([0, 1]);
-      return readFileSync(out, 'utf8') === 'present';
+      const found = JSON.parse(readFileSync(out, 'utf8')) as { atChildStart: string; afterEnqueue: string };
+      // Whichever way the child went, its parent's enqueue resolved only once it was durable.
+      expect(found.afterEnqueue).toBe('present');
+      // Ran before its commit: its HTTP request, say, would be on the wire while its thread commits it.
+      return found.atChildStart === 'absent';
     });
-    expect(committedBeforeStart).toBe(true);
+    expect(startedFirst).toBe(true);
   });
 
   it('goes on from a child committed after its parent was given up on, and the retry does not fork the chain', async () => {
@@ -151,6 +154,56 @@ describe('DirectEnqueue', () => {
     // Nothing left open: the lock is free, and so is SQLite's.
     expect(lock.tryAcquire()).toBe(true);
     reader.close();
+  });
+
+  it('commits a child whose cursor it claimed before starting it, which the filter then holds for every other thread', async () => {
+    const file = await jobFile();
+    const lock = new WriteLock();
+    const cursors = CursorFilter.create(2 ** 16);
+    cursors.markComplete();
+    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer });
+    const other = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer });
+    const hash = cursorHash('"claimed"', null);
+    direct.claim(hash);
+    expect(other.mayBeTaken('"claimed"', null)).toBe(true);
+    // Unclaimed, the filter's "maybe" would leave it to the scheduler.
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"claimed"', startedAt: 1 }, hash)).toBe('unsettled');
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"claimed"', startedAt: 1 }, hash, true)).toBe('committed');
+    other.close();
+    direct.close();
+  });
+
+  it('takes a child the scheduler recorded from its memory meanwhile as committed, and a page with its cursor as a duplicate', async () => {
+    const file = await jobFile();
+    const lock = new WriteLock();
+    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: CursorFilter.create(2 ** 10).buffer });
+    const scheduler = new Database(file);
+    const job = scheduler.prepare('SELECT no FROM jobs WHERE id = ?').pluck().get('j') as number;
+    scheduler
+      .prepare("INSERT INTO pages (job, no, parent, ordinal, cursor, size, state, attempts, started_at) VALUES (?, 100, 1, 5, '\"early\"', NULL, 'running', 1, 1)")
+      .run(job);
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"early"', startedAt: 2 })).toBe('committed');
+    // Another child (another number) with that cursor must not run.
+    expect(direct.tryCommit({ ...child, no: 101, ordinal: 6, cursor: '"early"', startedAt: 2 })).toBe('duplicate');
+    direct.close();
+    expect(scheduler.prepare('SELECT no, started_at FROM pages WHERE no >= 100').all()).toEqual([{ no: 100, started_at: 1 }]);
+    scheduler.close();
+    expect(lock.tryAcquire()).toBe(true);
+  });
+
+  it("lets the scheduler record a child its thread committed meanwhile as that child, not as a repeat of a page's cursor", async () => {
+    const file = await jobFile();
+    const lock = new WriteLock();
+    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: CursorFilter.create(2 ** 10).buffer });
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"thread"', startedAt: 1 })).toBe('committed');
+    direct.close();
+    const db = new Database(file);
+    const pages = new PageStore(db, db.prepare('SELECT no FROM jobs WHERE id = ?').pluck().get('j') as number);
+    expect(pages.insert({ no: 100, parent: 1, ordinal: 5, cursor: '"thread"', size: null }, 2)).toBe(true);
+    // The same cursor from another enqueue is a repeat.
+    expect(pages.insert({ no: 101, parent: 1, ordinal: 6, cursor: '"thread"', size: null }, 2)).toBe(false);
+    expect(db.prepare('SELECT count(*) FROM pages WHERE no >= 100').pluck().get()).toBe(1);
+    db.close();
   });
 
   it("tells whether a cursor and size are a committed page's, the scheduler's open transaction aside", async () => {

@@ -345,6 +345,25 @@ describe('stuck pages', () => {
     expect(readFromMemory).toBe(true);
   });
 
+  it('records a child that blocked its thread before its commit, read from the thread\'s memory, and goes on exactly once it lets go', async () => {
+    baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
+    // The child starts before its commit only once the thread holds credits (the parent waits
+    // 200 ms for them); otherwise it waits for its commit and the scheduler hears of it as usual.
+    const readBeforeCommit = await runUntilCase(3, async (run) => {
+      const jobId = `lets-go-${run}`;
+      const job = await baton!.start({ processor: fixture('child-blocks-then-lets-go.ts'), args: { blockMs: 900 }, jobId, threads: 1, maxParallel: 4 });
+      // Its thread commits the child after the block, or finds the scheduler recorded it meanwhile
+      // (or, its lock taken, asks the scheduler, which answers from what it read): the chain goes on.
+      expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 3, succeeded: 3, failed: 0 } });
+      expect((await baton!.pages(jobId)).map((page) => page.cursor)).toEqual([0, 1, 2]);
+      const child = await outcomesAt(jobId, 1);
+      expect(child.at(-1)).toBe('succeeded');
+      // Known to the scheduler while it blocked: given up on then, and run again.
+      return child.length === 2;
+    });
+    expect(readBeforeCommit).toBe(true);
+  });
+
   it('blames a child that blocked its thread after its parent, which forgot to await the enqueue, had ended', async () => {
     baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
     for (let run = 0; run < 2; run++) {
