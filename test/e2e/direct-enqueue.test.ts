@@ -118,11 +118,18 @@ describe('DirectEnqueue', () => {
     return file;
   }
   const child = { parent: 1, ordinal: 5, size: null, startedAt: null };
-
-  it('commits a child as queued, or as running its first attempt when its thread started it', async () => {
+  /** A thread's connection to job 'j' of `file`. */
+  const directOn = (file: string, lock: WriteLock, cursors = CursorFilter.create(2 ** 10)) =>
+    new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer });
+  /** A job's file, and a thread's connection to it with its own lock. */
+  async function opened() {
     const file = await jobFile();
     const lock = new WriteLock();
-    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: CursorFilter.create(2 ** 10).buffer });
+    return { file, lock, direct: directOn(file, lock) };
+  }
+
+  it('commits a child as queued, or as running its first attempt when its thread started it', async () => {
+    const { file, lock, direct } = await opened();
     expect(direct.tryCommit({ ...child, no: 100, cursor: '"held"' })).toBe('committed');
     expect(direct.tryCommit({ ...child, no: 101, ordinal: 6, cursor: '"started"', startedAt: 1234 })).toBe('committed');
     direct.close();
@@ -137,9 +144,7 @@ describe('DirectEnqueue', () => {
   });
 
   it("leaves the child to the scheduler when the write lock is held, when the scheduler says so, or when the cursor is a page's already", async () => {
-    const file = await jobFile();
-    const lock = new WriteLock();
-    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: CursorFilter.create(2 ** 10).buffer });
+    const { file, lock, direct } = await opened();
     lock.tryAcquire();
     expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('unsettled');
     lock.release();
@@ -161,8 +166,8 @@ describe('DirectEnqueue', () => {
     const lock = new WriteLock();
     const cursors = CursorFilter.create(2 ** 16);
     cursors.markComplete();
-    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer });
-    const other = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer });
+    const direct = directOn(file, lock, cursors);
+    const other = directOn(file, lock, cursors);
     const hash = cursorHash('"claimed"', null);
     direct.claim(hash);
     expect(other.mayBeTaken('"claimed"', null)).toBe(true);
@@ -174,9 +179,7 @@ describe('DirectEnqueue', () => {
   });
 
   it('takes a child the scheduler recorded from its memory meanwhile as committed, and a page with its cursor as a duplicate', async () => {
-    const file = await jobFile();
-    const lock = new WriteLock();
-    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: CursorFilter.create(2 ** 10).buffer });
+    const { file, lock, direct } = await opened();
     const scheduler = new Database(file);
     const job = scheduler.prepare('SELECT no FROM jobs WHERE id = ?').pluck().get('j') as number;
     scheduler
@@ -192,9 +195,7 @@ describe('DirectEnqueue', () => {
   });
 
   it("lets the scheduler record a child its thread committed meanwhile as that child, not as a repeat of a page's cursor", async () => {
-    const file = await jobFile();
-    const lock = new WriteLock();
-    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: CursorFilter.create(2 ** 10).buffer });
+    const { file, direct } = await opened();
     expect(direct.tryCommit({ ...child, no: 100, cursor: '"thread"', startedAt: 1 })).toBe('committed');
     direct.close();
     const db = new Database(file);
@@ -207,9 +208,7 @@ describe('DirectEnqueue', () => {
   });
 
   it("tells whether a cursor and size are a committed page's, the scheduler's open transaction aside", async () => {
-    const file = await jobFile();
-    const lock = new WriteLock();
-    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: CursorFilter.create(2 ** 10).buffer });
+    const { file, direct } = await opened();
     expect(direct.mayBeTaken('0', 10)).toBe(true);
     expect(direct.mayBeTaken('0', null)).toBe(false);
     expect(direct.mayBeTaken('"new"', null)).toBe(false);
@@ -227,7 +226,7 @@ describe('DirectEnqueue', () => {
     const file = await jobFile();
     const lock = new WriteLock();
     const cursors = CursorFilter.create(2 ** 16);
-    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer });
+    const direct = directOn(file, lock, cursors);
     // Incomplete: every question goes to the database.
     expect(direct.mayBeTaken('0', 10)).toBe(true);
     expect(direct.tryCommit({ ...child, no: 100, cursor: '"mine"' })).toBe('committed');
@@ -247,8 +246,8 @@ describe('DirectEnqueue', () => {
     const lock = new WriteLock();
     const cursors = CursorFilter.create(2 ** 16);
     cursors.markComplete();
-    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer });
-    const other = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer });
+    const direct = directOn(file, lock, cursors);
+    const other = directOn(file, lock, cursors);
     expect(direct.mayBeTaken('"sent"', null)).toBe(false);
     other.noteSent(cursorHash('"sent"', null));
     expect(direct.mayBeTaken('"sent"', null)).toBe(true);
@@ -262,9 +261,7 @@ describe('DirectEnqueue', () => {
   });
 
   it("leaves the child to the scheduler at once while another connection holds SQLite's write lock, and commits again once it is let go", async () => {
-    const file = await jobFile();
-    const lock = new WriteLock();
-    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: CursorFilter.create(2 ** 10).buffer });
+    const { file, lock, direct } = await opened();
     // Another process's transaction, as a CLI command or a second runner would hold it.
     const other = new Database(file);
     other.exec('BEGIN IMMEDIATE');
@@ -280,9 +277,7 @@ describe('DirectEnqueue', () => {
   });
 
   it('gives its connection up for good when a failed write cannot be rolled back, letting both locks go', async () => {
-    const file = await jobFile();
-    const lock = new WriteLock();
-    const direct = new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: CursorFilter.create(2 ** 10).buffer });
+    const { file, lock, direct } = await opened();
     // A rollback fails only when SQLite itself is in trouble (an I/O error, say): injected here.
     const inside = direct as unknown as { rollback: { run(): never } };
     inside.rollback = {
