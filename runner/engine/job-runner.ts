@@ -1287,8 +1287,9 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
 
   /**
    * Reads what running threads have noted but not sent yet: takes the children they committed
-   * or started and the starts of their held children as heard, and returns the attempts that ended there
-   * (by attemptKey) and the threads that kept changing their buffer while it was read.
+   * or started and the starts of their held children as heard, and returns the attempts that
+   * ended there (by attemptKey) and the threads that kept changing their buffer while it was
+   * read.
    */
   private readRunningThreads(now: number): { ended: Set<string>; unread: Set<number> } {
     const ended = new Set<string>();
