@@ -670,12 +670,8 @@ function startThenCommit(run: PageRun, enqueue: UnsentEnqueue, startedAt: number
     });
   });
   startOnCredit([local!, 1, cursor, size, 0], run.processor!, run.group, origin);
-  process.nextTick(settleSoon);
+  process.nextTick(settleCommits, true);
   return acknowledged;
-}
-
-function settleSoon(): void {
-  settleCommits(true);
 }
 
 /** `send`: arrange for the settled enqueues to go (not from flush, which sends them now). */
