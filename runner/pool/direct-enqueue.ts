@@ -138,8 +138,8 @@ export class DirectEnqueue {
     }
     let outcome: DirectOutcome = 'unsettled';
     let committed = false;
-    // Before the commit: the filter holds at least every committed page.
-    this.cursors.add(hash);
+    // Before the commit: the filter holds at least every committed page (a claimed cursor is in it).
+    if (!claimed) this.cursors.add(hash);
     try {
       const running = child.startedAt !== null;
       const { changes } = this.insert.run(this.job, child.no, child.parent, child.ordinal, child.cursor, child.size, running ? 'running' : 'queued', running ? 1 : 0, child.startedAt);

@@ -376,7 +376,7 @@ describe('stuck pages', () => {
       try {
         await once(holder, 'message');
         const jobId = `asks-${run}`;
-        const job = await baton!.start({ processor: fixture('child-blocks-until-told.ts'), args: { ...files, maxBlockMs: 1000 }, jobId, threads: 1, maxParallel: 4 });
+        const job = await baton!.start({ processor: fixture('child-blocks-then-lets-go.ts'), args: { ...files, blockMs: 1000 }, jobId, threads: 1, maxParallel: 4 });
         await waitFor(() => existsSync(files.startedFile), 10_000, 'page 1 to start');
         // Committed before it started (its thread held no credit yet): not this case.
         const startedFirst = !(await baton!.pages(jobId)).some((page) => page.cursor === 1);
