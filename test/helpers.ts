@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterEach } from 'vitest';
+import { childLogDir, childLogFiles, childLogKey, readChildLog, type LoggedChild } from '../runner/store/child-log.js';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -61,4 +63,15 @@ export function peakConcurrency(attempts: { startedAt: number; endedAt: number |
   let peak = 0;
   for (const [, delta] of events) peak = Math.max(peak, (now += delta!));
   return peak;
+}
+
+/** The children the worker threads logged for a job of the database `db`, and not yet deleted (see runner/store/child-log.ts). */
+export function loggedChildren(db: string, jobId: string): LoggedChild[] {
+  const reader = new Database(db, { readonly: true });
+  try {
+    const job = reader.prepare<[string], { no: number; created_at: number }>('SELECT no, created_at FROM jobs WHERE id = ?').get(jobId);
+    return job ? childLogFiles(childLogDir(db), childLogKey(job)).flatMap(readChildLog) : [];
+  } finally {
+    reader.close();
+  }
 }

@@ -17,6 +17,7 @@ import { quoteArg, shownPath, synchronousOf, translateSqliteError, type Database
 import type { GroupCommit } from '../store/group-commit.js';
 import { acquireDatabase, type SharedDatabase } from '../store/shared-database.js';
 import { JobStore, ownerIsLive, summarize, type JobCounters, type JobRow } from '../store/job-store.js';
+import { childLogDir, removeChildLogs } from '../store/child-log.js';
 import { PageStore } from '../store/page-store.js';
 import { Job } from './job.js';
 import { JobFeed, type ProblemListener, type Unsubscribe } from './job-feed.js';
@@ -327,16 +328,18 @@ export class Baton {
     }
     const row = this.sql(() => this.store.require(jobId));
     if (jobHasEnded(row.state)) throw finishedError(row, this.label, 'cancel');
-    this.sql(() =>
-      this.db.transaction(() => {
+    const folded = this.sql(() =>
+      this.db.transaction((): string[] => {
         this.store.requestCancel(jobId);
-        if (ownerIsLive(row)) return;
+        if (ownerIsLive(row)) return [];
         // Nobody runs it: the pages its last owner left running (a crash) are settled as a resume
         // would (an interrupted attempt each), and the counters recounted, before it ends.
-        recoverJob(this.db, this.store, new PageStore(this.db, row.no), row, storedPolicy(row), row.heartbeat_at);
+        const recovery = recoverJob(this.db, this.store, new PageStore(this.db, row.no), row, storedPolicy(row), row.heartbeat_at, this.logDir);
         this.store.setState(row.no, 'cancelled', Date.now());
+        return recovery.folded;
       })(),
     );
+    removeChildLogs(folded);
   }
 
   /** Whether a live process (this one or another) runs the job now. */
@@ -364,6 +367,11 @@ export class Baton {
   }
 
   private closing: Promise<void> | undefined;
+
+  /** Where worker threads log the children they record (child-log.ts). */
+  private get logDir(): string {
+    return childLogDir(resolve(this.dbPath));
+  }
 
   private get durability(): Durability {
     return synchronousOf(this.db) === 'FULL' ? 'full' : 'normal';
@@ -415,7 +423,9 @@ export class Baton {
   }
 
   private createPool(jobId: string, argsJson: string, threads: number): PagePool {
-    const direct = { file: resolve(this.dbPath), jobId, synchronous: synchronousOf(this.db), lock: this.group.lock.buffer, cursors: CursorFilter.create().buffer } as const;
+    // A smaller log file than the default, for tests that watch files come and go.
+    const logSegmentLines = Number(process.env.BATON_CHILD_LOG_LINES) || undefined;
+    const direct = { file: resolve(this.dbPath), jobId, logDir: this.logDir, logSegmentLines, synchronous: synchronousOf(this.db), lock: this.group.lock.buffer, cursors: CursorFilter.create().buffer } as const;
     return new PagePool({ boot: { jobId, argsJson, threads, direct }, threads });
   }
 
@@ -444,7 +454,8 @@ export class Baton {
       const processor = await this.loadDefinition(row, pool, built);
       const pages = new PageStore(this.db, row.no);
       // The row as read before the claim, which wrote this process's heartbeat over the last owner's.
-      const { gaveUp } = recoverJob(this.db, this.store, pages, this.store.getByNo(row.no), processor.policy, row.heartbeat_at);
+      const { gaveUp, folded } = recoverJob(this.db, this.store, pages, this.store.getByNo(row.no), processor.policy, row.heartbeat_at, this.logDir);
+      removeChildLogs(folded);
       const recovered = this.store.getByNo(row.no);
       if (recovered.cancel_requested === 1) {
         // Cancelled, and its owner stopped before it could end the job: it ends now, and nothing runs.
@@ -485,6 +496,7 @@ export class Baton {
       pool,
       processor,
       owner: this.owner,
+      logDir: this.logDir,
       rebuild: () => this.rebuild(row, pool),
     });
     pool.onMessages((messages, threadId) => runner.onWorkerMessages(messages, threadId));

@@ -11,12 +11,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { BatonError, serializeError, type SerializedError } from '../errors.js';
-import { sameLimits, type AttemptInfo, type AttemptOutcome, type JobActivity, type JobSnapshot, type JobState, type JobSummary, type RateLimitSetting } from '../protocol.js';
+import { jobHasEnded, sameLimits, type AttemptInfo, type AttemptOutcome, type JobActivity, type JobSnapshot, type JobState, type JobSummary, type RateLimitSetting } from '../protocol.js';
 import { cursorHash } from '../pool/cursor-filter.js';
 import { ProcessorLoadError, type PagePool } from '../pool/page-pool.js';
 import type { UnsentMessage } from '../pool/unsent-messages.js';
 import type { TaskPage, WorkerMessage } from '../pool/worker-messages.js';
 import { translateSqliteError, type SqliteDatabase } from '../store/database.js';
+import { childLogFiles, childLogKey, foldChildLogs, removeChildLogs } from '../store/child-log.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { HEARTBEAT_EVERY_MS, summarize, thisHost, type JobControl, type JobCounters, type JobRow, type JobStore } from '../store/job-store.js';
 import { PageStore, type AttemptRecord, type QueuedPage } from '../store/page-store.js';
@@ -94,6 +95,8 @@ export interface JobRunnerOptions {
   rebuild: () => Promise<ProcessorState>;
   /** Pages that gave up before this run (at-most-once pages a crash interrupted): onPageFailed runs for each. */
   gaveUp?: GaveUpPage[];
+  /** Where the pool's threads log the children they record (child-log.ts). */
+  logDir: string;
 }
 
 /** How a stop ends the run in this process: let running pages finish, or stop them now. */
@@ -169,6 +172,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   private readonly pool: PagePool;
   private processor: ProcessorState;
   private readonly owner: string;
+  private readonly logDir: string;
+  private readonly logKey: string;
   private readonly rebuild: () => Promise<ProcessorState>;
 
   private state: JobState;
@@ -272,6 +277,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     this.pool = options.pool;
     this.processor = options.processor;
     this.owner = options.owner;
+    this.logDir = options.logDir;
+    this.logKey = childLogKey(options.row);
     this.rebuild = options.rebuild;
     this.pages = new PageStore(this.db, row.no, this.group);
     this.paused = row.paused === 1;
@@ -461,6 +468,12 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       case 'log':
         this.onLog(message);
         break;
+      case 'log-sealed': {
+        // Every child in it came before, and its row is in the group: gone once that commits.
+        const { file } = message;
+        this.group.afterCommit(() => removeChildLogs([file]));
+        break;
+      }
       case 'done':
       case 'failed':
         this.onAttemptEnd(message, threadId, now);
@@ -515,7 +528,12 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       }
       parent.children = message.ordinal + 1;
     } else {
-      // Committed by its thread just as its parent's attempt was given up on (or started by a
+      if (local !== null && this.refused.has(message.page)) {
+        // Logged by its thread under a parent refused as a repeat (see below): a repeat's chain.
+        this.refuse(local, threadId, `its parent, page ${message.page}, repeated another page's cursor`);
+        return;
+      }
+      // Logged by its thread just as its parent's attempt was given up on (or started by a
       // thread that stopped before telling): the child is recorded, so the chain goes on from
       // it, and the parent's next attempt does not repeat it.
       this.lateChildren.set(message.page, Math.max(this.lateChildren.get(message.page) ?? 0, message.ordinal + 1));
@@ -524,11 +542,14 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     // Start it at once when nothing is ahead of it (or its thread already did, on a credit);
     // then it is recorded as running from the start.
     const startNow = message.started || (local === null && this.startsEarly && this.queue.readyCount === 0 && this.room(now) > 0 && this.admit(page, now));
-    // A durable child's thread wrote its row (as running, when it started it).
     // Before the insert commits: the filter holds at least every committed page. Its thread
     // added it already, as a rule: on the scheduler's thread, the busiest, the add cost 0.5 µs.
     if (!message.filtered) this.pool.cursorFilter?.add(cursorHash(page.cursor, page.size));
-    const inserted = message.durable || this.pages.insert({ no: page.no, parent: message.page, ordinal: message.ordinal, cursor: page.cursor, size: page.size }, startNow ? now : null);
+    // A durable child is in its thread's log already, and runs (or waits there) as it was
+    // logged. Its insert can still find its cursor taken: another thread handed on the same new
+    // cursor at the same moment, and the scheduler heard of that one first. Then it is refused
+    // as any repeat is, and stopped (the log's line is ignored on recovery for the same reason).
+    const inserted = this.pages.insert({ no: page.no, parent: message.page, ordinal: message.ordinal, cursor: page.cursor, size: page.size }, startNow ? now : null, message.durable);
     if (!inserted) {
       if (startNow && local === null) this.rate.settle(page.size ?? 1, 0);
       const original = this.pages.duplicateOf(page.cursor, page.size);
@@ -1510,6 +1531,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     // Acks still owed (a stop at once) are moot: their pages were interrupted. The pool lets
     // what the threads printed arrive before it stops them.
     await this.pool.destroy().catch(() => {});
+    this.settleChildLogs(this.state);
     if (this.failure !== null) {
       this.rejectDone(this.failure);
       return;
@@ -1519,6 +1541,28 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
       this.emit('activity', activity);
     }
     this.resolveDone(this.summary());
+  }
+
+  /**
+   * The child logs this process's threads wrote for the job, now that they are stopped. An ended
+   * job heard of every child in them (a child's enqueue comes before its parent's end); a
+   * stopped one may not have (a thread stopped with its batch unsent): those rows are written
+   * now, as the next resume would. Left in place if that fails: the next resume copies them.
+   */
+  private settleChildLogs(state: JobState): void {
+    if (this.failure !== null) return;
+    try {
+      if (jobHasEnded(state)) {
+        removeChildLogs(childLogFiles(this.logDir, this.logKey, process.pid));
+        return;
+      }
+      this.group.begin();
+      const folded = foldChildLogs(this.pages, this.logDir, this.logKey, process.pid);
+      this.group.commit();
+      removeChildLogs(folded);
+    } catch {
+      // Kept for the next resume, which reads them again.
+    }
   }
 
   /** A write or commit failed: stop everything; what was committed stays resumable. */

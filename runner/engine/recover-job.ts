@@ -7,6 +7,7 @@ import type { TaskPage } from '../pool/worker-messages.js';
 import type { SqliteDatabase } from '../store/database.js';
 import { jobHasEnded } from '../protocol.js';
 import { ownerIsLive, type JobCounters, type JobRow, type JobStore } from '../store/job-store.js';
+import { childLogKey, foldChildLogs } from '../store/child-log.js';
 import type { PageStore } from '../store/page-store.js';
 import type { RetryPolicy } from './retry-policy.js';
 
@@ -20,6 +21,8 @@ export interface Recovery {
   failed: number;
   /** Those pages, for onPageFailed: they gave up, as a page that fails in a run does. */
   gaveUp: GaveUpPage[];
+  /** Child logs now copied into the database: to delete once the caller's transaction commits. */
+  folded: string[];
 }
 
 /** A page that gave up, waiting for its onPageFailed call. */
@@ -62,13 +65,16 @@ export function isOrphaned(row: JobRow, now = Date.now()): boolean {
 }
 
 /**
- * Settles the pages the job's last owner left running. `lastSeenAt` is when that owner was last
- * known to run it (its heartbeat, read before this process claimed the job): the attempts it cut
- * off ended then, not at this recovery, which may come hours later.
+ * Settles the pages the job's last owner left running, once the children its threads logged are
+ * in the database (child-log.ts: `logDir`). `lastSeenAt` is when that owner was last known to run
+ * it (its heartbeat, read before this process claimed the job): the attempts it cut off ended
+ * then, not at this recovery, which may come hours later.
  */
-export function recoverJob(db: SqliteDatabase, jobs: JobStore, pages: PageStore, row: JobRow, policy: RetryPolicy, lastSeenAt: number | null, now = Date.now()): Recovery {
+export function recoverJob(db: SqliteDatabase, jobs: JobStore, pages: PageStore, row: JobRow, policy: RetryPolicy, lastSeenAt: number | null, logDir: string, now = Date.now()): Recovery {
   const stoppedAt = Math.min(lastSeenAt ?? now, now);
   return db.transaction((): Recovery => {
+    // A logged child is a page like any other: it ran (it is 'running') or waited (queued).
+    const folded = foldChildLogs(pages, logDir, childLogKey(row));
     const running = pages.running();
     const interrupted = {
       name: 'Interrupted',
@@ -98,8 +104,8 @@ export function recoverJob(db: SqliteDatabase, jobs: JobStore, pages: PageStore,
     pages.adoptChildren();
 
     jobs.writeCounters(row.no, countPages(pages, row), now);
-    if (policy.mode !== 'at-most-once') return { requeued: nos.length, failed: 0, gaveUp: [] };
+    if (policy.mode !== 'at-most-once') return { requeued: nos.length, failed: 0, gaveUp: [], folded };
     const gaveUp = running.map((page): GaveUpPage => ({ page: [page.no, page.attempts, page.cursor, page.size, page.children], error: interrupted }));
-    return { requeued: 0, failed: nos.length, gaveUp };
+    return { requeued: 0, failed: nos.length, gaveUp, folded };
   })();
 }

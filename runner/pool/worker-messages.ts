@@ -81,10 +81,13 @@ export type WorkerMessage =
    * `local`: the number this thread gave the child, or null (the scheduler numbers it). With a
    * number, `started` says the thread started it at once on a credit; otherwise the thread
    * holds it (deferred) and starts it when one of its own pages ends. `durable`: the thread
-   * committed the child's row itself (with a local number only), and nothing waits for an answer.
+   * logged the child itself (with a local number only; see child-log.ts), nothing waits for an
+   * answer, and the scheduler writes its row.
    * `filtered`: the thread added the cursor to the job's cursor filter (a durable child's always is).
    */
   | { t: 'enqueue'; page: number; attempt: number; ordinal: number; cursor: string; size: number | null; request: number; local: number | null; started: boolean; durable: boolean; filtered: boolean }
+  /** A child log this thread has moved on from: its children's enqueues came before this (see child-log.ts). */
+  | { t: 'log-sealed'; file: string }
   /** A held child started on the credit a page of this thread just gave back (sent right after that page's end). */
   | { t: 'deferred-start'; page: number }
   /** Answer to a revoke: the credits this thread had not used, and the deferred children it gives back. */

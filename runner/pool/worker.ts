@@ -199,17 +199,26 @@ function flush(take = true): void {
 
 let direct: DirectEnqueue | null | undefined;
 
-/** This thread's connection for committing children itself, opened on first use; null if it cannot. */
+/** This thread's child log (and a connection to read while the cursor filter loads), opened on first use; null if it cannot. */
 function directEnqueue(): DirectEnqueue | null {
   if (direct === undefined) {
     try {
-      direct = boot.direct ? new DirectEnqueue(boot.direct) : null;
+      direct = boot.direct ? new DirectEnqueue(boot.direct, logSealed) : null;
     } catch {
       // The scheduler's path works without it.
       direct = null;
     }
   }
   return direct;
+}
+
+/**
+ * The file is sealed inside the append of its last line, before that child's enqueue is in the
+ * outbox: the scheduler, which deletes the file once what came before this message is committed,
+ * must hear of the child first.
+ */
+function logSealed(file: string): void {
+  process.nextTick(() => send({ t: 'log-sealed', file }));
 }
 
 let taking = false;
@@ -567,7 +576,7 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
       }
       const outcome = local !== null && isRecorded(run) ? (direct?.tryCommit({ no: local, parent: run.no, ordinal, cursor, size: nextSize, startedAt }, key) ?? 'unsettled') : 'unsettled';
       const durable = outcome === 'committed';
-      if (local !== null && (outcome === 'duplicate' || (!durable && mayRepeat(key, cursor, nextSize)))) {
+      if (local !== null && !durable && mayRepeat(key, cursor, nextSize)) {
         // It may repeat a page: the scheduler decides (and words the warning) before it runs.
         numbers.unshift(local);
         local = null;

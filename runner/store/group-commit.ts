@@ -5,9 +5,10 @@
  * nothing waits for is committed within a few milliseconds.
  *
  * Writes that nothing reads back before the commit (a page's end, its log lines) are kept and
- * run at the commit, so SQLite's write lock is held only while the commit runs: worker threads
- * commit their pages' children between groups (runner/pool/direct-enqueue.ts), and a group held
- * open while events keep coming would turn them all back to the scheduler.
+ * run at the commit, so SQLite's write lock is held only while the commit runs: other processes
+ * write controls, and the checkpointer takes the lock to let the WAL start over. The row of a
+ * child its thread logged already (child-log.ts) opens the transaction, since its insert tells
+ * whether its cursor is a repeat, but waits for a lazy commit like a kept write.
  */
 import { busyShare, hysteresis } from '../thread-load.js';
 import { Checkpointer } from './checkpointer.js';
@@ -19,7 +20,7 @@ const MIN_COMMIT_INTERVAL_MS = 1;
 /**
  * How long kept writes wait for a commit when nothing waits for them: a page's end need not be
  * durable at once (a crash before the commit runs the page again, as at-least-once allows), and
- * every commit takes the write lock from the worker threads for a while.
+ * every commit costs the scheduler's thread about as much for ten writes as for a hundred.
  */
 const LAZY_COMMIT_MS = 5;
 /** A group this large means events are streaming in (about 100,000 a second). */
@@ -62,6 +63,8 @@ export class GroupCommit {
   private readonly saturated: (now: number) => boolean;
   private readonly tooBusyForThreads: (now: number) => boolean;
   private open = false;
+  /** Something in the group wants its commit soon (a write that must run now, not a logged child's row). */
+  private soon = false;
   /** A group has started: writes are kept, or the transaction is open. */
   private started = false;
   /** A commit is scheduled: soon, or lazily (only kept writes, nothing waiting for them). */
@@ -118,12 +121,17 @@ export class GroupCommit {
   /**
    * Opens the shared transaction if it is not open, runs the kept writes, and schedules its
    * commit: after this, statements run inside the group and reads see every write before them.
+   * `soon` false: nothing waits for this write, and the group may wait for a lazy commit (a row
+   * whose thread logged it already, see child-log.ts), unless something else asks for one soon.
    */
-  begin(writes = 1): void {
+  begin(writes = 1, soon = true): void {
     this.note(writes);
     this.openNow();
-    // An open transaction holds the write lock: it must not wait for a lazy commit.
-    this.schedule(true);
+    // An open transaction holds the write lock, which the checkpointer waits for at times.
+    if (soon) {
+      this.soon = true;
+      this.schedule(true);
+    }
   }
 
   private openNow(): void {
@@ -156,7 +164,10 @@ export class GroupCommit {
    * through a write), since the callbacks run at once.
    */
   commitIfDue(): void {
-    if (!this.started || (!this.open && this.callbacks.length === 0)) return;
+    // A lazy group is left to its timer, open or not: a logged child's row opens the
+    // transaction, and a commit at every batch of them would cost the busiest thread a commit a
+    // batch for writes nobody waits for.
+    if (!this.started || (!this.soon && this.callbacks.length === 0)) return;
     const now = performance.now();
     if (now - this.openedAt >= MAX_GROUP_AGE_MS && !this.saturated(now)) this.commit();
   }
@@ -245,6 +256,7 @@ export class GroupCommit {
     const wasOpen = this.open;
     this.open = false;
     this.started = false;
+    this.soon = false;
     this.later = [];
     this.callbacks = [];
     try {
@@ -264,6 +276,7 @@ export class GroupCommit {
     this.lastWrites = this.writes;
     this.writes = 0;
     this.started = false;
+    this.soon = false;
     if (this.open || this.later.length > 0) {
       try {
         this.openNow();

@@ -10,7 +10,7 @@ import type { SqliteDatabase } from './database.js';
 /** The part of GroupCommit a PageStore writes through. */
 export interface WriteGroup {
   defer(statement: Statement, params: unknown[]): void;
-  begin(writes?: number): void;
+  begin(writes?: number, soon?: boolean): void;
   flush(): void;
 }
 
@@ -133,9 +133,9 @@ export class PageStore {
     else statement.run(...params);
   }
 
-  /** Before a statement that must run now: inside the group, after the writes kept. */
-  private now(): void {
-    this.group?.begin(0);
+  /** Before a statement that must run now: inside the group, after the writes kept. `soon`: see GroupCommit.begin. */
+  private now(soon = true): void {
+    this.group?.begin(0, soon);
   }
 
   /** Before a read: the writes kept so far must be in the database. */
@@ -146,11 +146,12 @@ export class PageStore {
   /**
    * Inserts a page, queued or, when `startedAt` is given, already running its first attempt.
    * Returns false when its cursor and size are already another page's. A page whose number is
-   * already this very page (same parent and ordinal) counts as inserted: the thread that started
-   * it committed it while the scheduler read of it from the thread's memory.
+   * already this very page (same parent and ordinal) counts as inserted: the scheduler read of it
+   * from its thread's memory, and its thread logged it too. `logged`: its thread's log holds it
+   * already, so nothing waits for this commit.
    */
-  insert(page: NewPage, startedAt: number | null = null): boolean {
-    this.now();
+  insert(page: NewPage, startedAt: number | null = null, logged = false): boolean {
+    this.now(!logged);
     const state = startedAt === null ? 'queued' : 'running';
     if (this.insertStmt.run(this.job, page.no, page.parent, page.ordinal, page.cursor, page.size, state, startedAt === null ? 0 : 1, startedAt).changes === 1) return true;
     return this.sameStmt.get(this.job, page.no, page.parent, page.ordinal) !== undefined;

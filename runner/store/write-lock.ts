@@ -1,16 +1,16 @@
 /**
- * A lock in shared memory between the scheduler and the worker threads of this process, over
- * SQLite's write lock. SQLite would keep two writers apart on its own, but its busy handler
- * sleeps a whole millisecond: with this, a worker thread that finds the scheduler's transaction
- * open hands its write to the scheduler instead of waiting, and the scheduler waits only the
- * few microseconds a thread's commit takes.
+ * A lock in shared memory between the writers of this process, over SQLite's write lock: the
+ * scheduler's group and the checkpointer, which takes it to let the WAL start over. SQLite would
+ * keep two writers apart on its own, but its busy handler sleeps a whole millisecond. It also
+ * carries the scheduler's word to worker threads on whether they may record children themselves
+ * (in their child logs, child-log.ts; until 2026-12-03 they committed rows under this lock).
  */
 const FREE = 0;
 const HELD = 1;
 /** Held, and someone sleeps on it: the holder wakes them when it lets go. */
 const CONTENDED = 2;
 
-/** How long the scheduler spins before it sleeps: a thread's commit takes about 20 µs. */
+/** How long a writer spins before it sleeps: most holds are a commit, tens of microseconds. */
 const SPIN_MS = 0.2;
 
 export class WriteLock {
@@ -21,9 +21,9 @@ export class WriteLock {
   }
 
   /**
-   * Whether worker threads should write at all. The scheduler says no while it is near
-   * saturation (see GroupCommit): then its groups are large, a commit costs it least per page,
-   * and every lock it has to wait for is time it does not have.
+   * Whether worker threads should record children themselves. The scheduler says no while it is
+   * near saturation (see GroupCommit): then its groups are large, a row costs it least per page,
+   * and threads that hold their messages (worker.ts) would keep it waiting for them.
    */
   get threadsMayWrite(): boolean {
     return Atomics.load(this.word, 1) === 0;

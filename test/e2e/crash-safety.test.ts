@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton, type JobActivity, type JobSummary } from '../../runner/index.js';
-import { fixture, root, tempDir, waitFor } from '../helpers.js';
+import { fixture, loggedChildren, root, tempDir, waitFor } from '../helpers.js';
 
 const CHAINS = 6;
 const PAGES = 30;
@@ -18,7 +18,7 @@ afterEach(async () => {
 interface Crash {
   db: string;
   log: string;
-  /** State of every page as SQLite held it right after the kill. */
+  /** State of every page as Baton held it right after the kill: its database, and the children its threads logged. */
   recorded: Map<string, string>;
   /** Cursors that ran before the kill, with how many times. */
   ranBefore: Map<string, number>;
@@ -46,7 +46,13 @@ async function runAndKill(processor: string, afterRuns: number): Promise<Crash> 
   const sqlite = new Database(db, { readonly: true });
   const rows = sqlite.prepare('SELECT cursor, state FROM pages').all() as { cursor: string; state: string }[];
   sqlite.close();
-  return { db, log, recorded: new Map(rows.map((row) => [JSON.parse(row.cursor) as string, row.state])), ranBefore: runs(log) };
+  const recorded = new Map(rows.map((row) => [JSON.parse(row.cursor) as string, row.state]));
+  // A logged child the scheduler had not written yet is written on resume, as its thread left it.
+  for (const child of loggedChildren(db, 'crashy')) {
+    const cursor = JSON.parse(child.cursor) as string;
+    if (!recorded.has(cursor)) recorded.set(cursor, child.startedAt === null ? 'queued' : 'running');
+  }
+  return { db, log, recorded, ranBefore: runs(log) };
 }
 
 const everyCursor = Array.from({ length: CHAINS }, (_, chain) => Array.from({ length: PAGES }, (_, n) => `${chain}:${n}`)).flat();

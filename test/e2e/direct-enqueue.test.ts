@@ -1,13 +1,14 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
 import { CursorFilter, cursorHash } from '../../runner/pool/cursor-filter.js';
 import { DirectEnqueue } from '../../runner/pool/direct-enqueue.js';
+import { ChildLogWriter, childLogDir, childLogFiles, childLogKey, foldChildLogs, readChildLog } from '../../runner/store/child-log.js';
 import { PageStore } from '../../runner/store/page-store.js';
 import { WriteLock } from '../../runner/store/write-lock.js';
-import { fixture, runUntilCase, tempDir, waitFor } from '../helpers.js';
+import { fixture, loggedChildren, runUntilCase, tempDir, waitFor } from '../helpers.js';
 
 let baton: Baton | undefined;
 afterEach(async () => {
@@ -16,8 +17,10 @@ afterEach(async () => {
 });
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** The children the threads logged for job 'j'. */
+const logged = (file: string) => loggedChildren(file, 'j');
 
-describe("a page's thread committing its child itself", () => {
+describe("a page's thread recording its child itself", () => {
   it('resolves an awaited enqueue while the scheduler thread is blocked', async () => {
     const dir = tempDir();
     const db = join(dir, 'baton.db');
@@ -27,8 +30,8 @@ describe("a page's thread committing its child itself", () => {
     const reader = new Database(db, { readonly: true });
     const childRows = (n: number) => reader.prepare('SELECT count(*) FROM pages WHERE cursor = ?').pluck().get(String(n + 1)) as number;
     // Each round blocks this thread, which is Baton's scheduler, once the page is ready to
-    // enqueue. A round can miss (the scheduler's own transaction was open when it blocked, and a
-    // thread never waits for it), so a few rounds are allowed; through the scheduler, all miss.
+    // enqueue. A round can miss (the scheduler had not yet let threads write, or the child
+    // waited for a slot), so a few rounds are allowed; through the scheduler, all miss.
     let resolvedWhileBlocked = -1;
     for (let n = 0; n < rounds - 1 && resolvedWhileBlocked < 0; n++) {
       await waitFor(() => existsSync(join(dir, `ready-${n}`)), 10_000, `page ${n} to start`);
@@ -41,8 +44,8 @@ describe("a page's thread committing its child itself", () => {
       }
       if (existsSync(join(dir, `resolved-${n}`))) {
         resolvedWhileBlocked = n;
-        // Resolved means durable: the child's row is in the file for any other connection.
-        expect(childRows(n)).toBe(1);
+        // Resolved means durable: the child is in its thread's log, for the next run to read.
+        expect(childRows(n) + loggedChildren(db, job.id).filter((c) => c.cursor === String(n + 1)).length).toBe(1);
       }
     }
     for (let n = 0; n < rounds; n++) writeFileSync(join(dir, `go-${n}`), '');
@@ -51,12 +54,12 @@ describe("a page's thread committing its child itself", () => {
     reader.close();
   });
 
-  it("starts a child on one of its thread's slots before committing it, and resolves the enqueue once the child is in the database", async () => {
+  it("starts a child on one of its thread's slots before logging it, and resolves the enqueue once the child is durable", async () => {
     const dir = tempDir();
     const db = join(dir, 'baton.db');
     baton = await Baton.open({ db });
     // The parent waits 200 ms for its thread's credits, which a loaded machine can outlast: then
-    // the child waits for a slot, and is committed before it starts. A few runs are allowed.
+    // the child waits for a slot, and is logged before it starts. A few runs are allowed.
     const startedFirst = await runUntilCase(3, async (run) => {
       const out = join(dir, `found-${run}`);
       const job = await baton!.start({ processor: fixture('checks-own-row.ts'), jobId: `own-row-${run}`, args: { db, out }, threads: 1, maxParallel: 4 });
@@ -65,19 +68,18 @@ describe("a page's thread committing its child itself", () => {
       const found = JSON.parse(readFileSync(out, 'utf8')) as { atChildStart: string; afterEnqueue: string };
       // Whichever way the child went, its parent's enqueue resolved only once it was durable.
       expect(found.afterEnqueue).toBe('present');
-      // Ran before its commit: its HTTP request, say, would be on the wire while its thread commits it.
+      // Ran before it was logged: its HTTP request, say, would be on the wire while its thread logs it.
       return found.atChildStart === 'absent';
     });
     expect(startedFirst).toBe(true);
   });
 
-  it('goes on from a child committed after its parent was given up on, and the retry does not fork the chain', async () => {
+  it('goes on from a child logged after its parent was given up on, and the retry does not fork the chain', async () => {
     baton = await Baton.open({ db: join(tempDir(), 'baton.db') });
-    // The thread commits the late child itself only when nothing stops it at that instant: the
-    // write lock free (the scheduler's commits take it), and the abort not heard yet (a loaded
+    // The thread logs the late child itself only when the abort is not heard yet (a loaded
     // machine can deliver it before the attempt blocks). Otherwise the scheduler refuses the
     // child and the retry's goes on. Either way the chain must not fork; a few runs are allowed
-    // for the late child to be committed at least once.
+    // for the late child to be logged at least once.
     const lateChildCommitted = await runUntilCase(5, async (run) => {
       const jobId = `late-${run}`;
       const job = await baton!.start({ processor: fixture('enqueues-after-given-up.ts'), jobId, threads: 1, maxParallel: 4 });
@@ -118,50 +120,50 @@ describe('DirectEnqueue', () => {
     return file;
   }
   const child = { parent: 1, ordinal: 5, size: null, startedAt: null };
-  /** A thread's connection to job 'j' of `file`. */
-  const directOn = (file: string, lock: WriteLock, cursors = CursorFilter.create(2 ** 10)) =>
-    new DirectEnqueue({ file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer });
+  /** A thread's log and connection for job 'j' of `file`. */
+  const directOn = (file: string, lock: WriteLock, cursors = CursorFilter.create(2 ** 10), sealed: string[] = []) =>
+    new DirectEnqueue({ file, jobId: 'j', logDir: childLogDir(file), synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer }, (sealedFile) => sealed.push(sealedFile));
   /** A job's file, and a thread's connection to it with its own lock. */
   async function opened() {
     const file = await jobFile();
     const lock = new WriteLock();
     return { file, lock, direct: directOn(file, lock) };
   }
+  const jobNo = (db: Database.Database) => db.prepare('SELECT no FROM jobs WHERE id = ?').pluck().get('j') as number;
+  const keyOf = (db: Database.Database) => childLogKey(db.prepare('SELECT no, created_at FROM jobs WHERE id = ?').get('j') as { no: number; created_at: number });
 
-  it('commits a child as queued, or as running its first attempt when its thread started it', async () => {
-    const { file, lock, direct } = await opened();
+  it('logs a child, which the log then holds as queued, or as running its first attempt when its thread started it', async () => {
+    const { file, direct } = await opened();
     expect(direct.tryCommit({ ...child, no: 100, cursor: '"held"' })).toBe('committed');
     expect(direct.tryCommit({ ...child, no: 101, ordinal: 6, cursor: '"started"', startedAt: 1234 })).toBe('committed');
     direct.close();
-    const rows = new Database(file, { readonly: true })
-      .prepare("SELECT no, parent, ordinal, cursor, state, attempts, started_at FROM pages WHERE no >= 100 ORDER BY no")
-      .all();
-    expect(rows).toEqual([
+    expect(logged(file)).toEqual([
+      { no: 100, parent: 1, ordinal: 5, cursor: '"held"', size: null, startedAt: null },
+      { no: 101, parent: 1, ordinal: 6, cursor: '"started"', size: null, startedAt: 1234 },
+    ]);
+    // Copied into the database (a recovery, or the end of a stopped run), they are pages.
+    const db = new Database(file);
+    const files = db.transaction(() => foldChildLogs(new PageStore(db, jobNo(db)), childLogDir(file), keyOf(db)))();
+    expect(db.prepare('SELECT no, parent, ordinal, cursor, state, attempts, started_at FROM pages WHERE no >= 100 ORDER BY no').all()).toEqual([
       { no: 100, parent: 1, ordinal: 5, cursor: '"held"', state: 'queued', attempts: 0, started_at: null },
       { no: 101, parent: 1, ordinal: 6, cursor: '"started"', state: 'running', attempts: 1, started_at: 1234 },
     ]);
-    expect(lock.tryAcquire()).toBe(true);
+    db.close();
+    expect(files).toHaveLength(1);
   });
 
-  it("leaves the child to the scheduler when the write lock is held, when the scheduler says so, or when the cursor is a page's already", async () => {
+  it("leaves the child to the scheduler when the scheduler says so, or when the cursor is a page's already", async () => {
     const { file, lock, direct } = await opened();
-    lock.tryAcquire();
-    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('unsettled');
-    lock.release();
     lock.threadsMayWrite = false;
     expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('unsettled');
     lock.threadsMayWrite = true;
     // counts-to's first page has cursor 0: a child that must not run.
-    expect(direct.tryCommit({ ...child, no: 100, cursor: '0', size: 10 })).toBe('duplicate');
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '0', size: 10 })).toBe('unsettled');
     direct.close();
-    const reader = new Database(file, { readonly: true });
-    expect(reader.prepare('SELECT count(*) FROM pages WHERE no >= 100').pluck().get()).toBe(0);
-    // Nothing left open: the lock is free, and so is SQLite's.
-    expect(lock.tryAcquire()).toBe(true);
-    reader.close();
+    expect(logged(file)).toEqual([]);
   });
 
-  it('commits a child whose cursor it claimed before starting it, which the filter then holds for every other thread', async () => {
+  it('logs a child whose cursor it claimed before starting it, which the filter then holds for every other thread', async () => {
     const file = await jobFile();
     const lock = new WriteLock();
     const cursors = CursorFilter.create(2 ** 16);
@@ -176,30 +178,55 @@ describe('DirectEnqueue', () => {
     expect(direct.tryCommit({ ...child, no: 100, cursor: '"claimed"', startedAt: 1 }, hash, true)).toBe('committed');
     other.close();
     direct.close();
+    expect(logged(file).map((c) => c.no)).toEqual([100]);
   });
 
-  it('takes a child the scheduler recorded from its memory meanwhile as committed, and a page with its cursor as a duplicate', async () => {
-    const { file, lock, direct } = await opened();
+  it('leaves a row the scheduler wrote meanwhile (read from the thread\'s memory) as it is when the log is copied in', async () => {
+    const { file, direct } = await opened();
     const scheduler = new Database(file);
-    const job = scheduler.prepare('SELECT no FROM jobs WHERE id = ?').pluck().get('j') as number;
     scheduler
-      .prepare("INSERT INTO pages (job, no, parent, ordinal, cursor, size, state, attempts, started_at) VALUES (?, 100, 1, 5, '\"early\"', NULL, 'running', 1, 1)")
-      .run(job);
-    expect(direct.tryCommit({ ...child, no: 100, cursor: '"early"', startedAt: 2 })).toBe('committed');
-    // Another child (another number) with that cursor must not run.
-    expect(direct.tryCommit({ ...child, no: 101, ordinal: 6, cursor: '"early"', startedAt: 2 })).toBe('duplicate');
+      .prepare("INSERT INTO pages (job, no, parent, ordinal, cursor, size, state, attempts, started_at) VALUES (?, 100, 1, 5, '\"early\"', NULL, 'succeeded', 1, 1)")
+      .run(jobNo(scheduler));
+    // A child that started first (its cursor claimed), which the scheduler read from the thread's memory.
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"early"', startedAt: 2 }, cursorHash('"early"', null), true)).toBe('committed');
     direct.close();
-    expect(scheduler.prepare('SELECT no, started_at FROM pages WHERE no >= 100').all()).toEqual([{ no: 100, started_at: 1 }]);
+    scheduler.transaction(() => foldChildLogs(new PageStore(scheduler, jobNo(scheduler)), childLogDir(file), keyOf(scheduler)))();
+    expect(scheduler.prepare('SELECT no, state, started_at FROM pages WHERE no >= 100').all()).toEqual([{ no: 100, state: 'succeeded', started_at: 1 }]);
     scheduler.close();
-    expect(lock.tryAcquire()).toBe(true);
   });
 
-  it("lets the scheduler record a child its thread committed meanwhile as that child, not as a repeat of a page's cursor", async () => {
+  it('moves to a new file every so many lines, and says which file it sealed', async () => {
+    const file = await jobFile();
+    const sealed: string[] = [];
+    const writer = new ChildLogWriter({ dir: childLogDir(file), job: '1.1', sync: false, onSealed: (f) => sealed.push(f), segmentLines: 2 });
+    for (let no = 100; no < 105; no++) writer.append({ ...child, no, cursor: `"${no}"` });
+    writer.close();
+    expect(sealed).toHaveLength(2);
+    expect(sealed.map(readChildLog).map((lines) => lines.map((c) => c.no))).toEqual([
+      [100, 101],
+      [102, 103],
+    ]);
+    const files = childLogFiles(childLogDir(file), '1.1');
+    expect(files).toHaveLength(3);
+    expect(files.filter((f) => !sealed.includes(f)).flatMap(readChildLog).map((c) => c.no)).toEqual([104]);
+  });
+
+  it('reads a log whose last line was cut short as if that child had not been logged, and names a damaged line with the fix', async () => {
+    const dir = tempDir();
+    const cut = join(dir, '1-1-1-1-0.log');
+    writeFileSync(cut, '[100,1,5,"\\"a\\"",null,null]\n[101,1,6,"\\"b');
+    expect(readChildLog(cut).map((c) => c.no)).toEqual([100]);
+    const damaged = join(dir, '1-1-1-1-1.log');
+    writeFileSync(damaged, '[100,1,5,"\\"a\\"",null,null]\nnot json\n');
+    expect(() => readChildLog(damaged)).toThrow(`line 2 of the child log ${damaged} is damaged: move the file aside and run again`);
+  });
+
+  it("lets the scheduler record a child its thread logged as that child, not as a repeat of a page's cursor", async () => {
     const { file, direct } = await opened();
     expect(direct.tryCommit({ ...child, no: 100, cursor: '"thread"', startedAt: 1 })).toBe('committed');
     direct.close();
     const db = new Database(file);
-    const pages = new PageStore(db, db.prepare('SELECT no FROM jobs WHERE id = ?').pluck().get('j') as number);
+    const pages = new PageStore(db, jobNo(db));
     expect(pages.insert({ no: 100, parent: 1, ordinal: 5, cursor: '"thread"', size: null }, 2)).toBe(true);
     // The same cursor from another enqueue is a repeat.
     expect(pages.insert({ no: 101, parent: 1, ordinal: 6, cursor: '"thread"', size: null }, 2)).toBe(false);
@@ -260,44 +287,30 @@ describe('DirectEnqueue', () => {
     direct.close();
   });
 
-  it("leaves the child to the scheduler at once while another connection holds SQLite's write lock, and commits again once it is let go", async () => {
+  it("logs a child while another connection holds SQLite's write lock: the thread never waits for the database", async () => {
     const { file, lock, direct } = await opened();
-    // Another process's transaction, as a CLI command or a second runner would hold it.
+    // Another process's transaction, as a CLI command or a second runner would hold it, and the
+    // scheduler's own group open (its lock taken).
     const other = new Database(file);
     other.exec('BEGIN IMMEDIATE');
-    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('unsettled');
-    // The thread's own lock is let go too, or the scheduler could never open its group again.
-    expect(lock.tryAcquire()).toBe(true);
+    lock.tryAcquire();
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('committed');
     lock.release();
     other.exec('COMMIT');
-    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('committed');
-    direct.close();
-    expect(other.prepare('SELECT cursor FROM pages WHERE no = 100').pluck().get()).toBe('"a"');
     other.close();
+    direct.close();
+    expect(logged(file).map((c) => c.cursor)).toEqual(['"a"']);
   });
 
-  it('gives its connection up for good when a failed write cannot be rolled back, letting both locks go', async () => {
-    const { file, lock, direct } = await opened();
-    // A rollback fails only when SQLite itself is in trouble (an I/O error, say): injected here.
-    const inside = direct as unknown as { rollback: { run(): never } };
-    inside.rollback = {
-      run() {
-        throw new Error('disk I/O error');
-      },
-    };
-    // A cursor SQLite cannot bind makes the insert fail inside the transaction.
-    expect(direct.tryCommit({ ...child, no: 100, cursor: {} as unknown as string })).toBe('unsettled');
+  it('leaves this child and every later one to the scheduler once its log cannot be written', async () => {
+    const file = await jobFile();
+    // The log's folder cannot be made: a file is in its place.
+    writeFileSync(childLogDir(file), '');
+    const direct = directOn(file, new WriteLock());
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('unsettled');
     expect(direct.mayTry).toBe(false);
-    expect(lock.tryAcquire()).toBe(true);
-    lock.release();
-    // Every later child is the scheduler's, even one that would commit.
-    expect(direct.tryCommit({ ...child, no: 101, cursor: '"fine"' })).toBe('unsettled');
-    // Closing the connection rolled its transaction back: another writer gets SQLite's lock.
-    const other = new Database(file, { timeout: 0 });
-    other.exec('BEGIN IMMEDIATE');
-    expect(other.prepare('SELECT count(*) FROM pages WHERE no >= 100').pluck().get()).toBe(0);
-    other.exec('ROLLBACK');
-    other.close();
+    rmSync(childLogDir(file));
+    expect(direct.tryCommit({ ...child, no: 101, cursor: '"b"' })).toBe('unsettled');
     direct.close();
   });
 });

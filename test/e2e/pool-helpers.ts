@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { CursorFilter } from '../../runner/pool/cursor-filter.js';
 import { PagePool } from '../../runner/pool/page-pool.js';
 import type { TaskPage } from '../../runner/pool/worker-messages.js';
+import { childLogDir } from '../../runner/store/child-log.js';
 import { openDatabase } from '../../runner/store/database.js';
 import { WriteLock } from '../../runner/store/write-lock.js';
 import { tempDir } from '../helpers.js';
@@ -28,7 +29,7 @@ export function startPagePool(source: string, threadsMayWrite = true, { threads 
   lock.threadsMayWrite = threadsMayWrite;
   const cursors = CursorFilter.create(2 ** 10);
   if (cursorsComplete) cursors.markComplete();
-  const pool = new PagePool({ boot: { jobId: 'j', argsJson: '{}', threads, direct: { file, jobId: 'j', synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer } }, threads });
+  const pool = new PagePool({ boot: { jobId: 'j', argsJson: '{}', threads, direct: { file, jobId: 'j', logDir: childLogDir(file), synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer } }, threads });
   return { pool, bundle };
 }
 

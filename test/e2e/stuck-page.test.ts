@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
 import type { AttemptInfo } from '../../runner/protocol.js';
+import { childLogDir } from '../../runner/store/child-log.js';
 import { fixture, root, runUntilCase, tempDir, waitFor } from '../helpers.js';
 
 let baton: Baton | undefined;
@@ -366,39 +365,32 @@ describe('stuck pages', () => {
     expect(readBeforeCommit).toBe(true);
   });
 
-  it('answers the parent of a child read from its blocked thread when the thread, its commit refused by a locked database, then asks the scheduler for it', async () => {
+  it('answers the parent of a child read from its blocked thread when the thread, its log unwritable, then asks the scheduler for it', async () => {
     const db = join(tempDir(), 'baton.db');
+    // A file where the threads' child logs would go: a thread's first line fails, and it asks
+    // the scheduler instead, as it would with a full disk.
+    writeFileSync(childLogDir(db), '');
     baton = await Baton.open({ db });
     const askedScheduler = await runUntilCase(3, async (run) => {
       const dir = tempDir();
       const files = { startedFile: join(dir, 'started'), goFile: join(dir, 'go'), wentFile: join(dir, 'went'), answeredFile: join(dir, 'answered') };
-      const holder = new Worker(join(root, 'test', 'fixtures', 'hold-write-lock.mjs'), { workerData: { db, goFile: files.goFile, wentFile: files.wentFile, holdMs: 200 } });
-      try {
-        await once(holder, 'message');
-        const jobId = `asks-${run}`;
-        const job = await baton!.start({ processor: fixture('child-blocks-then-lets-go.ts'), args: { ...files, blockMs: 1000 }, jobId, threads: 1, maxParallel: 4 });
-        await waitFor(() => existsSync(files.startedFile), 10_000, 'page 1 to start');
-        // Committed before it started (its thread held no credit yet): not this case.
-        const startedFirst = !(await baton!.pages(jobId)).some((page) => page.cursor === 1);
-        if (startedFirst) {
-          // Only the scheduler can record it now, from the thread's memory, at a stuck check.
-          await waitFor(async () => (await baton!.pages(jobId)).some((page) => page.cursor === 1), 10_000, 'page 1 read from its thread');
-          // Another connection holds the write lock when page 1 lets go: its thread's commit of
-          // page 1 fails, so the thread asks the scheduler, which recorded page 1 already.
-          holder.postMessage('hold');
-          expect((await once(holder, 'message'))[0]).toBe('released');
-        } else {
-          writeFileSync(files.goFile, '');
-        }
-        expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 3, succeeded: 3, failed: 0 } });
-        expect((await baton!.pages(jobId)).map((page) => page.cursor)).toEqual([0, 1, 2]);
-        // Page 0's first attempt still waited for that answer: without it, its thread would be
-        // stopped with the wait unanswered.
-        if (startedFirst) expect(existsSync(files.answeredFile)).toBe(true);
-        return startedFirst;
-      } finally {
-        await holder.terminate();
+      const jobId = `asks-${run}`;
+      const job = await baton!.start({ processor: fixture('child-blocks-then-lets-go.ts'), args: { ...files, blockMs: 1000 }, jobId, threads: 1, maxParallel: 4 });
+      await waitFor(() => existsSync(files.startedFile), 10_000, 'page 1 to start');
+      // Sent to the scheduler before it started (its thread held no credit yet): not this case.
+      const startedFirst = !(await baton!.pages(jobId)).some((page) => page.cursor === 1);
+      if (startedFirst) {
+        // Only the scheduler can record it now, from the thread's memory, at a stuck check.
+        await waitFor(async () => (await baton!.pages(jobId)).some((page) => page.cursor === 1), 10_000, 'page 1 read from its thread');
       }
+      // Page 1 lets go: its thread cannot log it, so it asks the scheduler, which recorded it already.
+      writeFileSync(files.goFile, '');
+      expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 3, succeeded: 3, failed: 0 } });
+      expect((await baton!.pages(jobId)).map((page) => page.cursor)).toEqual([0, 1, 2]);
+      // Page 0's first attempt still waited for that answer: without it, its thread would be
+      // stopped with the wait unanswered.
+      if (startedFirst) expect(existsSync(files.answeredFile)).toBe(true);
+      return startedFirst;
     });
     expect(askedScheduler).toBe(true);
   });
