@@ -17,7 +17,7 @@ import { quoteArg, shownPath, synchronousOf, translateSqliteError, type Database
 import type { GroupCommit } from '../store/group-commit.js';
 import { acquireDatabase, type SharedDatabase } from '../store/shared-database.js';
 import { JobStore, ownerIsLive, summarize, type JobCounters, type JobRow } from '../store/job-store.js';
-import { childLogDir, removeChildLogs } from '../store/child-log.js';
+import { childLogDir, childLogRun, removeChildLogs } from '../store/child-log.js';
 import { PageStore } from '../store/page-store.js';
 import { Job } from './job.js';
 import { JobFeed, type ProblemListener, type Unsubscribe } from './job-feed.js';
@@ -425,7 +425,7 @@ export class Baton {
   private createPool(jobId: string, argsJson: string, threads: number): PagePool {
     // A smaller log file than the default, for tests that watch files come and go.
     const logSegmentLines = Number(process.env.BATON_CHILD_LOG_LINES) || undefined;
-    const direct = { file: resolve(this.dbPath), jobId, logDir: this.logDir, logSegmentLines, synchronous: synchronousOf(this.db), lock: this.group.lock.buffer, cursors: CursorFilter.create().buffer } as const;
+    const direct = { file: resolve(this.dbPath), jobId, logDir: this.logDir, logRun: childLogRun(), logSegmentLines, synchronous: synchronousOf(this.db), lock: this.group.lock.buffer, cursors: CursorFilter.create().buffer } as const;
     return new PagePool({ boot: { jobId, argsJson, threads, direct }, threads });
   }
 

@@ -1544,20 +1544,24 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
   }
 
   /**
-   * The child logs this process's threads wrote for the job, now that they are stopped. An ended
-   * job heard of every child in them (a child's enqueue comes before its parent's end); a
-   * stopped one may not have (a thread stopped with its batch unsent): those rows are written
-   * now, as the next resume would. Left in place if that fails: the next resume copies them.
+   * The child logs of this run, now that its threads are stopped. An ended job heard of every
+   * child in them (a child's enqueue comes before its parent's end), and no line of it matters
+   * any more: every file of the job goes. A stopped run may not have heard of some (a thread
+   * stopped with its batch unsent): those rows are written now, as the next resume would, unless
+   * a resume has taken the job meanwhile (it read the files then). Left in place if that fails:
+   * the next resume reads them.
    */
   private settleChildLogs(state: JobState): void {
-    if (this.failure !== null) return;
+    const run = this.pool.childLogRun;
+    if (this.failure !== null || run === null) return;
     try {
       if (jobHasEnded(state)) {
-        removeChildLogs(childLogFiles(this.logDir, this.logKey, process.pid));
+        removeChildLogs(childLogFiles(this.logDir, this.logKey));
         return;
       }
+      if (this.jobs.getByNo(this.no).owner !== null) return;
       this.group.begin();
-      const folded = foldChildLogs(this.pages, this.logDir, this.logKey, process.pid);
+      const folded = foldChildLogs(this.pages, this.logDir, this.logKey, run);
       this.group.commit();
       removeChildLogs(folded);
     } catch {

@@ -20,6 +20,8 @@ export interface DirectEnqueueTarget {
   jobId: string;
   /** Where the thread's child logs go (childLogDir of the file). */
   logDir: string;
+  /** The run the pool's threads log for (childLogRun). */
+  logRun: string;
   /** Lines to a log file before the next (SEGMENT_LINES unless set, as tests do). */
   logSegmentLines?: number;
   synchronous: 'NORMAL' | 'FULL';
@@ -46,7 +48,7 @@ export class DirectEnqueue {
   private readonly cursors: CursorFilter;
   private readonly log: ChildLogWriter;
   private readonly existing;
-  /** The database could not be read, or the log written: every later child takes the scheduler's path. */
+  /** The log could not be written: every later child takes the scheduler's path. */
   private broken = false;
 
   constructor(target: DirectEnqueueTarget, onSealed: (file: string) => void) {
@@ -58,7 +60,7 @@ export class DirectEnqueue {
     const job = this.db.prepare<[string], { no: number; created_at: number }>('SELECT no, created_at FROM jobs WHERE id = ?').get(target.jobId);
     if (job === undefined) throw new Error(`job ${target.jobId} is not in ${target.file}`);
     this.job = job.no;
-    this.log = new ChildLogWriter({ dir: target.logDir, job: childLogKey(job), sync: target.synchronous === 'FULL', onSealed, segmentLines: target.logSegmentLines });
+    this.log = new ChildLogWriter({ dir: target.logDir, job: childLogKey(job), run: target.logRun, sync: target.synchronous === 'FULL', onSealed, segmentLines: target.logSegmentLines });
     this.existing = this.db.prepare<[number, string, number], number>('SELECT 1 FROM pages WHERE job = ? AND cursor = ? AND ifnull(size, -1) = ?').pluck();
   }
 
@@ -71,7 +73,6 @@ export class DirectEnqueue {
    */
   mayBeTaken(cursor: string, size: number | null, hash = cursorHash(cursor, size)): boolean {
     if (this.cursors.complete) return this.cursors.mayHave(hash);
-    if (this.broken) return true;
     try {
       return this.existing.get(this.job, cursor, size ?? -1) !== undefined;
     } catch {

@@ -64,9 +64,12 @@ export class PagePool {
 
   /** The job's cursor filter, shared with the threads; null when they never commit themselves. */
   readonly cursorFilter: CursorFilter | null;
+  /** The run whose child logs the threads write (see child-log.ts); null when they never log. */
+  readonly childLogRun: string | null;
 
   constructor(private readonly options: PagePoolOptions) {
     this.cursorFilter = options.boot.direct ? new CursorFilter(options.boot.direct.cursors) : null;
+    this.childLogRun = options.boot.direct?.logRun ?? null;
     this.piscina = new Piscina({
       filename: compiledEntry(import.meta.url, 'worker-entry.cjs'),
       minThreads: options.threads,

@@ -11,6 +11,7 @@
  * process (the page cache keeps it). With `durability: 'full'` each line is synced, as each
  * commit then is.
  */
+import { randomBytes } from 'node:crypto';
 import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -38,10 +39,17 @@ export function childLogKey(job: { no: number; created_at: number }): string {
   return `${job.no}.${job.created_at}`;
 }
 
+/** Names one run of a job in this process (one pool): its files are the run's to settle when it ends. */
+export function childLogRun(): string {
+  return `${process.pid}.${randomBytes(4).toString('hex')}`;
+}
+
 export interface ChildLogOptions {
   dir: string;
   /** The job's childLogKey. */
   job: string;
+  /** The run's: its pool's threads' files all carry it (see childLogRun). */
+  run: string;
   /** Sync each line (durability 'full'). */
   sync: boolean;
   /** Called with a file once the thread has moved on to the next: nothing more is written to it. */
@@ -59,8 +67,8 @@ export class ChildLogWriter {
   private readonly segmentLines: number;
 
   constructor(private readonly options: ChildLogOptions) {
-    // Unique to this thread of this process; every file of the job is read back by its prefix.
-    this.prefix = `${options.job}-${process.pid}-${threadId}-${Date.now()}`;
+    // Unique to this thread of this run; every file of the job, or of the run, is read back by its prefix.
+    this.prefix = `${options.job}-${options.run}-${threadId}`;
     this.segmentLines = options.segmentLines ?? SEGMENT_LINES;
   }
 
@@ -92,11 +100,11 @@ export class ChildLogWriter {
 }
 
 /**
- * The job's log files in `dir`, or only those a process wrote (`pid`), in no particular order:
- * a row does not depend on another's.
+ * The job's log files in `dir`, or only those of one run (`run`), in no particular order: a row
+ * does not depend on another's.
  */
-export function childLogFiles(dir: string, job: string, pid?: number): string[] {
-  const prefix = pid === undefined ? `${job}-` : `${job}-${pid}-`;
+export function childLogFiles(dir: string, job: string, run?: string): string[] {
+  const prefix = run === undefined ? `${job}-` : `${job}-${run}-`;
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -136,12 +144,12 @@ export function readChildLog(file: string): LoggedChild[] {
 }
 
 /**
- * Writes every child the job's logs hold (or a process's: `pid`) that the database lacks (a row it
+ * Writes every child the job's logs hold (or one run's: `run`) that the database lacks (a row it
  * has is left as it is).
  * Run it inside the caller's transaction; delete the files it returns once that has committed.
  */
-export function foldChildLogs(pages: PageStore, dir: string, job: string, pid?: number): string[] {
-  const files = childLogFiles(dir, job, pid);
+export function foldChildLogs(pages: PageStore, dir: string, job: string, run?: string): string[] {
+  const files = childLogFiles(dir, job, run);
   for (const file of files) {
     for (const child of readChildLog(file)) pages.insert(child, child.startedAt);
   }

@@ -122,7 +122,7 @@ describe('DirectEnqueue', () => {
   const child = { parent: 1, ordinal: 5, size: null, startedAt: null };
   /** A thread's log and connection for job 'j' of `file`. */
   const directOn = (file: string, lock: WriteLock, cursors = CursorFilter.create(2 ** 10), sealed: string[] = []) =>
-    new DirectEnqueue({ file, jobId: 'j', logDir: childLogDir(file), synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer }, (sealedFile) => sealed.push(sealedFile));
+    new DirectEnqueue({ file, jobId: 'j', logDir: childLogDir(file), logRun: 'test', synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer }, (sealedFile) => sealed.push(sealedFile));
   /** A job's file, and a thread's connection to it with its own lock. */
   async function opened() {
     const file = await jobFile();
@@ -198,7 +198,7 @@ describe('DirectEnqueue', () => {
   it('moves to a new file every so many lines, and says which file it sealed', async () => {
     const file = await jobFile();
     const sealed: string[] = [];
-    const writer = new ChildLogWriter({ dir: childLogDir(file), job: '1.1', sync: false, onSealed: (f) => sealed.push(f), segmentLines: 2 });
+    const writer = new ChildLogWriter({ dir: childLogDir(file), job: '1.1', run: 'test', sync: false, onSealed: (f) => sealed.push(f), segmentLines: 2 });
     for (let no = 100; no < 105; no++) writer.append({ ...child, no, cursor: `"${no}"` });
     writer.close();
     expect(sealed).toHaveLength(2);

@@ -29,7 +29,7 @@ export function startPagePool(source: string, threadsMayWrite = true, { threads 
   lock.threadsMayWrite = threadsMayWrite;
   const cursors = CursorFilter.create(2 ** 10);
   if (cursorsComplete) cursors.markComplete();
-  const pool = new PagePool({ boot: { jobId: 'j', argsJson: '{}', threads, direct: { file, jobId: 'j', logDir: childLogDir(file), synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer } }, threads });
+  const pool = new PagePool({ boot: { jobId: 'j', argsJson: '{}', threads, direct: { file, jobId: 'j', logDir: childLogDir(file), logRun: 'test', synchronous: 'NORMAL', lock: lock.buffer, cursors: cursors.buffer } }, threads });
   return { pool, bundle };
 }
 
