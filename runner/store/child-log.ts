@@ -72,10 +72,15 @@ export class ChildLogWriter {
     this.segmentLines = options.segmentLines ?? SEGMENT_LINES;
   }
 
-  /** Throws when the line could not be written: the caller leaves the child to the scheduler. */
+  /**
+   * Throws when the line could not be written whole: the caller leaves the child to the
+   * scheduler, and writes no more here (a part of a line, left last, reads as never written).
+   */
   append(child: LoggedChild): void {
     const fd = this.fd ?? this.open();
-    writeSync(fd, `${JSON.stringify([child.no, child.parent, child.ordinal, child.cursor, child.size, child.startedAt])}\n`);
+    const line = Buffer.from(`${JSON.stringify([child.no, child.parent, child.ordinal, child.cursor, child.size, child.startedAt])}\n`);
+    // A file takes a write whole unless the disk is full.
+    if (writeSync(fd, line) !== line.length) throw new Error(`${this.file}: short write (is the disk full?)`);
     if (this.options.sync) fdatasyncSync(fd);
     if (++this.lines >= this.segmentLines) this.seal();
   }
