@@ -2,7 +2,8 @@
  * Runs one job in this process. Page events from the worker threads are recorded as they
  * arrive, in the process's shared write group (GroupCommit: ends and starts are kept for its
  * commit); an enqueue is acknowledged only once that group has committed. A child its thread
- * committed itself (`durable`) is only booked here: its row is already in the database.
+ * logged itself (`durable`, see store/child-log.ts) is already durable: its row is written here,
+ * and nobody waits for that commit.
  *
  * In at-least-once mode a new page may start before the commit that records it: if the process
  * dies first, its parent is still 'running' in SQLite, so both run again on resume, which
@@ -1321,7 +1322,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
         unread.add(threadId);
         continue;
       }
-      // Children the thread committed (started or held) and held children it started: heard of
+      // Children the thread logged (started or held) and held children it started: heard of
       // now, in order, so that one blocking the thread can be blamed rather than the page that
       // enqueued it, whose end may wait in the same batch. A held child's start is checked as it
       // comes, since its enqueue may come just before it.
@@ -1355,7 +1356,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
 
   /**
    * Whether a message read from a running thread's memory tells of a child's start that the
-   * scheduler has not heard of: a child the thread committed or started itself (an enqueue
+   * scheduler has not heard of: a child the thread logged or started itself (an enqueue
    * already heard has moved its parent's count of children past it), or the start of one it
    * held. A child started before its commit is recorded here then (see startThenCommit in
    * worker.ts): a thread it blocks must be known to run it, or its parent is blamed.

@@ -85,7 +85,7 @@ const HOLD_MS = 3;
 
 /**
  * Whether the scheduler can hear of it late: a page's end whose slot stays with this thread, a
- * child already committed here, a log line, progress. Not a slot given back (the scheduler may
+ * child already logged here, a log line, progress. Not a slot given back (the scheduler may
  * have a page for it) nor an enqueue it must commit (the page waits for the answer).
  */
 function nobodyWaits(message: WorkerMessage): boolean {
@@ -163,7 +163,7 @@ function noteWhileHeld(message: WorkerMessage): boolean {
       // Noted (or sent at once) by sendLog, whenever its batch goes.
       return true;
     case 'enqueue':
-      // Noted by enqueueNextPage when it matters (a child started or committed here).
+      // Noted by enqueueNextPage when it matters (a child started or logged here).
       return message.durable;
     case 'progress':
       // Counted again from the page's end; a page that has not ended runs again.
@@ -321,15 +321,15 @@ interface PageRun {
 }
 
 /**
- * Whether a child this thread started is in the database yet: committed here, or acknowledged
- * by the scheduler. Until then its own children are not committed here, since the scheduler
+ * Whether a child this thread started is durable yet: logged here, or acknowledged by the
+ * scheduler. Until then its own children are not logged here, since the scheduler
  * may still refuse it (a cursor already a page's) and its children would point at no page.
  */
 interface ChildRecord {
   committed: boolean;
 }
 
-/** Whether the page's own row is in the database, so that a child of it may be committed here. */
+/** Whether the page is durable (in the database or this thread's log), so that a child of it may be logged here. */
 function isRecorded(run: PageRun): boolean {
   return run.origin === null || run.origin.committed;
 }
@@ -590,15 +590,15 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
         // Other threads see it on its way to the scheduler, and let the scheduler decide a repeat.
         direct?.noteSent(key);
       }
-      // In the filter now: committed here (tryCommit adds it), or noted just above.
+      // In the filter now: logged here (tryCommit adds it), or noted just above.
       const filtered = direct !== null;
       const enqueue: UnsentEnqueue = { t: 'enqueue', page: run.no, attempt: run.attempt, ordinal, cursor, size: nextSize, request, local, started, durable, filtered };
       const acknowledged = durable ? Promise.resolve() : new Promise<void>((resolve, reject) => requests.set(request, { resolve, reject, origin, key }));
-      // Noted until its batch goes: the scheduler must learn of a child this thread committed or
+      // Noted until its batch goes: the scheduler must learn of a child this thread logged or
       // started even if a page blocks this thread first (the child started below, say).
       const noted = (durable || started) && unsent.add(enqueue);
-      // The page waits for the scheduler's answer; or, committed here, the child is in the
-      // database, and only a batch in flight tells the scheduler of it if it cannot be noted.
+      // The page waits for the scheduler's answer; or, logged here, the child is in this
+      // thread's log, and only a batch in flight tells the scheduler of it if it cannot be noted.
       send(enqueue, !durable);
       // Not noted (its JSON too big for the buffer): sent now, before the child can block the thread.
       if ((durable || started) && !noted) flush(false);
@@ -632,22 +632,23 @@ function createContext(run: PageRun, cursorJson: string, size: number | null): P
   };
 }
 
-/** Commits of children that started first (see startThenCommit), in the order they started. */
+/** Records (log lines) of children that started first (see startThenCommit), in the order they started. */
 const unsettled: (() => UnsentEnqueue)[] = [];
 
 /**
  * A child that starts at once on a credit, with a cursor no page has (the job's cursor filter, or
- * the database while the filter loads, says so for certain), starts before its commit.
- * At-least-once allows it (only that mode grants credits): until the commit its parent is still
- * running in SQLite, so a crash runs both again. The commit runs on a process.nextTick queued
- * after the child's first synchronous run, so after the ticks that run queued: Node writes an
- * HTTP request on one, and the child's round trip then covers its commit, which took a fifth of
- * each step of a chain bound by its fetch. Until then its enqueue keeps its place in the outbox,
- * and nothing leaves before it is settled (the scheduler hears of the child before anything the
- * child sends); it is noted in shared memory as one for the scheduler to record, should the child
- * block the thread first (the scheduler then records it, and the commit here finds it recorded).
- * A child of this child enqueued before the commit takes the scheduler's path: its parent is not
- * recorded yet.
+ * the database while the filter loads, says so for certain), starts before its record (its
+ * line in this thread's child log; the name is from when that was a commit). At-least-once
+ * allows it (only that mode grants credits): until the record its parent is still running in
+ * SQLite, so a crash runs both again. The record is written on a process.nextTick queued after
+ * the child's first synchronous run, so after the ticks that run queued: Node writes an HTTP
+ * request on one, and the child's round trip then covers its record (as a commit, a fifth of
+ * each step of a chain bound by its fetch). Until then its enqueue keeps its place in the
+ * outbox, and nothing leaves before it is settled (the scheduler hears of the child before
+ * anything the child sends); it is noted in shared memory as one for the scheduler to record,
+ * should the child block the thread first (the scheduler then records it, and takes the
+ * thread's later word of it as that child). A child of this child enqueued before the record
+ * takes the scheduler's path: its parent is not recorded yet.
  */
 function startThenCommit(run: PageRun, enqueue: UnsentEnqueue, startedAt: number, key: number, direct: DirectEnqueue): Promise<void> {
   const { local, ordinal, cursor, size } = enqueue;
@@ -665,8 +666,8 @@ function startThenCommit(run: PageRun, enqueue: UnsentEnqueue, startedAt: number
       origin.committed = enqueue.durable;
       if (enqueue.durable) resolve();
       else {
-        // The lock was taken, or another thread started the same cursor just now: the scheduler
-        // records the child, or aborts the later of the two.
+        // The scheduler no longer lets threads write, or the log failed: the scheduler records
+        // the child, or aborts it if another thread started the same cursor just now.
         enqueue.request = nextRequest++;
         pending.set(key, (pending.get(key) ?? 0) + 1);
         requests.set(enqueue.request, { resolve, reject, origin, key });
