@@ -67,10 +67,16 @@ export function peakConcurrency(attempts: { startedAt: number; endedAt: number |
 
 /** The children the worker threads logged for a job of the database `db`, and not yet deleted (see runner/store/child-log.ts). */
 export function loggedChildren(db: string, jobId: string): LoggedChild[] {
+  const key = jobLogKey(db, jobId);
+  return key === null ? [] : childLogFiles(childLogDir(db), key).flatMap(readChildLog);
+}
+
+/** The childLogKey of a job of the database `db`, read from its row; null when there is no such job. */
+export function jobLogKey(db: string, jobId: string): string | null {
   const reader = new Database(db, { readonly: true });
   try {
     const job = reader.prepare<[string], { no: number; created_at: number }>('SELECT no, created_at FROM jobs WHERE id = ?').get(jobId);
-    return job ? childLogFiles(childLogDir(db), childLogKey(job)).flatMap(readChildLog) : [];
+    return job ? childLogKey(job) : null;
   } finally {
     reader.close();
   }

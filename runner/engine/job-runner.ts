@@ -549,7 +549,8 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     // A durable child is in its thread's log already, and runs (or waits there) as it was
     // logged. Its insert can still find its cursor taken: another thread handed on the same new
     // cursor at the same moment, and the scheduler heard of that one first. Then it is refused
-    // as any repeat is, and stopped (the log's line is ignored on recovery for the same reason).
+    // as any repeat is, and stopped; recovery's INSERT OR IGNORE skips its line, whose cursor is
+    // the other page's.
     const inserted = this.pages.insert({ no: page.no, parent: message.page, ordinal: message.ordinal, cursor: page.cursor, size: page.size }, startNow ? now : null, message.durable);
     if (!inserted) {
       if (startNow && local === null) this.rate.settle(page.size ?? 1, 0);
@@ -1532,7 +1533,7 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
     // Acks still owed (a stop at once) are moot: their pages were interrupted. The pool lets
     // what the threads printed arrive before it stops them.
     await this.pool.destroy().catch(() => {});
-    this.settleChildLogs(this.state);
+    this.settleChildLogs();
     if (this.failure !== null) {
       this.rejectDone(this.failure);
       return;
@@ -1552,11 +1553,11 @@ export class JobRunner extends EventEmitter<RunnerEvents> {
    * a resume has taken the job meanwhile (it read the files then). Left in place if that fails:
    * the next resume reads them.
    */
-  private settleChildLogs(state: JobState): void {
+  private settleChildLogs(): void {
     const run = this.pool.childLogRun;
     if (this.failure !== null || run === null) return;
     try {
-      if (jobHasEnded(state)) {
+      if (jobHasEnded(this.state)) {
         removeChildLogs(childLogFiles(this.logDir, this.logKey));
         return;
       }

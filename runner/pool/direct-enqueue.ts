@@ -30,9 +30,6 @@ export interface DirectEnqueueTarget {
   cursors: SharedArrayBuffer;
 }
 
-/** startedAt: when it starts at once (on a credit), it is recorded as running its first attempt. */
-export type DirectChild = LoggedChild;
-
 /** What became of a child the thread tried to commit itself. */
 export type DirectOutcome =
   /** In the thread's child log: it may start, and its parent's enqueue may resolve. */
@@ -106,7 +103,7 @@ export class DirectEnqueue {
    * same new cursor at the same moment may both log it: the scheduler, whose insert finds the
    * second, stops that one and warns, as it does for a repeat it hears of first.
    */
-  tryCommit(child: DirectChild, hash = cursorHash(child.cursor, child.size), claimed = false): DirectOutcome {
+  tryCommit(child: LoggedChild, hash = cursorHash(child.cursor, child.size), claimed = false): DirectOutcome {
     if (!this.mayTry) return 'unsettled';
     if (!claimed && this.mayBeTaken(child.cursor, child.size, hash)) return 'unsettled';
     // Before the line: the filter holds at least every page logged or committed.

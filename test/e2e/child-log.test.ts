@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
 import type { WorkerMessage } from '../../runner/pool/worker-messages.js';
 import { childLogDir, childLogKey } from '../../runner/store/child-log.js';
-import { fixture, loggedChildren, root, runUntilCase, tempDir, waitFor } from '../helpers.js';
+import { fixture, jobLogKey, loggedChildren, root, runUntilCase, tempDir, waitFor } from '../helpers.js';
 
 let baton: Baton | undefined;
 afterEach(async () => {
@@ -16,6 +16,16 @@ afterEach(async () => {
 });
 
 const filesIn = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+
+/** A database in a fresh folder with job `jobId` of counts-to, paused and left by its process. */
+async function pausedJob(jobId: string): Promise<{ dir: string; db: string }> {
+  const dir = tempDir();
+  const db = join(dir, 'baton.db');
+  baton = await Baton.open({ db });
+  await baton.start({ processor: fixture('counts-to.ts'), args: { total: 10 }, jobId, paused: true });
+  await baton.close();
+  return { dir, db };
+}
 
 describe("the children a page's thread logs", () => {
   it('are deleted file by file as the scheduler writes them while the job runs, and none is left when it ends', async () => {
@@ -132,11 +142,7 @@ describe("the children a page's thread logs", () => {
   });
 
   it("of another database's job of the same number (one deleted and made anew beside them) are left alone", async () => {
-    const dir = tempDir();
-    const db = join(dir, 'baton.db');
-    baton = await Baton.open({ db });
-    await baton.start({ processor: fixture('counts-to.ts'), args: { total: 10 }, jobId: 'fresh', paused: true });
-    await baton.close();
+    const { db } = await pausedJob('fresh');
     baton = await Baton.open({ db });
     // Job 1 of the database that was here before, created at another time.
     const stray = join(childLogDir(db), `${childLogKey({ no: 1, created_at: 1_000 })}-1-1-1-0.log`);
@@ -150,15 +156,8 @@ describe("the children a page's thread logs", () => {
   });
 
   it('when damaged, keep the job from resuming with one line that names the file and the fix, and nothing changes', async () => {
-    const dir = tempDir();
-    const db = join(dir, 'baton.db');
-    baton = await Baton.open({ db });
-    await baton.start({ processor: fixture('counts-to.ts'), args: { total: 10 }, jobId: 'damaged', paused: true });
-    await baton.close();
-    const reader = new Database(db, { readonly: true });
-    const key = childLogKey(reader.prepare('SELECT no, created_at FROM jobs WHERE id = ?').get('damaged') as { no: number; created_at: number });
-    reader.close();
-    const damaged = join(childLogDir(db), `${key}-1-1-1-0.log`);
+    const { dir, db } = await pausedJob('damaged');
+    const damaged = join(childLogDir(db), `${jobLogKey(db, 'damaged')}-1-1-1-0.log`);
     mkdirSync(childLogDir(db), { recursive: true });
     writeFileSync(damaged, '[9,1,0,"\\"x\\"",null,null]\nnot a line\n');
     baton = await Baton.open({ db });

@@ -5,10 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
 import { CursorFilter, cursorHash } from '../../runner/pool/cursor-filter.js';
 import { DirectEnqueue } from '../../runner/pool/direct-enqueue.js';
-import { ChildLogWriter, childLogDir, childLogFiles, childLogKey, foldChildLogs, readChildLog } from '../../runner/store/child-log.js';
+import { ChildLogWriter, childLogDir, childLogFiles, foldChildLogs, readChildLog } from '../../runner/store/child-log.js';
 import { PageStore } from '../../runner/store/page-store.js';
 import { WriteLock } from '../../runner/store/write-lock.js';
-import { fixture, loggedChildren, runUntilCase, tempDir, waitFor } from '../helpers.js';
+import { fixture, jobLogKey, loggedChildren, runUntilCase, tempDir, waitFor } from '../helpers.js';
 
 let baton: Baton | undefined;
 afterEach(async () => {
@@ -130,7 +130,6 @@ describe('DirectEnqueue', () => {
     return { file, lock, direct: directOn(file, lock) };
   }
   const jobNo = (db: Database.Database) => db.prepare('SELECT no FROM jobs WHERE id = ?').pluck().get('j') as number;
-  const keyOf = (db: Database.Database) => childLogKey(db.prepare('SELECT no, created_at FROM jobs WHERE id = ?').get('j') as { no: number; created_at: number });
 
   it('logs a child, which the log then holds as queued, or as running its first attempt when its thread started it', async () => {
     const { file, direct } = await opened();
@@ -143,7 +142,7 @@ describe('DirectEnqueue', () => {
     ]);
     // Copied into the database (a recovery, or the end of a stopped run), they are pages.
     const db = new Database(file);
-    const files = db.transaction(() => foldChildLogs(new PageStore(db, jobNo(db)), childLogDir(file), keyOf(db)))();
+    const files = db.transaction(() => foldChildLogs(new PageStore(db, jobNo(db)), childLogDir(file), jobLogKey(file, 'j')!))();
     expect(db.prepare('SELECT no, parent, ordinal, cursor, state, attempts, started_at FROM pages WHERE no >= 100 ORDER BY no').all()).toEqual([
       { no: 100, parent: 1, ordinal: 5, cursor: '"held"', state: 'queued', attempts: 0, started_at: null },
       { no: 101, parent: 1, ordinal: 6, cursor: '"started"', state: 'running', attempts: 1, started_at: 1234 },
@@ -190,7 +189,7 @@ describe('DirectEnqueue', () => {
     // A child that started first (its cursor claimed), which the scheduler read from the thread's memory.
     expect(direct.tryCommit({ ...child, no: 100, cursor: '"early"', startedAt: 2 }, cursorHash('"early"', null), true)).toBe('committed');
     direct.close();
-    scheduler.transaction(() => foldChildLogs(new PageStore(scheduler, jobNo(scheduler)), childLogDir(file), keyOf(scheduler)))();
+    scheduler.transaction(() => foldChildLogs(new PageStore(scheduler, jobNo(scheduler)), childLogDir(file), jobLogKey(file, 'j')!))();
     expect(scheduler.prepare('SELECT no, state, started_at FROM pages WHERE no >= 100').all()).toEqual([{ no: 100, state: 'succeeded', started_at: 1 }]);
     scheduler.close();
   });
