@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
@@ -311,5 +312,24 @@ describe('DirectEnqueue', () => {
     rmSync(childLogDir(file));
     expect(direct.tryCommit({ ...child, no: 101, cursor: '"b"' })).toBe('unsettled');
     direct.close();
+  });
+
+  it.runIf(existsSync('/dev/full'))('leaves the child to the scheduler when the disk is full, and logs nothing more', async () => {
+    const file = await jobFile();
+    // The thread's first log file is /dev/full, which fails every write as a full disk does (ENOSPC).
+    mkdirSync(childLogDir(file), { recursive: true });
+    symlinkSync('/dev/full', join(childLogDir(file), `${jobLogKey(file, 'j')}-test-${threadId}-0.log`));
+    const cursors = CursorFilter.create(2 ** 10);
+    cursors.markComplete();
+    const direct = directOn(file, new WriteLock(), cursors);
+    expect(direct.mayTry).toBe(true);
+    expect(direct.tryCommit({ ...child, no: 100, cursor: '"a"' })).toBe('unsettled');
+    expect(direct.mayTry).toBe(false);
+    // The disk has room again: the thread still leaves its children to the scheduler, since a
+    // file it could not write may end in part of a line.
+    rmSync(childLogDir(file), { recursive: true });
+    expect(direct.tryCommit({ ...child, no: 101, cursor: '"b"' })).toBe('unsettled');
+    direct.close();
+    expect(existsSync(childLogDir(file))).toBe(false);
   });
 });
