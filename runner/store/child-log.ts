@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { BatonError } from '../errors.js';
+import { BatonError, isBatonError } from '../errors.js';
 import type { NewPage, PageStore } from './page-store.js';
 
 /** A child as its thread logged it: a page row, and when it started (null: held for a slot). */
@@ -159,6 +159,45 @@ export function foldChildLogs(pages: PageStore, dir: string, job: string, run?: 
     for (const child of readChildLog(file)) pages.insert(child, child.startedAt);
   }
   return files;
+}
+
+/** What the job's logs hold that the database lacks: pages that foldChildLogs would write. */
+export interface UnfoldedChildren {
+  /** Started by their thread: written as running, and settled as cut off. */
+  running: number;
+  queued: number;
+  /** The highest page number among them (0 when none). */
+  lastNo: number;
+}
+
+/**
+ * Counts, without writing, the children foldChildLogs would write: those whose number and whose
+ * cursor no page has, each once. For the status of a job whose process died (a resume folds
+ * them). A damaged file is left out here; resuming names it with the fix.
+ */
+export function unfoldedChildren(pages: PageStore, dir: string, job: string): UnfoldedChildren {
+  const unfolded: UnfoldedChildren = { running: 0, queued: 0, lastNo: 0 };
+  const nos = new Set<number>();
+  const cursors = new Set<string>();
+  for (const file of childLogFiles(dir, job)) {
+    let children: LoggedChild[];
+    try {
+      children = readChildLog(file);
+    } catch (error) {
+      if (isBatonError(error, 'DB_CORRUPT')) continue;
+      throw error;
+    }
+    for (const child of children) {
+      const cursor = JSON.stringify([child.cursor, child.size]);
+      if (nos.has(child.no) || cursors.has(cursor) || pages.has(child.no) || pages.duplicateOf(child.cursor, child.size) !== undefined) continue;
+      nos.add(child.no);
+      cursors.add(cursor);
+      if (child.startedAt === null) unfolded.queued++;
+      else unfolded.running++;
+      unfolded.lastNo = Math.max(unfolded.lastNo, child.no);
+    }
+  }
+  return unfolded;
 }
 
 export function removeChildLogs(files: string[]): void {

@@ -249,6 +249,12 @@ export class PageStore {
     );
   }
 
+  /** Whether the job has a page of this number. */
+  has(no: number): boolean {
+    this.read();
+    return this.db.prepare<[number, number], number>('SELECT 1 FROM pages WHERE job = ? AND no = ?').pluck().get(this.job, no) !== undefined;
+  }
+
   maxPageNo(): number {
     this.read();
     return this.db.prepare<[number], number | null>('SELECT max(no) FROM pages WHERE job = ?').pluck().get(this.job) ?? 0;

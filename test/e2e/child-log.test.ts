@@ -54,7 +54,7 @@ describe("the children a page's thread logs", () => {
     expect(filesIn(childLogDir(db))).toEqual([]);
   });
 
-  it('that the scheduler had not written when the process was killed are written on resume, as the running pages they were', async () => {
+  it('that the scheduler had not written when the process was killed count in the status of the job, and are written on resume as the running pages they were', async () => {
     const found = await runUntilCase(4, async () => {
       const dir = tempDir();
       const db = join(dir, 'baton.db');
@@ -77,6 +77,8 @@ describe("the children a page's thread logs", () => {
       expect(readFileSync(log, 'utf8')).toBe('0\n1\n');
 
       baton = await Baton.open({ db });
+      // Before a resume writes its row, the job's status counts it, as running when the process died.
+      expect((await baton.jobs()).find((j) => j.jobId === 'logged')).toMatchObject({ live: false, pages: { total: 2, running: 2, queued: 0 } });
       const job = await baton.resume('logged');
       expect(await job.done).toMatchObject({ state: 'succeeded', pages: { total: 2, succeeded: 2 } });
       const pages = await baton.pages('logged');

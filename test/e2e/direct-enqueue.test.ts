@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../../runner/index.js';
 import { CursorFilter, cursorHash } from '../../runner/pool/cursor-filter.js';
 import { DirectEnqueue } from '../../runner/pool/direct-enqueue.js';
-import { ChildLogWriter, childLogDir, childLogFiles, foldChildLogs, readChildLog } from '../../runner/store/child-log.js';
+import { ChildLogWriter, childLogDir, childLogFiles, foldChildLogs, readChildLog, unfoldedChildren } from '../../runner/store/child-log.js';
 import { PageStore } from '../../runner/store/page-store.js';
 import { WriteLock } from '../../runner/store/write-lock.js';
 import { fixture, jobLogKey, loggedChildren, runUntilCase, tempDir, waitFor } from '../helpers.js';
@@ -150,6 +150,42 @@ describe('DirectEnqueue', () => {
     ]);
     db.close();
     expect(files).toHaveLength(1);
+  });
+
+  it('counts, without writing them, the children a fold would write: each once, none a page has, a damaged file left out', async () => {
+    const file = await jobFile();
+    const key = jobLogKey(file, 'j')!;
+    const dir = childLogDir(file);
+    mkdirSync(dir);
+    // counts-to's one page: number 1, cursor 0, size 10.
+    writeFileSync(
+      join(dir, `${key}-run-1-0.log`),
+      [
+        [100, 1, 5, '"queued"', null, null],
+        [101, 1, 6, '"started"', null, 1234],
+        // The same child in another thread's file, and in this one again: counted once.
+        [101, 1, 6, '"started"', null, 1234],
+        // A page's number, and a page's cursor and size: the fold leaves both out.
+        [1, 1, 7, '"other"', null, 1],
+        [102, 1, 8, '0', 10, 1],
+      ]
+        .map((line) => `${JSON.stringify(line)}\n`)
+        .join(''),
+    );
+    writeFileSync(join(dir, `${key}-run-2-0.log`), `${JSON.stringify([101, 1, 6, '"started"', null, 1234])}\n`);
+    writeFileSync(join(dir, `${key}-run-3-0.log`), `${JSON.stringify([103, 1, 9, '"damaged"', null, null])}\nnot json\n`);
+    const db = new Database(file);
+    const pages = new PageStore(db, jobNo(db));
+    expect(unfoldedChildren(pages, dir, key)).toEqual({ running: 1, queued: 1, lastNo: 101 });
+    expect(db.prepare('SELECT count(*) FROM pages WHERE no >= 100').pluck().get()).toBe(0);
+    rmSync(join(dir, `${key}-run-3-0.log`));
+    // What a fold then writes is what was counted.
+    db.transaction(() => foldChildLogs(pages, dir, key))();
+    expect(db.prepare('SELECT no, state FROM pages WHERE no >= 100 ORDER BY no').all()).toEqual([
+      { no: 100, state: 'queued' },
+      { no: 101, state: 'running' },
+    ]);
+    db.close();
   });
 
   it("leaves the child to the scheduler when the scheduler says so, or when the cursor is a page's already", async () => {
