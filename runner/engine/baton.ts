@@ -17,7 +17,7 @@ import { quoteArg, shownPath, synchronousOf, translateSqliteError, type Database
 import type { GroupCommit } from '../store/group-commit.js';
 import { acquireDatabase, type SharedDatabase } from '../store/shared-database.js';
 import { JobStore, ownerIsLive, summarize, type JobCounters, type JobRow } from '../store/job-store.js';
-import { childLogDir, childLogKey, childLogRun, removeChildLogs, unfoldedChildren } from '../store/child-log.js';
+import { childLogDir, childLogRun, removeChildLogs } from '../store/child-log.js';
 import { PageStore } from '../store/page-store.js';
 import { Job } from './job.js';
 import { JobFeed, type ProblemListener, type Unsubscribe } from './job-feed.js';
@@ -45,7 +45,7 @@ import {
   type RetryFailedOptions,
   type StartOptions,
 } from './options.js';
-import { countPages, isOrphaned, recoverJob, type GaveUpPage } from './recover-job.js';
+import { countOrphanPages, isOrphaned, recoverJob, type GaveUpPage } from './recover-job.js';
 import type { RetryOptions } from '../processor-api.js';
 import { fillRetryPolicy, type RetryPolicy } from './retry-policy.js';
 
@@ -388,8 +388,9 @@ export class Baton {
 
   /**
    * The row, or for a job whose owner died mid-run (isOrphaned) the row with its counters from
-   * its pages and the children its threads logged: the row's are up to a heartbeat old. Counted once per orphan: its pages do not
-   * change until a process takes the job up again, which changes the row.
+   * its pages and its threads' logs (countOrphanPages): the row's are up to a heartbeat old.
+   * Counted once per orphan: neither changes until a process takes the job up again, which
+   * changes the row.
    */
   private counted(row: JobRow): JobRow {
     if (!isOrphaned(row)) {
@@ -398,19 +399,7 @@ export class Baton {
     }
     let known = this.orphanCounts.get(row.no);
     if (!known || known.owner !== row.owner || known.heartbeatAt !== row.heartbeat_at) {
-      const counters = this.sql(() => {
-        const pages = new PageStore(this.db, row.no);
-        // Children its threads logged in its last moments are pages too: a resume writes them.
-        const logged = unfoldedChildren(pages, this.logDir, childLogKey(row));
-        const counted = countPages(pages, row);
-        return {
-          ...counted,
-          pages_total: counted.pages_total + logged.running + logged.queued,
-          pages_running: counted.pages_running + logged.running,
-          pages_queued: counted.pages_queued + logged.queued,
-          next_page: Math.max(counted.next_page, logged.lastNo + 1),
-        };
-      });
+      const counters = this.sql(() => countOrphanPages(new PageStore(this.db, row.no), row, this.logDir));
       known = { owner: row.owner, heartbeatAt: row.heartbeat_at, counters };
       this.orphanCounts.set(row.no, known);
     }

@@ -7,7 +7,7 @@ import type { TaskPage } from '../pool/worker-messages.js';
 import type { SqliteDatabase } from '../store/database.js';
 import { jobHasEnded } from '../protocol.js';
 import { ownerIsLive, type JobCounters, type JobRow, type JobStore } from '../store/job-store.js';
-import { childLogKey, foldChildLogs } from '../store/child-log.js';
+import { childLogKey, foldChildLogs, unfoldedChildren } from '../store/child-log.js';
 import type { PageStore } from '../store/page-store.js';
 import type { RetryPolicy } from './retry-policy.js';
 
@@ -54,6 +54,22 @@ export function countPages(pages: PageStore, row: JobRow): JobCounters {
     else counters.pages_running += n;
   }
   return counters;
+}
+
+/**
+ * The counters of a job whose last owner died (isOrphaned): its pages, and the children its
+ * threads logged in their last moments, as the running or queued pages a resume writes.
+ */
+export function countOrphanPages(pages: PageStore, row: JobRow, logDir: string): JobCounters {
+  const logged = unfoldedChildren(pages, logDir, childLogKey(row));
+  const counted = countPages(pages, row);
+  return {
+    ...counted,
+    pages_total: counted.pages_total + logged.running + logged.queued,
+    pages_running: counted.pages_running + logged.running,
+    pages_queued: counted.pages_queued + logged.queued,
+    next_page: Math.max(counted.next_page, logged.lastNo + 1),
+  };
 }
 
 /**

@@ -93,6 +93,7 @@ const toQueued = (row: QueuedRow): QueuedPage => ({
 export class PageStore {
   private readonly insertStmt;
   private readonly duplicateStmt;
+  private readonly hasStmt;
   private readonly sameStmt;
   private readonly startStmt;
   private readonly endStmt;
@@ -114,6 +115,7 @@ export class PageStore {
       'INSERT OR IGNORE INTO pages (job, no, parent, ordinal, cursor, size, state, attempts, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.duplicateStmt = db.prepare<[number, string, number | null], number>('SELECT no FROM pages WHERE job = ? AND cursor = ? AND ifnull(size, -1) = ifnull(?, -1)').pluck();
+    this.hasStmt = db.prepare<[number, number], number>('SELECT 1 FROM pages WHERE job = ? AND no = ?').pluck();
     this.sameStmt = db.prepare<[number, number, number | null, number | null], number>('SELECT 1 FROM pages WHERE job = ? AND no = ? AND parent = ? AND ordinal = ?').pluck();
     this.startStmt = db.prepare("UPDATE pages SET state = 'running', attempts = ?, started_at = ? WHERE job = ? AND no = ?");
     this.endStmt = db.prepare(
@@ -252,7 +254,7 @@ export class PageStore {
   /** Whether the job has a page of this number. */
   has(no: number): boolean {
     this.read();
-    return this.db.prepare<[number, number], number>('SELECT 1 FROM pages WHERE job = ? AND no = ?').pluck().get(this.job, no) !== undefined;
+    return this.hasStmt.get(this.job, no) !== undefined;
   }
 
   maxPageNo(): number {
